@@ -1,0 +1,119 @@
+//! Command-line arguments (raw values) and their validation into the settings the commands use.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ssoaudit::rules::Severity;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "ssoaudit",
+    version,
+    about = "Read-only compliance auditor and drift reporter for AWS IAM Identity Center",
+    after_help = "Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it; \
+                  2 usage or input error; 3 collection gaps affect an enabled rule."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Evaluate the rules against a snapshot and report findings.
+    Check(CheckArgs),
+    /// List or explain rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Args)]
+pub struct RuleSelection {
+    /// A folder of rule files (*.yaml) to add to the built-in pack; repeatable.
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Leave out the built-in rule pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The snapshot file to evaluate.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    /// Evaluate only this rule; repeatable.
+    #[arg(long = "only", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Do not evaluate this rule; repeatable.
+    #[arg(long = "skip", value_name = "ID")]
+    pub skip: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Lowest severity that fails the run (exit code 1): info, low, medium, high, critical, or never.
+    #[arg(long, default_value = "low", value_name = "SEVERITY")]
+    pub fail_on: String,
+    /// The current time for time-based rules (RFC 3339); defaults to the system clock.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Report collection gaps as a warning instead of exit code 3.
+    #[arg(long)]
+    pub allow_gaps: bool,
+    /// A YAML file of accepted findings (rule, resource or fingerprint, reason, expires).
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// List the rules: id, severity, subject, title.
+    List {
+        #[command(flatten)]
+        selection: RuleSelection,
+        /// Output format (table or json).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show a rule's title, rationale, remediation and example.
+    Explain {
+        /// The rule id.
+        id: String,
+        #[command(flatten)]
+        selection: RuleSelection,
+    },
+}
+
+/// `--fail-on`: a severity, or None for `never`.
+pub fn parse_fail_on(text: &str) -> Result<Option<Severity>, String> {
+    if text == "never" {
+        return Ok(None);
+    }
+    Severity::parse(text).map(Some).ok_or_else(|| {
+        format!("--fail-on takes info, low, medium, high, critical or never, not `{text}`")
+    })
+}
+
+pub fn parse_now(text: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    match text {
+        None => Ok(chrono::Utc::now()),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| {
+                format!(
+                    "--now takes an RFC 3339 time such as 2026-11-28T12:00:00Z, not `{text}`: {e}"
+                )
+            }),
+    }
+}

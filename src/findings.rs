@@ -1,0 +1,104 @@
+//! The one finding type every rule produces and every report consumes.
+
+use crate::rules::Severity;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// The subject kind: account, group, user, permission_set, assignment, access.
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRef {
+    /// GROUP or USER.
+    pub principal_type: String,
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionSetRef {
+    pub arn: String,
+    pub name: String,
+}
+
+/// A file and line a finding is anchored to (the rule file, or a stack file's declaration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub path: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub title: String,
+    pub message: String,
+    pub resource: Resource,
+    pub account: Option<AccountRef>,
+    pub principal: Option<PrincipalRef>,
+    pub permission_set: Option<PermissionSetRef>,
+    /// For access findings: the group (or direct assignment) the access came through.
+    pub via: Option<PrincipalRef>,
+    /// Stable across runs for the same rule and resource.
+    pub fingerprint: String,
+    pub location: SourceLocation,
+    /// The reason, when a suppression entry matched. Suppressed findings are kept and counted.
+    pub suppressed: Option<String>,
+}
+
+/// A short, stable identity of (rule, resource).
+pub fn fingerprint(rule_id: &str, resource: &Resource) -> String {
+    let mut hasher = Sha256::new();
+    for part in [rule_id, &resource.kind, &resource.id] {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    let digest = hasher.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Most severe first, then by rule and resource: the one order every report uses.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.resource.id.cmp(&b.resource.id))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_stable_and_separates_parts() {
+        let resource = Resource {
+            kind: "group".into(),
+            id: "g-1".into(),
+            name: "DevOps".into(),
+        };
+        let a = fingerprint("rule-a", &resource);
+        assert_eq!(a, fingerprint("rule-a", &resource));
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, fingerprint("rule-b", &resource));
+        let shifted = Resource {
+            kind: "groupg".into(),
+            id: "-1".into(),
+            name: "DevOps".into(),
+        };
+        assert_ne!(a, fingerprint("rule-a", &shifted));
+    }
+}

@@ -1,0 +1,752 @@
+//! Deterministic organizations for fixtures, tests and benchmarks: the Cloud Posse reference
+//! architecture (compliant, or with one planted violation per built-in rule) and large
+//! synthetic organizations.
+
+use crate::snapshot::*;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub const INSTANCE_ARN: &str = "arn:aws:sso:::instance/ssoins-72233d1f3c0b4e6a";
+pub const IDENTITY_STORE_ID: &str = "d-9067c2a1b3";
+pub const ORGANIZATION_ID: &str = "o-a1b2c3d4e5";
+const TF_BUCKET_ARN: &str = "arn:aws:s3:::acme-core-use1-root-tfstate";
+const TF_ROLE_ARN: &str = "arn:aws:iam::100000000001:role/acme-core-gbl-root-tfstate";
+const TF_TABLE_ARN: &str =
+    "arn:aws:dynamodb:us-east-1:100000000001:table/acme-core-use1-root-tfstate-lock";
+
+/// Which reference organization to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Compliant,
+    Violating,
+}
+
+/// Reference-architecture accounts: (name, id, OU).
+const ACCOUNTS: &[(&str, &str, &str)] = &[
+    ("core-root", "100000000001", "core"),
+    ("core-artifacts", "100000000002", "core"),
+    ("core-audit", "100000000003", "core"),
+    ("core-auto", "100000000004", "core"),
+    ("core-dns", "100000000005", "core"),
+    ("core-network", "100000000006", "core"),
+    ("core-security", "100000000007", "core"),
+    ("plat-dev", "100000000008", "plat"),
+    ("plat-sandbox", "100000000009", "plat"),
+    ("plat-staging", "100000000010", "plat"),
+    ("plat-prod", "100000000011", "plat"),
+];
+
+/// Users: (user name, display name, groups).
+const USERS: &[(&str, &str, &[&str])] = &[
+    ("alice.nguyen", "Alice Nguyen", &["Managers"]),
+    ("bruno.silva", "Bruno Silva", &["Managers"]),
+    ("chen.wei", "Chen Wei", &["Managers", "BillingAdmin"]),
+    ("dana.kowalski", "Dana Kowalski", &["DevOps"]),
+    ("emeka.obi", "Emeka Obi", &["DevOps"]),
+    ("fatima.zahra", "Fatima Zahra", &["DevOps"]),
+    ("gustav.berg", "Gustav Berg", &["DevOps"]),
+    ("hana.sato", "Hana Sato", &["DevOps", "Developers"]),
+    ("ivan.petrov", "Ivan Petrov", &["Developers"]),
+    ("julia.rossi", "Julia Rossi", &["Developers"]),
+    ("kofi.mensah", "Kofi Mensah", &["Developers"]),
+    ("lena.fischer", "Lena Fischer", &["Developers"]),
+    ("marco.diaz", "Marco Diaz", &["Developers"]),
+    ("nadia.haddad", "Nadia Haddad", &["Developers"]),
+    ("oscar.lindqvist", "Oscar Lindqvist", &["Developers"]),
+    ("priya.raman", "Priya Raman", &["Developers"]),
+    ("quentin.moreau", "Quentin Moreau", &["Developers"]),
+    ("rosa.jimenez", "Rosa Jimenez", &["Developers"]),
+    ("samir.khan", "Samir Khan", &["Developers"]),
+    ("tara.oconnor", "Tara O'Connor", &["BillingAdmin"]),
+    ("umar.farouk", "Umar Farouk", &["BillingAdmin"]),
+    ("vera.novak", "Vera Novak", &[]),
+];
+
+const GROUPS: &[(&str, &str)] = &[
+    ("Managers", "Full access to every account"),
+    (
+        "DevOps",
+        "Full access to most accounts, read-only on the root account",
+    ),
+    ("Developers", "Limited access for development work"),
+    ("BillingAdmin", "Billing and cost management"),
+];
+
+fn group_id(name: &str) -> String {
+    let n: u32 = name.bytes().map(u32::from).sum();
+    format!("906700aaaa-{n:08x}-1111-2222-3333-{:012x}", name.len())
+}
+
+fn user_id(index: usize) -> String {
+    format!(
+        "906700aaaa-{index:08x}-4444-5555-6666-{:012x}",
+        index * 7919
+    )
+}
+
+fn permission_set_arn(index: usize) -> String {
+    format!(
+        "arn:aws:sso:::permissionSet/ssoins-72233d1f3c0b4e6a/ps-{:016x}",
+        0x5a00 + index
+    )
+}
+
+/// The permission sets of the aws-identity-center component, with their real policies.
+fn reference_permission_sets() -> Vec<PermissionSet> {
+    let support = "arn:aws:iam::aws:policy/AWSSupportAccess";
+    let ro = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let assume_backend = json!({
+        "Sid": "TerraformStateBackendAssumeRole", "Effect": "Allow",
+        "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+        "Resource": [TF_ROLE_ARN]
+    });
+    let describe_regions = json!({
+        "Sid": "EC2DescribeRegions", "Effect": "Allow",
+        "Action": ["ec2:DescribeRegions"], "Resource": ["*"]
+    });
+    let dynamodb = json!({
+        "Sid": "TerraformStateBackendDynamoDbTable", "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        "Resource": [TF_TABLE_ARN]
+    });
+    let bucket = [TF_BUCKET_ARN.to_string(), format!("{TF_BUCKET_ARN}/*")];
+    let policy =
+        |statements: serde_json::Value| json!({"Version": "2012-10-17", "Statement": statements});
+    let set = |name: &str,
+               description: &str,
+               relay: &str,
+               managed: &[&str],
+               inline: Option<serde_json::Value>| {
+        PermissionSet {
+            arn: String::new(),
+            name: name.to_string(),
+            description: Some(description.to_string()),
+            session_duration: Some("PT1H".to_string()),
+            relay_state: (!relay.is_empty()).then(|| relay.to_string()),
+            managed_policies: managed.iter().map(|s| s.to_string()).collect(),
+            inline_policy: inline,
+            tags: BTreeMap::from([("Namespace".to_string(), "acme".to_string())]),
+            ..Default::default()
+        }
+    };
+    let mut sets = vec![
+        set(
+            "AdministratorAccess",
+            "Allow Full Administrator access to the account",
+            "",
+            &[admin],
+            None,
+        ),
+        set(
+            "BillingAdministratorAccess",
+            "Grants permissions for billing and cost management. This includes viewing account usage and viewing and modifying budgets and payment methods.",
+            "https://console.aws.amazon.com/billing/",
+            &["arn:aws:iam::aws:policy/job-function/Billing", support],
+            None,
+        ),
+        set(
+            "BillingReadOnlyAccess",
+            "Allow users to view bills in the billing console",
+            "",
+            &["arn:aws:iam::aws:policy/AWSBillingReadOnlyAccess", support],
+            None,
+        ),
+        set(
+            "DNSRecordAdministratorAccess",
+            "Allow DNS Record Administrator access to the account, but not zone administration",
+            "https://console.aws.amazon.com/route53/",
+            &[support],
+            Some(policy(json!([{
+                "Sid": "AllowDNS", "Effect": "Allow",
+                "Action": ["route53:ChangeResourceRecordSets", "route53:CreateHealthCheck",
+                    "route53:CreateTrafficPolicy", "route53:CreateTrafficPolicyInstance",
+                    "route53:CreateTrafficPolicyVersion", "route53:DeleteHealthCheck",
+                    "route53:DeleteTrafficPolicy", "route53:DeleteTrafficPolicyInstance",
+                    "route53:Get*", "route53:List*", "route53:UpdateHealthCheck",
+                    "route53:UpdateTrafficPolicyComment", "route53:UpdateTrafficPolicyInstance",
+                    "route53domains:List*"],
+                "Resource": ["*"]
+            }]))),
+        ),
+        set(
+            "PowerUserAccess",
+            "Allow Poweruser access to the account",
+            "",
+            &["arn:aws:iam::aws:policy/PowerUserAccess", support],
+            None,
+        ),
+        set(
+            "ReadOnlyAccess",
+            "Allow Read Only access to the account",
+            "",
+            &[ro, support],
+            Some(policy(json!([{
+                "Sid": "AllowEKSView", "Effect": "Allow",
+                "Action": ["eks:Get*", "eks:Describe*", "eks:List*", "eks:Access*"],
+                "Resource": ["*"]
+            }]))),
+        ),
+        set(
+            "RootAccess",
+            "Allow centralized root access to member accounts via sts:AssumeRoot",
+            "",
+            &[],
+            Some(policy(json!([{
+                "Sid": "AssumeRootAccess", "Effect": "Allow", "Action": "sts:AssumeRoot",
+                "Resource": "arn:aws:iam::*:root",
+                "Condition": {"StringEquals": {"sts:TaskPolicyArn": [
+                    "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
+                    "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword",
+                    "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials",
+                    "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy",
+                    "arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy"
+                ]}}
+            }]))),
+        ),
+        set(
+            "TerraformPlanAccess",
+            "Allow read-only access to Terraform state for planning",
+            "",
+            &[ro],
+            Some(policy(json!([
+                {"Sid": "TerraformStateBackendS3BucketReadOnly", "Effect": "Allow",
+                 "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": bucket},
+                assume_backend, describe_regions
+            ]))),
+        ),
+        set(
+            "TerraformApplyAccess",
+            "Allow full access to Terraform state and account for applying changes",
+            "",
+            &[admin],
+            Some(policy(json!([
+                {"Sid": "TerraformStateBackendS3Bucket", "Effect": "Allow",
+                 "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"], "Resource": bucket},
+                dynamodb, assume_backend, describe_regions
+            ]))),
+        ),
+        set(
+            "TerraformStateAccess",
+            "Allow read/write access to Terraform state backend only",
+            "",
+            &[],
+            Some(policy(json!([
+                {"Sid": "TerraformStateBackendS3Bucket", "Effect": "Allow",
+                 "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": bucket},
+                dynamodb, assume_backend
+            ]))),
+        ),
+    ];
+    for (i, set) in sets.iter_mut().enumerate() {
+        set.arn = permission_set_arn(i);
+    }
+    sets
+}
+
+/// The reference-architecture organization: 11 accounts, the four groups, 22 users, the
+/// component's permission sets, and assignments following the access matrix.
+pub fn reference(variant: Variant) -> Snapshot {
+    let management = ACCOUNTS[0].1;
+    let mut ous = vec![OrganizationalUnit {
+        id: "r-a1b2".into(),
+        name: "Root".into(),
+        parent_id: None,
+        path: "Root".into(),
+    }];
+    for (id, name) in [("ou-a1b2-c0re0001", "core"), ("ou-a1b2-p1at0001", "plat")] {
+        ous.push(OrganizationalUnit {
+            id: id.into(),
+            name: name.into(),
+            parent_id: Some("r-a1b2".into()),
+            path: format!("Root/{name}"),
+        });
+    }
+    let accounts: Vec<Account> = ACCOUNTS
+        .iter()
+        .map(|(name, id, ou)| {
+            let (tenant, stage) = name.split_once('-').unwrap_or((name, ""));
+            Account {
+                id: id.to_string(),
+                name: name.to_string(),
+                email: format!("aws+{name}@acme.example"),
+                status: "ACTIVE".into(),
+                parent_id: if *id == management {
+                    "r-a1b2".into()
+                } else if *ou == "core" {
+                    "ou-a1b2-c0re0001".into()
+                } else {
+                    "ou-a1b2-p1at0001".into()
+                },
+                ou_path: if *id == management {
+                    "Root".into()
+                } else {
+                    format!("Root/{ou}")
+                },
+                tags: BTreeMap::from([
+                    ("Stage".to_string(), stage.to_string()),
+                    ("Tenant".to_string(), tenant.to_string()),
+                ]),
+            }
+        })
+        .collect();
+
+    let mut groups: Vec<Group> = GROUPS
+        .iter()
+        .map(|(name, description)| Group {
+            id: group_id(name),
+            display_name: name.to_string(),
+            description: Some(description.to_string()),
+        })
+        .collect();
+    let users: Vec<User> = USERS
+        .iter()
+        .enumerate()
+        .map(|(i, (user_name, display, _))| User {
+            id: user_id(i),
+            user_name: format!("{user_name}@acme.example"),
+            display_name: Some(display.to_string()),
+            emails: vec![Email {
+                value: format!("{user_name}@acme.example"),
+                primary: true,
+                kind: Some("work".into()),
+            }],
+            active: true,
+        })
+        .collect();
+    let mut memberships = Vec::new();
+    for (i, (_, _, member_of)) in USERS.iter().enumerate() {
+        for group in *member_of {
+            memberships.push(Membership {
+                group_id: group_id(group),
+                user_id: user_id(i),
+            });
+        }
+    }
+
+    let mut permission_sets = reference_permission_sets();
+    let arn_of = |sets: &[PermissionSet], name: &str| -> String {
+        sets.iter()
+            .find(|s| s.name == name)
+            .map(|s| s.arn.clone())
+            .unwrap_or_default()
+    };
+    let mut assignments = Vec::new();
+    let mut grant = |account: &str,
+                     set: &str,
+                     kind: PrincipalType,
+                     principal: String,
+                     sets: &[PermissionSet]| {
+        let account_id = ACCOUNTS
+            .iter()
+            .find(|a| a.0 == account)
+            .map(|a| a.1)
+            .unwrap_or(account);
+        assignments.push(Assignment {
+            account_id: account_id.to_string(),
+            permission_set_arn: arn_of(sets, set),
+            principal_type: kind,
+            principal_id: principal,
+        });
+    };
+    let g = PrincipalType::Group;
+    for (name, _, _) in ACCOUNTS {
+        let is_root = *name == "core-root";
+        let is_core = name.starts_with("core-");
+        for set in ["AdministratorAccess", "TerraformApplyAccess"] {
+            grant(name, set, g, group_id("Managers"), &permission_sets);
+        }
+        if is_root {
+            grant(
+                name,
+                "RootAccess",
+                g,
+                group_id("Managers"),
+                &permission_sets,
+            );
+            for set in ["ReadOnlyAccess", "TerraformPlanAccess"] {
+                grant(name, set, g, group_id("DevOps"), &permission_sets);
+            }
+            for set in ["BillingAdministratorAccess", "BillingReadOnlyAccess"] {
+                grant(name, set, g, group_id("BillingAdmin"), &permission_sets);
+            }
+        } else {
+            for set in ["AdministratorAccess", "TerraformApplyAccess"] {
+                grant(name, set, g, group_id("DevOps"), &permission_sets);
+            }
+        }
+        if *name == "core-dns" {
+            grant(
+                name,
+                "DNSRecordAdministratorAccess",
+                g,
+                group_id("DevOps"),
+                &permission_sets,
+            );
+        }
+        if is_core {
+            grant(
+                name,
+                "TerraformStateAccess",
+                g,
+                group_id("Developers"),
+                &permission_sets,
+            );
+        } else if matches!(*name, "plat-dev" | "plat-sandbox") {
+            for set in ["PowerUserAccess", "TerraformApplyAccess"] {
+                grant(name, set, g, group_id("Developers"), &permission_sets);
+            }
+        } else {
+            for set in ["ReadOnlyAccess", "TerraformPlanAccess"] {
+                grant(name, set, g, group_id("Developers"), &permission_sets);
+            }
+        }
+    }
+
+    let mut users = users;
+    if variant == Variant::Violating {
+        plant_violations(
+            &mut permission_sets,
+            &mut groups,
+            &mut users,
+            &mut memberships,
+            &mut assignments,
+        );
+    }
+
+    // Every set is provisioned where it is assigned; the violating variant leaves one stale.
+    for set in &mut permission_sets {
+        let mut accounts: Vec<String> = assignments
+            .iter()
+            .filter(|a| a.permission_set_arn == set.arn)
+            .map(|a| a.account_id.clone())
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        set.provisioned_accounts = accounts;
+        if variant == Variant::Violating && set.name == "PowerUserAccess" {
+            set.outdated_accounts = vec!["100000000008".into()];
+        }
+    }
+
+    let mut snapshot = Snapshot {
+        schema_version: SCHEMA_VERSION,
+        metadata: Metadata {
+            captured_at: "2026-11-02T09:00:00Z".into(),
+            source: format!(
+                "fixture: reference architecture ({})",
+                if variant == Variant::Compliant {
+                    "compliant"
+                } else {
+                    "violating"
+                }
+            ),
+            management_account_id: management.into(),
+            instance_arn: INSTANCE_ARN.into(),
+            identity_store_id: IDENTITY_STORE_ID.into(),
+            region: "us-east-1".into(),
+            ..Default::default()
+        },
+        organization: Organization {
+            id: ORGANIZATION_ID.into(),
+            management_account_id: management.into(),
+            organizational_units: ous,
+            accounts,
+        },
+        permission_sets,
+        users,
+        groups,
+        memberships,
+        assignments,
+        events: Events::default(),
+        gaps: Vec::new(),
+    };
+    snapshot.normalize();
+    snapshot
+}
+
+/// One planted violation (at least) per built-in rule.
+fn plant_violations(
+    permission_sets: &mut Vec<PermissionSet>,
+    groups: &mut Vec<Group>,
+    users: &mut [User],
+    memberships: &mut [Membership],
+    assignments: &mut Vec<Assignment>,
+) {
+    let arn = |sets: &[PermissionSet], name: &str| {
+        sets.iter()
+            .find(|s| s.name == name)
+            .map(|s| s.arn.clone())
+            .unwrap_or_default()
+    };
+    let account = |name: &str| {
+        ACCOUNTS
+            .iter()
+            .find(|a| a.0 == name)
+            .map(|a| a.1.to_string())
+            .unwrap_or_default()
+    };
+    let group = |kind: PrincipalType, id: String| (kind, id);
+
+    // required-groups-exist: SCIM synced the group as "developers"; "Developers" is missing.
+    if let Some(developers) = groups.iter_mut().find(|g| g.display_name == "Developers") {
+        developers.display_name = "developers".into();
+    }
+    // required-permission-sets-exist: TerraformStateAccess was deleted along with its assignments.
+    let state_arn = arn(permission_sets, "TerraformStateAccess");
+    permission_sets.retain(|s| s.name != "TerraformStateAccess");
+    assignments.retain(|a| a.permission_set_arn != state_arn);
+
+    let mut add = |account_name: &str, set: String, (kind, id): (PrincipalType, String)| {
+        assignments.push(Assignment {
+            account_id: account(account_name),
+            permission_set_arn: set,
+            principal_type: kind,
+            principal_id: id,
+        });
+    };
+    // devops-no-root-account-write, admin-on-management-account: DevOps got admin on the root.
+    add(
+        "core-root",
+        arn(permission_sets, "AdministratorAccess"),
+        group(PrincipalType::Group, group_id("DevOps")),
+    );
+    // root-access-managers-only: RootAccess granted to DevOps.
+    add(
+        "core-root",
+        arn(permission_sets, "RootAccess"),
+        group(PrincipalType::Group, group_id("DevOps")),
+    );
+    // billing-admin-billing-only: BillingAdmin can read production.
+    add(
+        "plat-prod",
+        arn(permission_sets, "ReadOnlyAccess"),
+        group(PrincipalType::Group, group_id("BillingAdmin")),
+    );
+    // no-direct-user-assignments: an emergency grant to one user, never removed.
+    add(
+        "plat-prod",
+        arn(permission_sets, "AdministratorAccess"),
+        group(PrincipalType::User, user_id(9)),
+    );
+
+    // group-assigned-without-members: an empty Contractors group holds access to production.
+    groups.push(Group {
+        id: group_id("Contractors"),
+        display_name: "Contractors".into(),
+        description: Some("External contractors".into()),
+    });
+    add(
+        "plat-prod",
+        arn(permission_sets, "ReadOnlyAccess"),
+        group(PrincipalType::Group, group_id("Contractors")),
+    );
+
+    // inline-policy-grants-admin: a support set whose inline policy allows everything.
+    let support_arn = permission_set_arn(40);
+    permission_sets.push(PermissionSet {
+        arn: support_arn.clone(),
+        name: "SupportEngineerAccess".into(),
+        description: Some("Support engineers: troubleshoot workloads".into()),
+        session_duration: Some("PT1H".into()),
+        managed_policies: vec!["arn:aws:iam::aws:policy/AWSSupportAccess".into()],
+        inline_policy: Some(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Troubleshoot", "Effect": "Allow", "Action": "*", "Resource": "*"}
+        ]})),
+        ..Default::default()
+    });
+    add(
+        "plat-staging",
+        support_arn,
+        group(PrincipalType::Group, group_id("Developers")),
+    );
+
+    // unused-permission-set: a set created by hand and never assigned.
+    permission_sets.push(PermissionSet {
+        arn: permission_set_arn(41),
+        name: "DataScienceAccess".into(),
+        description: Some("Created for a proof of concept".into()),
+        session_duration: Some("PT1H".into()),
+        managed_policies: vec!["arn:aws:iam::aws:policy/job-function/DataScientist".into()],
+        ..Default::default()
+    });
+
+    // session-duration-too-long: AdministratorAccess sessions last 12 hours.
+    if let Some(admin) = permission_sets
+        .iter_mut()
+        .find(|s| s.name == "AdministratorAccess")
+    {
+        admin.session_duration = Some("PT12H".into());
+    }
+
+    // user-inactive-with-access: a DevOps engineer who left is suspended but still a member.
+    if let Some(user) = users
+        .iter_mut()
+        .find(|u| u.user_name.starts_with("gustav.berg"))
+    {
+        user.active = false;
+    }
+    memberships.sort();
+}
+
+/// Sizes of a synthetic organization.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    pub accounts: usize,
+    pub permission_sets: usize,
+    pub groups: usize,
+    pub users: usize,
+    pub assignments: usize,
+}
+
+/// A SplitMix64 generator: deterministic and dependency-free.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A large organization built on the reference one: the reference accounts, groups, users and
+/// sets first, then generated ones up to `scale`.
+pub fn large(scale: Scale, seed: u64) -> Snapshot {
+    let mut snapshot = reference(Variant::Compliant);
+    let mut random = Random(seed);
+    snapshot.metadata.source = format!(
+        "generated: {} accounts, {} permission sets, {} groups, {} users, {} assignments",
+        scale.accounts, scale.permission_sets, scale.groups, scale.users, scale.assignments
+    );
+    let org = &mut snapshot.organization;
+    for i in org.accounts.len()..scale.accounts {
+        org.accounts.push(Account {
+            id: format!("{:012}", 200_000_000_000u64 + i as u64),
+            name: format!("workload-{i:04}"),
+            email: format!("aws+workload-{i:04}@acme.example"),
+            status: if i % 97 == 0 {
+                "SUSPENDED".into()
+            } else {
+                "ACTIVE".into()
+            },
+            parent_id: "ou-a1b2-p1at0001".into(),
+            ou_path: "Root/plat".into(),
+            tags: BTreeMap::from([(
+                "Stage".to_string(),
+                ["dev", "staging", "prod"][i % 3].to_string(),
+            )]),
+        });
+    }
+    for i in snapshot.permission_sets.len()..scale.permission_sets {
+        snapshot.permission_sets.push(PermissionSet {
+            arn: permission_set_arn(100 + i),
+            name: format!("Workload{i:02}Access"),
+            description: Some(format!("Workload team {i} access")),
+            session_duration: Some(if i % 10 == 0 { "PT8H" } else { "PT2H" }.into()),
+            managed_policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+            inline_policy: Some(json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "Team", "Effect": "Allow", "Action": [format!("s3:*"), "dynamodb:*".to_string()],
+                 "Resource": [format!("arn:aws:s3:::team-{i}-*")]}
+            ]})),
+            ..Default::default()
+        });
+    }
+    for i in snapshot.groups.len()..scale.groups {
+        snapshot.groups.push(Group {
+            id: format!("906700bbbb-{i:08x}-0000-0000-0000-000000000000"),
+            display_name: format!("team-{i:03}"),
+            description: None,
+        });
+    }
+    let first_new_user = snapshot.users.len();
+    for i in first_new_user..scale.users {
+        snapshot.users.push(User {
+            id: format!("906700cccc-{i:08x}-0000-0000-0000-000000000000"),
+            user_name: format!("user{i:05}@acme.example"),
+            display_name: Some(format!("User {i}")),
+            emails: vec![Email {
+                value: format!("user{i:05}@acme.example"),
+                primary: true,
+                kind: Some("work".into()),
+            }],
+            active: i % 50 != 0,
+        });
+    }
+    let group_count = snapshot.groups.len();
+    for i in first_new_user..snapshot.users.len() {
+        let memberships = 1 + random.below(3);
+        for _ in 0..memberships {
+            let g = 4 + random.below(group_count - 4);
+            snapshot.memberships.push(Membership {
+                group_id: snapshot.groups[g].id.clone(),
+                user_id: snapshot.users[i].id.clone(),
+            });
+        }
+    }
+    // Fill assignments account by account: each account gets sets × groups pairs.
+    let mut seen = std::collections::HashSet::new();
+    for a in &snapshot.assignments {
+        seen.insert((
+            a.account_id.clone(),
+            a.permission_set_arn.clone(),
+            a.principal_id.clone(),
+        ));
+    }
+    let accounts = snapshot.organization.accounts.len();
+    let sets = snapshot.permission_sets.len();
+    let mut attempts = 0usize;
+    while snapshot.assignments.len() < scale.assignments && attempts < scale.assignments * 4 {
+        attempts += 1;
+        let account = &snapshot.organization.accounts[11 + random.below(accounts - 11)];
+        let set = &snapshot.permission_sets[random.below(sets)];
+        let (principal_type, principal_id) = if random.below(200) == 0 {
+            (
+                PrincipalType::User,
+                snapshot.users
+                    [first_new_user + random.below(snapshot.users.len() - first_new_user)]
+                .id
+                .clone(),
+            )
+        } else {
+            (
+                PrincipalType::Group,
+                snapshot.groups[4 + random.below(group_count - 4)]
+                    .id
+                    .clone(),
+            )
+        };
+        if seen.insert((account.id.clone(), set.arn.clone(), principal_id.clone())) {
+            snapshot.assignments.push(Assignment {
+                account_id: account.id.clone(),
+                permission_set_arn: set.arn.clone(),
+                principal_type,
+                principal_id,
+            });
+        }
+    }
+    for set in &mut snapshot.permission_sets {
+        set.provisioned_accounts.clear();
+    }
+    let index: std::collections::HashMap<String, usize> = snapshot
+        .permission_sets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.arn.clone(), i))
+        .collect();
+    for a in &snapshot.assignments {
+        if let Some(&i) = index.get(&a.permission_set_arn) {
+            snapshot.permission_sets[i]
+                .provisioned_accounts
+                .push(a.account_id.clone());
+        }
+    }
+    snapshot.normalize();
+    snapshot
+}

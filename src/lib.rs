@@ -1,0 +1,15 @@
+//! ssoaudit: a read-only compliance auditor and drift reporter for AWS IAM Identity Center.
+//!
+//! Data flows one way: collect → snapshot → evaluate → findings → report.
+
+pub mod cel_paths;
+pub mod engine;
+pub mod findings;
+pub mod generate;
+pub mod model;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod snapshot;
+pub mod subjects;
+pub mod suppress;

@@ -1,0 +1,268 @@
+//! The `ssoaudit` command: parses arguments, runs a command, and maps its outcome to the
+//! documented exit code in one place.
+
+mod cli;
+
+use clap::Parser;
+use cli::{CheckArgs, Cli, Command, Format, RuleSelection, RulesCommand};
+use ssoaudit::engine;
+use ssoaudit::report::{self, ReportInput};
+use ssoaudit::rules::{self, Rule, RuleSource};
+use ssoaudit::snapshot::Snapshot;
+use ssoaudit::suppress;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Exit codes, as documented in the README.
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_INPUT_ERROR: u8 = 2;
+const EXIT_GAPS: u8 = 3;
+
+/// A failure that ends the run with exit code 2, after printing its message.
+struct InputError(String);
+
+impl<E: std::fmt::Display> From<E> for InputError {
+    fn from(error: E) -> Self {
+        InputError(error.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules(RulesCommand::List { selection, format }) => list_rules(&selection, format),
+        Command::Rules(RulesCommand::Explain { id, selection }) => explain_rule(&id, &selection),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(InputError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_INPUT_ERROR)
+        }
+    }
+}
+
+fn load_rules(selection: &RuleSelection) -> Result<Vec<Rule>, InputError> {
+    let mut sources: Vec<RuleSource> = Vec::new();
+    if !selection.no_builtin {
+        sources.extend(rules::builtin_sources());
+    }
+    for dir in &selection.rules {
+        sources.extend(rules::directory_sources(dir)?);
+    }
+    rules::load(&sources).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        InputError(format!(
+            "invalid rule file{}:\n{}",
+            if errors.len() == 1 { "" } else { "s" },
+            lines.join("\n")
+        ))
+    })
+}
+
+fn select_rules(
+    mut all: Vec<Rule>,
+    only: &[String],
+    skip: &[String],
+) -> Result<Vec<Rule>, InputError> {
+    for id in only.iter().chain(skip) {
+        if !all.iter().any(|r| &r.id == id) {
+            return Err(InputError(format!(
+                "unknown rule id `{id}` (see `ssoaudit rules list`)"
+            )));
+        }
+    }
+    if !only.is_empty() {
+        all.retain(|r| only.contains(&r.id));
+    }
+    all.retain(|r| !skip.contains(&r.id));
+    Ok(all)
+}
+
+fn check(args: CheckArgs) -> Result<u8, InputError> {
+    let fail_on = cli::parse_fail_on(&args.fail_on)?;
+    let now = cli::parse_now(args.now.as_deref())?;
+    let rules = select_rules(load_rules(&args.selection)?, &args.only, &args.skip)?;
+    let suppressions = match &args.suppressions {
+        Some(path) => suppress::load(path)?,
+        None => Vec::new(),
+    };
+    let snapshot = Snapshot::load(&args.snapshot)?;
+
+    let mut evaluation = engine::evaluate(&snapshot, &rules, now);
+    suppress::apply(&mut evaluation.findings, &suppressions, now.date_naive());
+
+    let input = ReportInput {
+        evaluation: &evaluation,
+        rules: &rules,
+        fail_on,
+        snapshot_source: &snapshot.metadata.source,
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let mut buffer: Vec<u8> = Vec::new();
+    match args.format {
+        Format::Table => {
+            let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
+            let width = if to_terminal {
+                comfy_table_width()
+            } else {
+                None
+            };
+            report::table::write(&input, &mut buffer, colour, width)?
+        }
+        Format::Json => report::json::write(&input, &mut buffer)?,
+        Format::Sarif => report::sarif::write(&input, &mut buffer)?,
+    }
+    match &args.output {
+        Some(path) => std::fs::write(path, &buffer)
+            .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&buffer)?;
+            stdout.flush()?;
+        }
+    }
+    if args.format != Format::Table || args.output.is_some() {
+        eprintln!("{}", report::summary_line(&input));
+    }
+
+    if !evaluation.errors.is_empty() {
+        for error in &evaluation.errors {
+            eprintln!("error: {error}");
+        }
+        return Ok(EXIT_INPUT_ERROR);
+    }
+    if !evaluation.incomplete.is_empty() {
+        let rules: Vec<&str> = evaluation
+            .incomplete
+            .iter()
+            .map(|r| r.rule_id.as_str())
+            .collect();
+        if args.allow_gaps {
+            eprintln!(
+                "warning: collection gaps affect {} (--allow-gaps: not failing)",
+                rules.join(", ")
+            );
+        } else {
+            eprintln!(
+                "error: collection gaps affect {}: their results may be incomplete (exit 3; --allow-gaps to only warn)",
+                rules.join(", ")
+            );
+            return Ok(EXIT_GAPS);
+        }
+    }
+    let failing = fail_on.is_some_and(|threshold| {
+        evaluation
+            .findings
+            .iter()
+            .any(|f| f.suppressed.is_none() && f.severity >= threshold)
+    });
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+/// The terminal's width, when it can be read; comfy-table then wraps to it.
+fn comfy_table_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+fn list_rules(selection: &RuleSelection, format: Format) -> Result<u8, InputError> {
+    let rules = load_rules(selection)?;
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "severity": r.severity.as_str(),
+                        "subject": r.subject.name(),
+                        "title": r.title,
+                        "path": r.origin.path,
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut stdout, &items)?;
+            writeln!(stdout)?;
+        }
+        _ => {
+            let mut table = comfy_table::Table::new();
+            table.load_style(comfy_table::presets::NOTHING);
+            table.set_header(vec!["ID", "SEVERITY", "SUBJECT", "TITLE"]);
+            for rule in &rules {
+                table.add_row(vec![
+                    rule.id.as_str(),
+                    rule.severity.as_str(),
+                    rule.subject.name(),
+                    rule.title.as_str(),
+                ]);
+            }
+            writeln!(stdout, "{table}")?;
+        }
+    }
+    Ok(EXIT_CLEAN)
+}
+
+fn explain_rule(id: &str, selection: &RuleSelection) -> Result<u8, InputError> {
+    let rules = load_rules(selection)?;
+    let Some(rule) = rules.iter().find(|r| r.id == id) else {
+        return Err(InputError(format!(
+            "unknown rule id `{id}` (see `ssoaudit rules list`)"
+        )));
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "{} ({}, subject: {})\n",
+        rule.id,
+        rule.severity,
+        rule.subject.name()
+    ));
+    out.push_str(&format!("{}\n\n", rule.title));
+    out.push_str(&format!("Why it matters:\n  {}\n\n", wrap(&rule.rationale)));
+    out.push_str(&format!("How to fix:\n  {}\n", wrap(&rule.remediation)));
+    if let Some(example) = &rule.example {
+        out.push_str("\nExample:\n");
+        for line in example.lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    match &rule.logic {
+        rules::Logic::Condition(shape) => out.push_str(&format!(
+            "\nCondition:\n  {}\n",
+            shape.source.trim().replace('\n', "\n  ")
+        )),
+        rules::Logic::RequiredNames { names } => {
+            out.push_str(&format!("\nCheck: required-names: {}\n", names.join(", ")))
+        }
+    }
+    out.push_str(&format!(
+        "\nReads: {}\n",
+        rule.requires.iter().cloned().collect::<Vec<_>>().join(", ")
+    ));
+    out.push_str(&format!(
+        "Defined in: {}:{}\n",
+        rule.origin.path, rule.origin.line
+    ));
+    print!("{out}");
+    Ok(EXIT_CLEAN)
+}
+
+fn wrap(text: &str) -> String {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + word.len() + 1 > 96 {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines.join("\n  ")
+}

@@ -1,0 +1,206 @@
+//! The JSON report: a frozen, versioned output type (`version: 1`), separate from the internal
+//! structs so that refactors never change what machines read.
+
+use super::{ReportInput, severity_counts, suppressed_count};
+use crate::findings::Finding;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub version: u32,
+    pub tool: Tool,
+    pub snapshot: SnapshotInfo<'a>,
+    pub summary: Summary,
+    pub incomplete: Vec<Incomplete<'a>>,
+    pub errors: &'a [String],
+    pub findings: Vec<FindingOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct SnapshotInfo<'a> {
+    pub source: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    pub findings: usize,
+    pub suppressed: usize,
+    pub by_severity: BTreeMap<&'static str, usize>,
+    pub rules_evaluated: usize,
+    pub incomplete_rules: usize,
+    pub fail_on: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Incomplete<'a> {
+    pub rule_id: &'a str,
+    pub gaps: Vec<GapOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct GapOut<'a> {
+    pub area: &'a str,
+    pub operation: &'a str,
+    pub resource: &'a str,
+    pub error: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct FindingOut<'a> {
+    pub rule_id: &'a str,
+    pub severity: &'static str,
+    pub title: &'a str,
+    pub message: &'a str,
+    pub resource: ResourceOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<PrincipalOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission_set: Option<PermissionSetOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<PrincipalOut<'a>>,
+    pub fingerprint: &'a str,
+    pub location: LocationOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<SuppressedOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct ResourceOut<'a> {
+    pub kind: &'a str,
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct AccountOut<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct PrincipalOut<'a> {
+    #[serde(rename = "type")]
+    pub principal_type: &'a str,
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct PermissionSetOut<'a> {
+    pub arn: &'a str,
+    pub name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct LocationOut<'a> {
+    pub path: &'a str,
+    pub line: u32,
+}
+
+#[derive(Serialize)]
+pub struct SuppressedOut<'a> {
+    pub reason: &'a str,
+}
+
+fn principal_out(p: &crate::findings::PrincipalRef) -> PrincipalOut<'_> {
+    PrincipalOut {
+        principal_type: &p.principal_type,
+        id: &p.id,
+        name: &p.name,
+    }
+}
+
+fn finding_out(finding: &Finding) -> FindingOut<'_> {
+    FindingOut {
+        rule_id: &finding.rule_id,
+        severity: finding.severity.as_str(),
+        title: &finding.title,
+        message: &finding.message,
+        resource: ResourceOut {
+            kind: &finding.resource.kind,
+            id: &finding.resource.id,
+            name: &finding.resource.name,
+        },
+        account: finding.account.as_ref().map(|a| AccountOut {
+            id: &a.id,
+            name: &a.name,
+        }),
+        principal: finding.principal.as_ref().map(principal_out),
+        permission_set: finding.permission_set.as_ref().map(|p| PermissionSetOut {
+            arn: &p.arn,
+            name: &p.name,
+        }),
+        via: finding.via.as_ref().map(principal_out),
+        fingerprint: &finding.fingerprint,
+        location: LocationOut {
+            path: &finding.location.path,
+            line: finding.location.line,
+        },
+        suppressed: finding
+            .suppressed
+            .as_deref()
+            .map(|reason| SuppressedOut { reason }),
+    }
+}
+
+pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
+    let evaluation = input.evaluation;
+    Report {
+        version: FORMAT_VERSION,
+        tool: Tool {
+            name: "ssoaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        snapshot: SnapshotInfo {
+            source: input.snapshot_source,
+        },
+        summary: Summary {
+            findings: evaluation.findings.len() - suppressed_count(evaluation),
+            suppressed: suppressed_count(evaluation),
+            by_severity: severity_counts(evaluation)
+                .into_iter()
+                .map(|(s, n)| (s.as_str(), n))
+                .collect(),
+            rules_evaluated: evaluation.rules_evaluated,
+            incomplete_rules: evaluation.incomplete.len(),
+            fail_on: input.fail_on.map(|s| s.as_str()).unwrap_or("never"),
+        },
+        incomplete: evaluation
+            .incomplete
+            .iter()
+            .map(|rule| Incomplete {
+                rule_id: &rule.rule_id,
+                gaps: rule
+                    .gaps
+                    .iter()
+                    .map(|g| GapOut {
+                        area: &g.area,
+                        operation: &g.operation,
+                        resource: &g.resource,
+                        error: &g.error,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        errors: &evaluation.errors,
+        findings: evaluation.findings.iter().map(finding_out).collect(),
+    }
+}
+
+pub fn write(input: &ReportInput, out: &mut dyn Write) -> std::io::Result<()> {
+    let report = build(input);
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
+}

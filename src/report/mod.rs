@@ -1,0 +1,75 @@
+//! Reports: each format is a pure function of the evaluation and the rules, written to a
+//! writer. Nothing else in the program prints findings.
+
+pub mod json;
+pub mod sarif;
+pub mod table;
+
+use crate::engine::Evaluation;
+use crate::rules::{Rule, Severity};
+
+/// Everything a report shows.
+pub struct ReportInput<'a> {
+    pub evaluation: &'a Evaluation,
+    pub rules: &'a [Rule],
+    /// The threshold the exit code uses, shown in summaries.
+    pub fail_on: Option<Severity>,
+    pub snapshot_source: &'a str,
+}
+
+/// Counts of unsuppressed findings per severity, most severe first.
+pub fn severity_counts(evaluation: &Evaluation) -> Vec<(Severity, usize)> {
+    let mut counts: Vec<(Severity, usize)> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|&s| {
+            let n = evaluation
+                .findings
+                .iter()
+                .filter(|f| f.severity == s && f.suppressed.is_none())
+                .count();
+            (s, n)
+        })
+        .collect();
+    counts.retain(|(_, n)| *n > 0);
+    counts
+}
+
+pub fn suppressed_count(evaluation: &Evaluation) -> usize {
+    evaluation
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .count()
+}
+
+/// The one-line summary used by the table report and on stderr.
+pub fn summary_line(input: &ReportInput) -> String {
+    let evaluation = input.evaluation;
+    let active = evaluation.findings.len() - suppressed_count(evaluation);
+    let mut line = if active == 0 {
+        "no findings".to_string()
+    } else {
+        let parts: Vec<String> = severity_counts(evaluation)
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        format!(
+            "{active} finding{} ({})",
+            if active == 1 { "" } else { "s" },
+            parts.join(", ")
+        )
+    };
+    let suppressed = suppressed_count(evaluation);
+    if suppressed > 0 {
+        line.push_str(&format!(", {suppressed} suppressed"));
+    }
+    line.push_str(&format!("; {} rules evaluated", evaluation.rules_evaluated));
+    if !evaluation.incomplete.is_empty() {
+        line.push_str(&format!(
+            "; {} incomplete (collection gaps)",
+            evaluation.incomplete.len()
+        ));
+    }
+    line
+}

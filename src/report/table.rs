@@ -1,0 +1,84 @@
+//! The table report for people: findings grouped by severity (most severe first), a summary
+//! line, and the collection gaps that make a result incomplete.
+
+use super::{ReportInput, summary_line};
+use crate::rules::Severity;
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use std::io::Write;
+
+fn colour(severity: Severity) -> Color {
+    match severity {
+        Severity::Critical => Color::Magenta,
+        Severity::High => Color::Red,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Cyan,
+        Severity::Info => Color::Grey,
+    }
+}
+
+/// Writes the table; `colour` only when writing to a terminal.
+pub fn write(
+    input: &ReportInput,
+    out: &mut dyn Write,
+    use_colour: bool,
+    width: Option<u16>,
+) -> std::io::Result<()> {
+    let evaluation = input.evaluation;
+    if !evaluation.findings.is_empty() {
+        let mut table = Table::new();
+        table.load_style(presets::UTF8_FULL_CONDENSED);
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+        table.set_width(width.unwrap_or(160));
+        if !use_colour {
+            table.force_no_tty();
+        } else {
+            table.enforce_styling();
+        }
+        table.set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
+        for finding in &evaluation.findings {
+            let mut severity = Cell::new(finding.severity.as_str());
+            if use_colour {
+                severity = severity.fg(colour(finding.severity));
+            }
+            let mut message = finding.message.clone();
+            if let Some(reason) = &finding.suppressed {
+                message.push_str(&format!("\n(suppressed: {reason})"));
+            }
+            table.add_row(vec![
+                severity,
+                Cell::new(&finding.rule_id),
+                Cell::new(format!(
+                    "{} {}",
+                    finding.resource.kind, finding.resource.name
+                )),
+                Cell::new(message),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+    for incomplete in &evaluation.incomplete {
+        for gap in &incomplete.gaps {
+            writeln!(
+                out,
+                "incomplete: rule {} reads {}, which was not fully collected: {}{}{}",
+                incomplete.rule_id,
+                gap.area,
+                if gap.operation.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", gap.operation)
+                },
+                if gap.resource.is_empty() {
+                    String::new()
+                } else {
+                    format!("on {} ", gap.resource)
+                },
+                gap.error
+            )?;
+        }
+    }
+    for error in &evaluation.errors {
+        writeln!(out, "error: {error}")?;
+    }
+    writeln!(out, "{}", summary_line(input))
+}

@@ -1,0 +1,616 @@
+//! Rule files: parsing, validation and the compiled form the engine runs.
+//!
+//! A rule file is YAML, one rule per file. Everything a user can get wrong (syntax, unknown
+//! fields, a bad CEL condition, an unknown subject or field, a duplicate id) is reported with
+//! file:line before any rule is evaluated, and every such error is reported, not just the first.
+
+use crate::cel_paths::{self, ConditionShape};
+use crate::subjects::{CONSTANT_ROOTS, FieldType, SubjectKind};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The path as shown to users: `rules/<file>` for the built-in pack.
+    pub path: String,
+    /// Line of the rule's `id`.
+    pub line: u32,
+    pub builtin: bool,
+}
+
+/// The parts of the snapshot a rule reads. A collection gap in one of them makes the rule's
+/// result incomplete.
+pub const DATA_AREAS: &[&str] = &[
+    "organization",
+    "account_tags",
+    "permission_sets",
+    "permission_set_policies",
+    "provisioning",
+    "assignments",
+    "users",
+    "groups",
+    "memberships",
+    "events",
+];
+
+#[derive(Debug, Clone)]
+pub enum Logic {
+    Condition(Arc<ConditionShape>),
+    /// `check: required-names`: every name in `params.names` exists among the subjects.
+    RequiredNames {
+        names: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub subject: SubjectKind,
+    pub rationale: String,
+    pub remediation: String,
+    pub example: Option<String>,
+    pub tags: Vec<String>,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub logic: Logic,
+    pub message: Template,
+    pub requires: BTreeSet<String>,
+    pub origin: Origin,
+}
+
+/// A message template: literal text and `{root.field}` placeholders.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Path(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    title: String,
+    severity: Severity,
+    subject: Spanned<String>,
+    rationale: String,
+    remediation: String,
+    #[serde(default)]
+    example: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    params: Option<Spanned<serde_json::Value>>,
+    #[serde(default)]
+    condition: Option<Spanned<String>>,
+    #[serde(default)]
+    check: Option<Spanned<String>>,
+    message: Spanned<String>,
+    #[serde(default)]
+    requires: Option<Spanned<Vec<String>>>,
+}
+
+/// A rule file's text and the path it is shown under.
+pub struct RuleSource {
+    pub path: String,
+    pub text: String,
+    pub builtin: bool,
+}
+
+/// The built-in pack, embedded at build time from `rules/`.
+pub fn builtin_sources() -> Vec<RuleSource> {
+    BUILTIN_RULES
+        .iter()
+        .map(|(name, text)| RuleSource {
+            path: format!("rules/{name}"),
+            text: (*text).to_string(),
+            builtin: true,
+        })
+        .collect()
+}
+
+/// Reads every `*.yaml` / `*.yml` file of a folder, sorted by name.
+pub fn directory_sources(dir: &Path) -> Result<Vec<RuleSource>, RuleError> {
+    let unreadable = |message: String| RuleError {
+        path: dir.display().to_string(),
+        line: 0,
+        column: 0,
+        message,
+    };
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| unreadable(format!("cannot read rule folder: {e}")))?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| unreadable(format!("cannot read rule folder: {e}")))?
+            .path();
+        let is_yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml") | Some("yml")
+        );
+        if is_yaml && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|e| RuleError {
+                path: path.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read rule file: {e}"),
+            })?;
+            Ok(RuleSource {
+                path: path.display().to_string(),
+                text,
+                builtin: false,
+            })
+        })
+        .collect()
+}
+
+/// Parses and validates rule files; returns every rule or every error.
+pub fn load(sources: &[RuleSource]) -> Result<Vec<Rule>, Vec<RuleError>> {
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut errors = Vec::new();
+    for source in sources {
+        match parse_rule(source) {
+            Ok(rule) => {
+                if let Some(first) = rules.iter().find(|r| r.id == rule.id) {
+                    errors.push(RuleError {
+                        path: rule.origin.path.clone(),
+                        line: rule.origin.line,
+                        column: 1,
+                        message: format!(
+                            "duplicate rule id `{}`: already defined at {}:{}",
+                            rule.id, first.origin.path, first.origin.line
+                        ),
+                    });
+                } else {
+                    rules.push(rule);
+                }
+            }
+            Err(mut file_errors) => errors.append(&mut file_errors),
+        }
+    }
+    if errors.is_empty() {
+        rules.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(rules)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
+    let error_at = |line: u64, column: u64, message: String| RuleError {
+        path: source.path.clone(),
+        line: line as u32,
+        column: column as u32,
+        message,
+    };
+    let raw: RawRule = serde_saphyr::from_str(&source.text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        vec![error_at(line, column, yaml_message(&e))]
+    })?;
+
+    let mut errors = Vec::new();
+    let id_line = raw.id.referenced.line();
+    if !is_kebab_case(&raw.id.value) {
+        errors.push(error_at(
+            id_line,
+            raw.id.referenced.column(),
+            format!(
+                "rule id `{}` is not kebab-case (a-z, 0-9 and single dashes)",
+                raw.id.value
+            ),
+        ));
+    }
+    for (name, text) in [
+        ("title", &raw.title),
+        ("rationale", &raw.rationale),
+        ("remediation", &raw.remediation),
+    ] {
+        if text.trim().is_empty() {
+            errors.push(error_at(id_line, 1, format!("`{name}` must not be empty")));
+        }
+    }
+    let subject = match SubjectKind::parse(&raw.subject.value) {
+        Some(kind) => Some(kind),
+        None => {
+            let known: Vec<&str> = SubjectKind::ALL.iter().map(|k| k.name()).collect();
+            errors.push(error_at(
+                raw.subject.referenced.line(),
+                raw.subject.referenced.column(),
+                format!(
+                    "unknown subject `{}`; expected one of {}",
+                    raw.subject.value,
+                    known.join(", ")
+                ),
+            ));
+            None
+        }
+    };
+    let params = match &raw.params {
+        None => serde_json::Map::new(),
+        Some(Spanned {
+            value: serde_json::Value::Object(map),
+            ..
+        }) => map.clone(),
+        Some(other) => {
+            errors.push(error_at(
+                other.referenced.line(),
+                other.referenced.column(),
+                "`params` must be a mapping".to_string(),
+            ));
+            serde_json::Map::new()
+        }
+    };
+    let Some(subject) = subject else {
+        return Err(errors);
+    };
+
+    let mut referenced_paths: Vec<Vec<String>> = Vec::new();
+    let logic = match (&raw.condition, &raw.check) {
+        (Some(condition), None) => match cel_paths::analyze(&condition.value, subject) {
+            Ok(shape) => {
+                referenced_paths.extend(shape.paths.iter().cloned());
+                Some(Logic::Condition(Arc::new(shape)))
+            }
+            Err(problems) => {
+                for problem in problems {
+                    errors.push(error_at(
+                        condition.referenced.line() + problem.line.saturating_sub(1),
+                        if problem.line <= 1 {
+                            condition.referenced.column() + problem.column.saturating_sub(1)
+                        } else {
+                            problem.column
+                        },
+                        format!("condition: {}", problem.message),
+                    ));
+                }
+                None
+            }
+        },
+        (None, Some(check)) => match check.value.as_str() {
+            "required-names" => {
+                let names = params
+                    .get("names")
+                    .and_then(|v| v.as_array())
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|v| v.as_str().map(str::to_string))
+                            .collect::<Option<Vec<String>>>()
+                    });
+                let applies = matches!(
+                    subject,
+                    SubjectKind::Group
+                        | SubjectKind::PermissionSet
+                        | SubjectKind::Account
+                        | SubjectKind::User
+                );
+                match names {
+                    Some(names) if applies => Some(Logic::RequiredNames { names }),
+                    Some(_) => {
+                        errors.push(error_at(
+                            check.referenced.line(),
+                            check.referenced.column(),
+                            format!(
+                                "check `required-names` applies to account, group, user or permission_set, not `{}`",
+                                subject.name()
+                            ),
+                        ));
+                        None
+                    }
+                    None => {
+                        errors.push(error_at(
+                            check.referenced.line(),
+                            check.referenced.column(),
+                            "check `required-names` needs `params.names`: a list of names"
+                                .to_string(),
+                        ));
+                        None
+                    }
+                }
+            }
+            other => {
+                errors.push(error_at(
+                    check.referenced.line(),
+                    check.referenced.column(),
+                    format!("unknown check `{other}`; expected required-names"),
+                ));
+                None
+            }
+        },
+        (Some(_), Some(check)) => {
+            errors.push(error_at(
+                check.referenced.line(),
+                check.referenced.column(),
+                "a rule has either `condition` or `check`, not both".to_string(),
+            ));
+            None
+        }
+        (None, None) => {
+            errors.push(error_at(
+                id_line,
+                1,
+                "a rule needs a `condition` (CEL) or a `check`".to_string(),
+            ));
+            None
+        }
+    };
+
+    let template_roots: Vec<(&str, &[crate::subjects::Field])> = match &logic {
+        Some(Logic::RequiredNames { .. }) => vec![("missing", MISSING_FIELDS)],
+        _ => subject.roots().to_vec(),
+    };
+    let message = match parse_template(&raw.message.value, &template_roots) {
+        Ok(template) => Some(template),
+        Err(message) => {
+            errors.push(error_at(
+                raw.message.referenced.line(),
+                raw.message.referenced.column(),
+                format!("message: {message}"),
+            ));
+            None
+        }
+    };
+    if let Some(template) = &message {
+        referenced_paths.extend(template.parts.iter().filter_map(|p| match p {
+            TemplatePart::Path(path) => Some(path.clone()),
+            TemplatePart::Text(_) => None,
+        }));
+    }
+
+    let mut requires = default_requirements(subject, &referenced_paths);
+    if let Some(extra) = &raw.requires {
+        for area in &extra.value {
+            if DATA_AREAS.contains(&area.as_str()) {
+                requires.insert(area.clone());
+            } else {
+                errors.push(error_at(
+                    extra.referenced.line(),
+                    extra.referenced.column(),
+                    format!(
+                        "unknown data area `{area}` in `requires`; expected one of {}",
+                        DATA_AREAS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+
+    match (logic, message) {
+        (Some(logic), Some(message)) if errors.is_empty() => Ok(Rule {
+            id: raw.id.value,
+            title: raw.title.trim().to_string(),
+            severity: raw.severity,
+            subject,
+            rationale: raw.rationale.trim().to_string(),
+            remediation: raw.remediation.trim().to_string(),
+            example: raw.example.map(|e| e.trim_end().to_string()),
+            tags: raw.tags,
+            params,
+            logic,
+            message,
+            requires,
+            origin: Origin {
+                path: source.path.clone(),
+                line: id_line as u32,
+                builtin: source.builtin,
+            },
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The root a `required-names` message can use.
+const MISSING_FIELDS: &[crate::subjects::Field] = &[crate::subjects::Field {
+    name: "name",
+    kind: FieldType::String,
+    doc: "the required name that was not found",
+}];
+
+fn yaml_message(error: &serde_saphyr::Error) -> String {
+    let text = error.without_snippet().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    // Drop the "line L column C: " prefix: the location is reported separately.
+    if let Some(rest) = text.strip_prefix("line ")
+        && let Some((_, message)) = rest.split_once(": ")
+    {
+        return message.lines().next().unwrap_or(message).to_string();
+    }
+    text.lines().next().unwrap_or(text).to_string()
+}
+
+fn is_kebab_case(id: &str) -> bool {
+    !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+/// Parses `{root.field}` placeholders and checks each against the subject's fields.
+fn parse_template(
+    text: &str,
+    roots: &[(&str, &[crate::subjects::Field])],
+) -> Result<Template, String> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim_end();
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push(TemplatePart::Text(rest[..open].to_string()));
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed `{{` in `{text}`"))?;
+        let path: Vec<String> = after[..close]
+            .trim()
+            .split('.')
+            .map(str::to_string)
+            .collect();
+        cel_paths::check_path(&path, roots, true)
+            .map_err(|e| format!("placeholder {{{}}}: {e}", after[..close].trim()))?;
+        parts.push(TemplatePart::Path(path));
+        rest = &after[close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(TemplatePart::Text(rest.to_string()));
+    }
+    Ok(Template { parts })
+}
+
+/// The data areas a rule reads, from its subject and the fields it references.
+fn default_requirements(subject: SubjectKind, paths: &[Vec<String>]) -> BTreeSet<String> {
+    let mut areas: BTreeSet<&str> = BTreeSet::new();
+    match subject {
+        SubjectKind::Account => {
+            areas.insert("organization");
+        }
+        SubjectKind::Group => {
+            areas.insert("groups");
+        }
+        SubjectKind::User => {
+            areas.insert("users");
+        }
+        SubjectKind::PermissionSet => {
+            areas.insert("permission_sets");
+        }
+        SubjectKind::Assignment | SubjectKind::Access => {
+            areas.extend([
+                "assignments",
+                "organization",
+                "permission_sets",
+                "users",
+                "groups",
+            ]);
+            if subject == SubjectKind::Access {
+                areas.insert("memberships");
+            }
+        }
+    }
+    for path in paths {
+        let root = path.first().map(String::as_str).unwrap_or("");
+        let field = path.get(1).map(String::as_str).unwrap_or("");
+        let needs: &[&str] = match (root, field) {
+            ("account", "tags") => &["organization", "account_tags"],
+            ("account", "assignment_count") => &["organization", "assignments"],
+            ("account", _) => &["organization"],
+            (
+                "permission_set",
+                "managed_policies"
+                | "customer_managed_policies"
+                | "inline_policy"
+                | "has_inline_policy"
+                | "inline_admin_grants"
+                | "grants_full_access"
+                | "permissions_boundary",
+            ) => &["permission_sets", "permission_set_policies"],
+            ("permission_set", "provisioned_accounts" | "outdated_accounts") => {
+                &["permission_sets", "provisioning"]
+            }
+            ("permission_set", "provisioning_drift_accounts") => {
+                &["permission_sets", "provisioning", "assignments"]
+            }
+            ("permission_set", "assigned_accounts" | "assignment_count") => {
+                &["permission_sets", "assignments"]
+            }
+            ("permission_set", _) => &["permission_sets"],
+            ("group", "member_count") => &["groups", "memberships"],
+            ("group", "assignment_count") => &["groups", "assignments"],
+            ("group", _) => &["groups"],
+            ("user", "groups") => &["users", "groups", "memberships"],
+            ("user", "has_access") => &["users", "assignments", "groups", "memberships"],
+            ("user", "direct_assignment_count") => &["users", "assignments"],
+            ("user", _) => &["users"],
+            ("principal" | "via", _) => &["users", "groups"],
+            _ => &[],
+        };
+        areas.extend(needs.iter().copied());
+    }
+    areas.into_iter().map(str::to_string).collect()
+}
+
+/// Roots a condition may use that are not part of the subject.
+pub fn constant_roots() -> &'static [&'static str] {
+    CONSTANT_ROOTS
+}

@@ -1,0 +1,522 @@
+//! The snapshot: one versioned, deterministic document of an organization's identity state.
+//!
+//! Everything downstream of collection reads this type only, so a saved file and a live scan
+//! are interchangeable. `normalize` sorts every list so one state gives one byte-identical file.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The schema version this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub schema_version: u32,
+    pub metadata: Metadata,
+    pub organization: Organization,
+    #[serde(default)]
+    pub permission_sets: Vec<PermissionSet>,
+    #[serde(default)]
+    pub users: Vec<User>,
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    #[serde(default)]
+    pub memberships: Vec<Membership>,
+    #[serde(default)]
+    pub assignments: Vec<Assignment>,
+    #[serde(default)]
+    pub events: Events,
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// RFC 3339 time the state was captured.
+    pub captured_at: String,
+    /// Where the state came from: `live`, `fixture`, `generated`, ...
+    pub source: String,
+    pub management_account_id: String,
+    pub instance_arn: String,
+    pub identity_store_id: String,
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_version: Option<String>,
+    /// API calls made by a live scan, per `service:Operation`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_calls: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub id: String,
+    pub management_account_id: String,
+    #[serde(default)]
+    pub organizational_units: Vec<OrganizationalUnit>,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationalUnit {
+    /// `r-xxxx` for a root, `ou-xxxx-yyyyyyyy` otherwise.
+    pub id: String,
+    pub name: String,
+    /// None for a root.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Names from the root down, `/`-joined: `Root/core`.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED.
+    pub status: String,
+    pub parent_id: String,
+    pub ou_path: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionSet {
+    pub arn: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// ISO 8601 duration, e.g. `PT1H`.
+    #[serde(default)]
+    pub session_duration: Option<String>,
+    #[serde(default)]
+    pub relay_state: Option<String>,
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    #[serde(default)]
+    pub customer_managed_policies: Vec<CustomerManagedPolicy>,
+    /// The inline policy document, parsed.
+    #[serde(default)]
+    pub inline_policy: Option<serde_json::Value>,
+    #[serde(default)]
+    pub permissions_boundary: Option<PermissionsBoundary>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Accounts the set is provisioned to.
+    #[serde(default)]
+    pub provisioned_accounts: Vec<String>,
+    /// Accounts where the latest version of the set is not provisioned.
+    #[serde(default)]
+    pub outdated_accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerManagedPolicy {
+    pub name: String,
+    #[serde(default = "default_path")]
+    pub path: String,
+}
+
+fn default_path() -> String {
+    "/".to_string()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionsBoundary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_policy_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_managed_policy: Option<CustomerManagedPolicy>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub id: String,
+    pub user_name: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub emails: Vec<Email>,
+    /// False for users disabled or suspended in the identity source.
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Email {
+    pub value: String,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    pub group_id: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PrincipalType {
+    Group,
+    User,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::Group => "GROUP",
+            PrincipalType::User => "USER",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    pub account_id: String,
+    pub permission_set_arn: String,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+}
+
+/// Sign-in and access events in normalized form, and the sources they were read from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    /// Event sources that were read (`lookup-events`, `trail-logs`, `lake`); empty when no
+    /// events were collected, which is not the same as "no events happened".
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub sign_ins: Vec<SignIn>,
+    #[serde(default)]
+    pub role_uses: Vec<RoleUse>,
+    #[serde(default)]
+    pub root_activity: Vec<RootActivity>,
+}
+
+/// One sign-in attempt: an IdC authentication workflow or a console login.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `eventID` of the event that decided the outcome (dedupe key).
+    pub event_id: String,
+    /// `identity-center` or `console`.
+    pub kind: String,
+    /// Identity Store user id when known.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    /// `userIdentity.type` (IdentityCenterUser, Unknown, Root, IAMUser).
+    pub identity_type: String,
+    pub account_id: String,
+    /// Factors used: PASSWORD, TOTP, WEBAUTHN, EXTERNAL_IDP, ...
+    #[serde(default)]
+    pub credential_types: Vec<String>,
+    /// `yes`, `no`, or `unverifiable` (external IdP).
+    pub mfa: String,
+    pub success: bool,
+}
+
+/// A user took a permission set's role in an account (`GetRoleCredentials`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleUse {
+    pub time: String,
+    pub event_id: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    pub account_id: String,
+    pub permission_set_name: String,
+}
+
+/// An action taken as the root user of an account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RootActivity {
+    pub time: String,
+    pub event_id: String,
+    pub account_id: String,
+    pub event_name: String,
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// True when the session was issued by `sts:AssumeRoot` (centralized root access).
+    pub via_assume_root: bool,
+}
+
+/// Something the collector could not read. A gap is a result of its own: rules that depend on
+/// its area refuse to report a clean result.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gap {
+    /// The part of the model that is incomplete (see `DataArea`).
+    pub area: String,
+    /// `service:Operation` that failed.
+    pub operation: String,
+    /// The resource it was called for (ARN, id), or empty.
+    #[serde(default)]
+    pub resource: String,
+    pub error: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "snapshot {path} has schema_version {found}, newer than this build reads ({SCHEMA_VERSION}); upgrade ssoaudit"
+    )]
+    NewerVersion { path: String, found: u64 },
+    #[error("snapshot {path} has no schema_version field (is it an ssoaudit snapshot?)")]
+    NoVersion { path: String },
+    #[error("snapshot {path}: field `{field}` at line {line} column {column}: {message}")]
+    Malformed {
+        path: String,
+        field: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+impl Snapshot {
+    /// Reads and validates a snapshot file.
+    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_slice(&bytes, &path.display().to_string())
+    }
+
+    /// Parses a snapshot document; `origin` names it in errors.
+    pub fn from_slice(bytes: &[u8], origin: &str) -> Result<Snapshot, SnapshotError> {
+        check_version(bytes, origin)?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let snapshot: Snapshot = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            SnapshotError::Malformed {
+                path: origin.to_string(),
+                field,
+                line: inner.line(),
+                column: inner.column(),
+                message: strip_position(&inner.to_string()),
+            }
+        })?;
+        Ok(snapshot)
+    }
+
+    /// Sorts every list and deduplicates sets so that one state serializes one way.
+    pub fn normalize(&mut self) {
+        let org = &mut self.organization;
+        org.organizational_units.sort_by(|a, b| a.id.cmp(&b.id));
+        org.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        for permission_set in &mut self.permission_sets {
+            permission_set.managed_policies.sort();
+            permission_set.managed_policies.dedup();
+            permission_set.customer_managed_policies.sort();
+            permission_set.customer_managed_policies.dedup();
+            permission_set.provisioned_accounts.sort();
+            permission_set.provisioned_accounts.dedup();
+            permission_set.outdated_accounts.sort();
+            permission_set.outdated_accounts.dedup();
+        }
+        self.permission_sets.sort_by(|a, b| a.arn.cmp(&b.arn));
+        for user in &mut self.users {
+            user.emails.sort();
+        }
+        self.users.sort_by(|a, b| a.id.cmp(&b.id));
+        self.groups.sort_by(|a, b| a.id.cmp(&b.id));
+        self.memberships.sort();
+        self.memberships.dedup();
+        self.assignments.sort();
+        self.assignments.dedup();
+        self.events.sources.sort();
+        self.events.sources.dedup();
+        self.events.sign_ins.sort();
+        self.events.sign_ins.dedup();
+        self.events.role_uses.sort();
+        self.events.role_uses.dedup();
+        self.events.root_activity.sort();
+        self.events.root_activity.dedup();
+        self.gaps.sort();
+        self.gaps.dedup();
+    }
+
+    /// The canonical serialized form: normalized, pretty-printed, newline-terminated.
+    pub fn to_canonical_json(&self) -> String {
+        let mut copy = self.clone();
+        copy.normalize();
+        let mut text = serde_json::to_string_pretty(&copy).expect("snapshot serializes");
+        text.push('\n');
+        text
+    }
+}
+
+/// Rejects a document written by a newer schema before trying to read its body. The writer puts
+/// `schema_version` first, so the prefix usually answers; otherwise one cheap skim of the whole.
+fn check_version(bytes: &[u8], origin: &str) -> Result<(), SnapshotError> {
+    let found = match version_in_prefix(bytes) {
+        Some(v) => Some(v),
+        None => {
+            #[derive(Deserialize)]
+            struct VersionOnly {
+                schema_version: Option<serde_json::Value>,
+            }
+            match serde_json::from_slice::<VersionOnly>(bytes) {
+                Ok(v) => v.schema_version.and_then(|v| v.as_u64()),
+                // Syntax errors are reported with field context by the full parse.
+                Err(_) => return Ok(()),
+            }
+        }
+    };
+    match found {
+        None => Err(SnapshotError::NoVersion {
+            path: origin.to_string(),
+        }),
+        Some(v) if v > u64::from(SCHEMA_VERSION) => Err(SnapshotError::NewerVersion {
+            path: origin.to_string(),
+            found: v,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+fn version_in_prefix(bytes: &[u8]) -> Option<u64> {
+    let prefix = &bytes[..bytes.len().min(256)];
+    let text = std::str::from_utf8(prefix).ok()?;
+    let trimmed = text.trim_start().strip_prefix('{')?.trim_start();
+    let rest = trimmed.strip_prefix("\"schema_version\"")?.trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// serde_json appends " at line L column C"; the error already carries both.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> Snapshot {
+        Snapshot {
+            schema_version: SCHEMA_VERSION,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn round_trip_is_byte_identical() {
+        let mut snapshot = minimal();
+        snapshot.assignments = vec![
+            Assignment {
+                account_id: "2".into(),
+                permission_set_arn: "b".into(),
+                principal_type: PrincipalType::User,
+                principal_id: "u".into(),
+            },
+            Assignment {
+                account_id: "1".into(),
+                permission_set_arn: "a".into(),
+                principal_type: PrincipalType::Group,
+                principal_id: "g".into(),
+            },
+        ];
+        let text = snapshot.to_canonical_json();
+        let back = Snapshot::from_slice(text.as_bytes(), "mem").unwrap();
+        assert_eq!(back.assignments[0].account_id, "1");
+        assert_eq!(back.to_canonical_json(), text);
+    }
+
+    #[test]
+    fn newer_version_is_rejected() {
+        let err = Snapshot::from_slice(br#"{"schema_version": 99, "metadata": {}}"#, "x.json")
+            .unwrap_err();
+        assert!(
+            matches!(err, SnapshotError::NewerVersion { found: 99, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("x.json"));
+    }
+
+    #[test]
+    fn newer_version_found_when_not_first() {
+        let err = Snapshot::from_slice(br#"{"metadata": {}, "schema_version": 7}"#, "x.json")
+            .unwrap_err();
+        assert!(
+            matches!(err, SnapshotError::NewerVersion { found: 7, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_field_names_path_and_position() {
+        let mut text = minimal().to_canonical_json();
+        text = text.replace(
+            "\"assignments\": []",
+            "\"assignments\": [{\"account_id\": 5}]",
+        );
+        let err = Snapshot::from_slice(text.as_bytes(), "bad.json").unwrap_err();
+        match &err {
+            SnapshotError::Malformed { field, line, .. } => {
+                assert_eq!(field, "assignments[0].account_id");
+                assert!(*line > 1);
+            }
+            other => panic!("unexpected {other}"),
+        }
+        let shown = err.to_string();
+        assert!(
+            shown.contains("bad.json") && shown.contains("assignments[0].account_id"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let text = minimal()
+            .to_canonical_json()
+            .replace("\"gaps\": []", "\"gaps\": [], \"extra\": 1");
+        let err = Snapshot::from_slice(text.as_bytes(), "x.json").unwrap_err();
+        assert!(err.to_string().contains("extra"), "{err}");
+    }
+}
