@@ -15,6 +15,7 @@ use crate::snapshot::{Assignment, Gap, PrincipalType, Snapshot};
 use crate::subjects::{self, SubjectKind, ValueCache};
 use cel::objects::Key;
 use cel::{Context, ExecutionError, Value};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -97,28 +98,13 @@ struct RuleRun<'r, 'c, 'm, 's> {
     errors: &'r mut Vec<String>,
 }
 
-/// A path prepared for lookups: root position and the map keys below it.
+/// A field path below its root, prepared for lookups.
 struct PreparedPath {
-    root: usize,
     keys: Vec<Key>,
 }
 
-fn prepare(paths: &[Vec<String>], roots: &[(&str, &[subjects::Field])]) -> Vec<PreparedPath> {
-    paths
-        .iter()
-        .filter_map(|path| {
-            let root = roots.iter().position(|(name, _)| *name == path[0])?;
-            let keys = path[1..]
-                .iter()
-                .map(|k| Key::String(Arc::new(k.clone())))
-                .collect();
-            Some(PreparedPath { root, keys })
-        })
-        .collect()
-}
-
-fn resolve<'v>(values: &'v [Value], path: &PreparedPath) -> Option<&'v Value> {
-    let mut current = values.get(path.root)?;
+fn resolve<'v>(root: &'v Value, path: &PreparedPath) -> Option<&'v Value> {
+    let mut current = root;
     for key in &path.keys {
         match current {
             Value::Map(map) => current = map.map.get(key)?,
@@ -128,18 +114,19 @@ fn resolve<'v>(values: &'v [Value], path: &PreparedPath) -> Option<&'v Value> {
     Some(current)
 }
 
-/// The values a condition reads, as a memo key. Equality is CEL equality; a value that is
-/// not equal to itself (NaN) only costs a cache miss.
-struct MemoKey(Vec<Option<Value>>);
+/// The values one root contributes to a condition, as a hashable key. Equality is CEL
+/// equality; a value that is not equal to itself (NaN) only costs a cache miss.
+#[derive(Clone)]
+struct ValueKey(Vec<Option<Value>>);
 
-impl PartialEq for MemoKey {
+impl PartialEq for ValueKey {
     fn eq(&self, other: &Self) -> bool {
         self.0 == other.0
     }
 }
-impl Eq for MemoKey {}
+impl Eq for ValueKey {}
 
-impl Hash for MemoKey {
+impl Hash for ValueKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         for value in &self.0 {
             match value {
@@ -181,7 +168,7 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
             state.write_u8(6);
             let mut sum: u64 = 0;
             for (key, item) in map.map.iter() {
-                let mut entry = std::collections::hash_map::DefaultHasher::new();
+                let mut entry = rustc_hash::FxHasher::default();
                 key.hash(&mut entry);
                 hash_value(item, &mut entry);
                 sum = sum.wrapping_add(entry.finish());
@@ -193,25 +180,172 @@ fn hash_value<H: Hasher>(value: &Value, state: &mut H) {
     }
 }
 
-/// A condition (or a part of one) with its memo.
-struct Memoized<'a> {
-    paths: Vec<PreparedPath>,
-    memo: HashMap<MemoKey, Result<bool, String>>,
-    exprs: Vec<&'a cel::IdedExpr>,
-    evaluations: usize,
+/// Groups and users are numbered separately: the identity of a principal carries its type.
+fn principal_identity(principal_type: PrincipalType, position: Option<u32>) -> Option<u32> {
+    let position = position?;
+    // Quotas cap users and groups at 100,000 each, far below 2^31.
+    Some(match principal_type {
+        PrincipalType::Group => position << 1,
+        PrincipalType::User => (position << 1) | 1,
+    })
 }
 
-impl<'a> Memoized<'a> {
+/// Up to four roots per subject row (access has the most: user, account, set, via).
+const MAX_ROOTS: usize = 4;
+const UNREAD: u32 = u32::MAX;
+
+/// The root values of one row, built on demand: a condition reading only `principal.type`
+/// never builds the account or the permission set.
+type RootValues<'f> = &'f dyn Fn(usize) -> Value;
+
+/// One root's part of a condition: the paths it reads, and the classes of entities that read
+/// alike (every group has `principal.type == "GROUP"`: one class for them all).
+#[derive(Default)]
+struct RootClasses {
+    paths: Vec<PreparedPath>,
+    /// Class of each entity seen so far (by its identity in the snapshot).
+    by_entity: FxHashMap<u32, u32>,
+    by_values: HashMap<ValueKey, u32>,
+    /// The values of each class, to bind when the condition is evaluated.
+    representatives: Vec<ValueKey>,
+}
+
+impl RootClasses {
+    fn class_of(&mut self, value: &Value) -> u32 {
+        let key = ValueKey(
+            self.paths
+                .iter()
+                .map(|p| resolve(value, p).cloned())
+                .collect(),
+        );
+        if let Some(&class) = self.by_values.get(&key) {
+            return class;
+        }
+        let class = self.representatives.len() as u32;
+        self.representatives.push(key.clone());
+        self.by_values.insert(key, class);
+        class
+    }
+}
+
+/// A condition (or some of its conjuncts) decided once per combination of root classes.
+///
+/// A row costs a few integer lookups; CEL runs only for a combination not seen before, on
+/// values reduced to what it reads (CEL copies a bound value deeply, and a permission set
+/// carries lists of a thousand account ids the condition may never look at).
+struct Decider<'a> {
+    exprs: Vec<&'a cel::IdedExpr>,
+    roots: Vec<RootClasses>,
+    decisions: FxHashMap<[u32; MAX_ROOTS], Result<bool, String>>,
+}
+
+impl<'a> Decider<'a> {
     fn new(
         exprs: Vec<&'a cel::IdedExpr>,
         paths: &[Vec<String>],
         roots: &[(&str, &[subjects::Field])],
     ) -> Self {
-        Memoized {
-            paths: prepare(paths, roots),
-            memo: HashMap::new(),
+        let mut classes: Vec<RootClasses> =
+            (0..roots.len()).map(|_| RootClasses::default()).collect();
+        for path in paths {
+            if let Some(root) = roots.iter().position(|(name, _)| *name == path[0]) {
+                let keys = path[1..]
+                    .iter()
+                    .map(|k| Key::String(Arc::new(k.clone())))
+                    .collect();
+                classes[root].paths.push(PreparedPath { keys });
+            }
+        }
+        Decider {
             exprs,
-            evaluations: 0,
+            roots: classes,
+            decisions: FxHashMap::default(),
+        }
+    }
+
+    /// Decides a row. `entities` identifies each root's entity (None: not in the snapshot, so
+    /// its class is computed from its value every time).
+    fn decide(
+        &mut self,
+        base: &Context,
+        names: &[(&str, &[subjects::Field])],
+        entities: [Option<u32>; MAX_ROOTS],
+        values: RootValues,
+    ) -> Result<bool, String> {
+        if self.exprs.is_empty() {
+            return Ok(true);
+        }
+        let mut key = [UNREAD; MAX_ROOTS];
+        for (root, classes) in self.roots.iter_mut().enumerate() {
+            if classes.paths.is_empty() {
+                continue;
+            }
+            key[root] = match entities[root] {
+                Some(entity) => match classes.by_entity.get(&entity) {
+                    Some(&class) => class,
+                    None => {
+                        let class = classes.class_of(&values(root));
+                        classes.by_entity.insert(entity, class);
+                        class
+                    }
+                },
+                None => classes.class_of(&values(root)),
+            };
+        }
+        if let Some(known) = self.decisions.get(&key) {
+            return known.clone();
+        }
+        let outcome = self.evaluate(base, names, &key);
+        self.decisions.insert(key, outcome.clone());
+        outcome
+    }
+
+    fn evaluate(
+        &self,
+        base: &Context,
+        names: &[(&str, &[subjects::Field])],
+        key: &[u32; MAX_ROOTS],
+    ) -> Result<bool, String> {
+        let mut scope = base.new_inner_scope();
+        for (root, classes) in self.roots.iter().enumerate() {
+            if classes.paths.is_empty() {
+                continue;
+            }
+            let resolved = &classes.representatives[key[root] as usize].0;
+            if let Some(value) = project(&classes.paths, resolved) {
+                scope.add_variable_from_value(names[root].0, value);
+            }
+        }
+        for expr in &self.exprs {
+            match scope.resolve(expr) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => return Ok(false),
+                Ok(other) => return Err(format!("condition evaluated to {other:?}, not a bool")),
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The conjuncts of a condition's top-level `&&`, each decided on its own classes and in
+/// order, stopping at the first false. A conjunct on `principal.type` (two classes) thus spares
+/// one on `principal.name` (thousands of classes) for every user principal. An error counts
+/// only when no other conjunct is false, as CEL's commutative `&&` does.
+struct Chain<'a> {
+    links: Vec<Decider<'a>>,
+}
+
+impl<'a> Chain<'a> {
+    fn new(
+        conjuncts: &[&'a crate::cel_paths::Conjunct],
+        roots: &[(&str, &[subjects::Field])],
+    ) -> Self {
+        Chain {
+            links: conjuncts
+                .iter()
+                .map(|c| Decider::new(vec![&c.expr], &c.paths, roots))
+                .collect(),
         }
     }
 
@@ -219,46 +353,68 @@ impl<'a> Memoized<'a> {
         &mut self,
         base: &Context,
         names: &[(&str, &[subjects::Field])],
-        values: &[Value],
+        entities: [Option<u32>; MAX_ROOTS],
+        values: RootValues,
     ) -> Result<bool, String> {
-        if self.exprs.is_empty() {
-            return Ok(true);
-        }
-        let key = MemoKey(
-            self.paths
-                .iter()
-                .map(|p| resolve(values, p).cloned())
-                .collect(),
-        );
-        if let Some(known) = self.memo.get(&key) {
-            return known.clone();
-        }
-        self.evaluations += 1;
-        let mut scope = base.new_inner_scope();
-        for ((name, _), value) in names.iter().zip(values) {
-            scope.add_variable_from_value(*name, value.clone());
-        }
-        let mut outcome = Ok(true);
-        for expr in &self.exprs {
-            match scope.resolve(expr) {
-                Ok(Value::Bool(true)) => {}
-                Ok(Value::Bool(false)) => {
-                    outcome = Ok(false);
-                    break;
-                }
-                Ok(other) => {
-                    outcome = Err(format!("condition evaluated to {other:?}, not a bool"));
-                    break;
-                }
-                Err(error) => {
-                    outcome = Err(error.to_string());
-                    break;
+        let mut error = None;
+        for link in &mut self.links {
+            match link.decide(base, names, entities, values) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => {
+                    error.get_or_insert(e);
                 }
             }
         }
-        self.memo.insert(key, outcome.clone());
-        outcome
+        match error {
+            Some(e) => Err(e),
+            None => Ok(true),
+        }
     }
+}
+
+/// One root's value reduced to the paths a condition reads, from their resolved values. A path
+/// that is the whole root binds the whole value; a missing field stays missing so that reading
+/// it fails as it would on the full value.
+fn project(paths: &[PreparedPath], resolved: &[Option<Value>]) -> Option<Value> {
+    enum Node {
+        Leaf(Value),
+        Branch(HashMap<Key, Node>),
+    }
+    fn insert(node: &mut HashMap<Key, Node>, keys: &[Key], value: Value) {
+        let (first, rest) = keys.split_first().expect("a field path has a key");
+        if rest.is_empty() {
+            node.insert(first.clone(), Node::Leaf(value));
+            return;
+        }
+        let child = node
+            .entry(first.clone())
+            .or_insert_with(|| Node::Branch(HashMap::new()));
+        if let Node::Branch(map) = child {
+            insert(map, rest, value);
+        }
+    }
+    fn into_value(node: Node) -> Value {
+        match node {
+            Node::Leaf(value) => value,
+            Node::Branch(map) => Value::Map(cel::objects::Map {
+                map: Arc::new(map.into_iter().map(|(k, v)| (k, into_value(v))).collect()),
+            }),
+        }
+    }
+    let mut tree: Option<HashMap<Key, Node>> = None;
+    for (path, value) in paths.iter().zip(resolved) {
+        let Some(value) = value else { continue };
+        if path.keys.is_empty() {
+            return Some(value.clone());
+        }
+        insert(
+            tree.get_or_insert_with(HashMap::new),
+            &path.keys,
+            value.clone(),
+        );
+    }
+    Some(into_value(Node::Branch(tree.unwrap_or_default())))
 }
 
 fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<'static, 'static> {
@@ -379,24 +535,32 @@ impl RuleRun<'_, '_, '_, '_> {
         let roots = self.rule.subject.roots();
         let snapshot = self.cache.model.snapshot;
         let cache = self.cache;
+        if self.rule.subject == SubjectKind::Access {
+            return self.access(shape, &base);
+        }
+        let conjuncts: Vec<&crate::cel_paths::Conjunct> = shape.conjuncts.iter().collect();
+        let mut decider = Chain::new(&conjuncts, roots);
         match self.rule.subject {
-            SubjectKind::Access => self.access(shape, &base),
+            SubjectKind::Access => unreachable!("handled above"),
             SubjectKind::Assignment => {
-                let mut decision =
-                    Memoized::new(vec![shape.program.expression()], &shape.paths, roots);
-                for assignment in &snapshot.assignments {
-                    let values = cache.assignment_roots(assignment);
-                    self.decide_and_push(&mut decision, &base, &values, |run| {
+                let targets = &cache.model.assignment_targets;
+                for (position, assignment) in snapshot.assignments.iter().enumerate() {
+                    let target = targets[position];
+                    let principal = principal_identity(assignment.principal_type, target.principal);
+                    let entities = [target.account, target.permission_set, principal, None];
+                    let values = |root: usize| cache.assignment_root(position, root);
+                    let outcome = decider.decide(&base, roots, entities, &values);
+                    self.record(outcome, &values, |run| {
                         run.assignment_refs(assignment, None)
                     });
                 }
             }
             SubjectKind::Account => {
-                let mut decision =
-                    Memoized::new(vec![shape.program.expression()], &shape.paths, roots);
                 for (i, account) in snapshot.organization.accounts.iter().enumerate() {
-                    let values = [cache.account(i).clone()];
-                    self.decide_and_push(&mut decision, &base, &values, |_| {
+                    let values = |_: usize| cache.account(i).clone();
+                    let outcome =
+                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
+                    self.record(outcome, &values, |_| {
                         (
                             Resource {
                                 kind: "account".into(),
@@ -415,11 +579,11 @@ impl RuleRun<'_, '_, '_, '_> {
                 }
             }
             SubjectKind::Group => {
-                let mut decision =
-                    Memoized::new(vec![shape.program.expression()], &shape.paths, roots);
                 for (i, group) in snapshot.groups.iter().enumerate() {
-                    let values = [cache.group(i).clone()];
-                    self.decide_and_push(&mut decision, &base, &values, |_| {
+                    let values = |_: usize| cache.group(i).clone();
+                    let outcome =
+                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
+                    self.record(outcome, &values, |_| {
                         (
                             Resource {
                                 kind: "group".into(),
@@ -439,11 +603,11 @@ impl RuleRun<'_, '_, '_, '_> {
                 }
             }
             SubjectKind::User => {
-                let mut decision =
-                    Memoized::new(vec![shape.program.expression()], &shape.paths, roots);
                 for (i, user) in snapshot.users.iter().enumerate() {
-                    let values = [cache.user(i).clone()];
-                    self.decide_and_push(&mut decision, &base, &values, |_| {
+                    let values = |_: usize| cache.user(i).clone();
+                    let outcome =
+                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
+                    self.record(outcome, &values, |_| {
                         (
                             Resource {
                                 kind: "user".into(),
@@ -463,11 +627,11 @@ impl RuleRun<'_, '_, '_, '_> {
                 }
             }
             SubjectKind::PermissionSet => {
-                let mut decision =
-                    Memoized::new(vec![shape.program.expression()], &shape.paths, roots);
                 for (i, set) in snapshot.permission_sets.iter().enumerate() {
-                    let values = [cache.permission_set(i).clone()];
-                    self.decide_and_push(&mut decision, &base, &values, |_| {
+                    let values = |_: usize| cache.permission_set(i).clone();
+                    let outcome =
+                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
+                    self.record(outcome, &values, |_| {
                         (
                             Resource {
                                 kind: "permission_set".into(),
@@ -488,19 +652,20 @@ impl RuleRun<'_, '_, '_, '_> {
         }
     }
 
-    fn decide_and_push(
+    /// Turns a decision into a finding (true), nothing (false) or a rule error.
+    fn record(
         &mut self,
-        decision: &mut Memoized,
-        base: &Context,
-        values: &[Value],
+        outcome: Result<bool, String>,
+        values: RootValues,
         refs: impl FnOnce(&Self) -> Refs,
     ) {
-        let roots = self.rule.subject.roots();
-        match decision.decide(base, roots, values) {
+        match outcome {
             Ok(false) => {}
             Ok(true) => {
+                let roots = self.rule.subject.roots();
+                let all: Vec<Value> = (0..roots.len()).map(values).collect();
                 let (resource, account, principal, permission_set, via) = refs(self);
-                let message = render(&self.rule.message, values, roots, &self.rule.params);
+                let message = render(&self.rule.message, &all, roots, &self.rule.params);
                 self.push(resource, message, account, principal, permission_set, via);
             }
             Err(error) => {
@@ -609,20 +774,20 @@ impl RuleRun<'_, '_, '_, '_> {
             .conjuncts
             .iter()
             .partition(|c| c.paths.iter().all(|p| level.contains(&p[0].as_str())));
-        let outer_paths: Vec<Vec<String>> = outer.iter().flat_map(|c| c.paths.clone()).collect();
-        let inner_paths: Vec<Vec<String>> = inner.iter().flat_map(|c| c.paths.clone()).collect();
-        let mut outer = Memoized::new(outer.iter().map(|c| &c.expr).collect(), &outer_paths, roots);
-        let mut inner = Memoized::new(inner.iter().map(|c| &c.expr).collect(), &inner_paths, roots);
+        let mut outer = Chain::new(&outer, roots);
+        let mut inner = Chain::new(&inner, roots);
         let model = self.cache.model;
         let cache = self.cache;
-        for assignment in &model.snapshot.assignments {
-            let [account, permission_set, via] = cache
-                .assignment_roots(assignment)
-                .try_into()
-                .unwrap_or_else(|_| unreachable!("three roots"));
-            // The user slot is filled per member; assignment-level conjuncts never read it.
-            let mut values = [Value::Null, account, permission_set, via];
-            match outer.decide(base, roots, &values) {
+        for (position, assignment) in model.snapshot.assignments.iter().enumerate() {
+            let target = model.assignment_targets[position];
+            let principal = principal_identity(assignment.principal_type, target.principal);
+            // Assignment-level conjuncts never read the user root (0).
+            let entities = [None, target.account, target.permission_set, principal];
+            let assignment_values = |root: usize| match root {
+                0 => Value::Null,
+                _ => cache.assignment_root(position, root - 1),
+            };
+            match outer.decide(base, roots, entities, &assignment_values) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(error) => {
@@ -631,34 +796,30 @@ impl RuleRun<'_, '_, '_, '_> {
                     continue;
                 }
             }
-            let members: &[usize] = match assignment.principal_type {
-                PrincipalType::Group => {
-                    match model.group_index.get(assignment.principal_id.as_str()) {
-                        Some(&g) => &model.group_members[g],
-                        None => &[],
-                    }
+            let single;
+            let members: &[usize] = match (assignment.principal_type, target.principal) {
+                (PrincipalType::Group, Some(g)) => &model.group_members[g as usize],
+                (PrincipalType::User, Some(u)) => {
+                    single = [u as usize];
+                    &single
                 }
-                PrincipalType::User => match model.user_index.get(assignment.principal_id.as_str())
-                {
-                    Some(u) => std::slice::from_ref(u),
-                    None => &[],
-                },
+                (_, None) => &[],
             };
             for &u in members {
-                values[0] = cache.user(u).clone();
-                match inner.decide(base, roots, &values) {
-                    Ok(false) => {}
-                    Ok(true) => {
-                        let (resource, account, principal, permission_set, via) =
-                            self.assignment_refs(assignment, Some(u));
-                        let message = render(&self.rule.message, &values, roots, &self.rule.params);
-                        self.push(resource, message, account, principal, permission_set, via);
-                    }
-                    Err(error) => {
-                        let (resource, ..) = self.assignment_refs(assignment, Some(u));
-                        self.error(&resource, &error);
-                    }
-                }
+                let entities = [
+                    Some(u as u32),
+                    target.account,
+                    target.permission_set,
+                    principal,
+                ];
+                let values = |root: usize| match root {
+                    0 => cache.user(u).clone(),
+                    _ => cache.assignment_root(position, root - 1),
+                };
+                let outcome = inner.decide(base, roots, entities, &values);
+                self.record(outcome, &values, |run| {
+                    run.assignment_refs(assignment, Some(u))
+                });
             }
         }
     }

@@ -5,7 +5,8 @@
 
 use crate::policy;
 use crate::snapshot::{PrincipalType, Snapshot};
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeSet;
 
 pub struct Model<'s> {
     pub snapshot: &'s Snapshot,
@@ -26,6 +27,17 @@ pub struct Model<'s> {
     /// Accounts each set is assigned in.
     pub permission_set_assigned_accounts: Vec<BTreeSet<&'s str>>,
     pub permission_set_facts: Vec<PermissionSetFacts>,
+    /// Positions of what each assignment refers to, resolved once (None: not in the snapshot).
+    pub assignment_targets: Vec<AssignmentTarget>,
+}
+
+/// The positions an assignment refers to, so rules never look names up per assignment.
+#[derive(Debug, Clone, Copy)]
+pub struct AssignmentTarget {
+    pub account: Option<u32>,
+    pub permission_set: Option<u32>,
+    /// Group position for GROUP principals, user position for USER principals.
+    pub principal: Option<u32>,
 }
 
 /// What the policies of one permission set grant.
@@ -35,6 +47,33 @@ pub struct PermissionSetFacts {
     pub grants_full_access: bool,
     /// Inline statements that grant administrator-equivalent access.
     pub inline_admin_grants: Vec<policy::AdminGrant>,
+}
+
+impl PermissionSetFacts {
+    pub fn of(set: &crate::snapshot::PermissionSet) -> PermissionSetFacts {
+        let inline_admin_grants = set
+            .inline_policy
+            .as_ref()
+            .map(policy::admin_grants)
+            .unwrap_or_default();
+        let grants_full_access = set
+            .managed_policies
+            .iter()
+            .any(|arn| policy::is_admin_managed_policy(arn))
+            || set
+                .inline_policy
+                .as_ref()
+                .is_some_and(policy::grants_full_access);
+        PermissionSetFacts {
+            session_duration_seconds: set
+                .session_duration
+                .as_deref()
+                .and_then(policy::iso_duration_seconds)
+                .unwrap_or(DEFAULT_SESSION_SECONDS),
+            grants_full_access,
+            inline_admin_grants,
+        }
+    }
 }
 
 /// IdC's session duration when a set does not set one.
@@ -70,26 +109,40 @@ impl<'s> Model<'s> {
         let mut direct_assignments_per_user = vec![0; snapshot.users.len()];
         let mut permission_set_assigned_accounts =
             vec![BTreeSet::new(); snapshot.permission_sets.len()];
+        let mut assignment_targets = Vec::with_capacity(snapshot.assignments.len());
         for assignment in &snapshot.assignments {
-            if let Some(&a) = account_index.get(assignment.account_id.as_str()) {
+            let account = account_index.get(assignment.account_id.as_str()).copied();
+            if let Some(a) = account {
                 assignments_per_account[a] += 1;
             }
-            if let Some(&p) = permission_set_index.get(assignment.permission_set_arn.as_str()) {
+            let permission_set = permission_set_index
+                .get(assignment.permission_set_arn.as_str())
+                .copied();
+            if let Some(p) = permission_set {
                 assignments_per_permission_set[p] += 1;
                 permission_set_assigned_accounts[p].insert(assignment.account_id.as_str());
             }
-            match assignment.principal_type {
+            let principal = match assignment.principal_type {
                 PrincipalType::Group => {
-                    if let Some(&g) = group_index.get(assignment.principal_id.as_str()) {
+                    let g = group_index.get(assignment.principal_id.as_str()).copied();
+                    if let Some(g) = g {
                         assignments_per_group[g] += 1;
                     }
+                    g
                 }
                 PrincipalType::User => {
-                    if let Some(&u) = user_index.get(assignment.principal_id.as_str()) {
+                    let u = user_index.get(assignment.principal_id.as_str()).copied();
+                    if let Some(u) = u {
                         direct_assignments_per_user[u] += 1;
                     }
+                    u
                 }
-            }
+            };
+            assignment_targets.push(AssignmentTarget {
+                account: account.map(|a| a as u32),
+                permission_set: permission_set.map(|p| p as u32),
+                principal: principal.map(|p| p as u32),
+            });
         }
         let mut user_has_access: Vec<bool> =
             direct_assignments_per_user.iter().map(|&n| n > 0).collect();
@@ -104,30 +157,7 @@ impl<'s> Model<'s> {
         let permission_set_facts = snapshot
             .permission_sets
             .iter()
-            .map(|set| {
-                let inline_admin_grants = set
-                    .inline_policy
-                    .as_ref()
-                    .map(policy::admin_grants)
-                    .unwrap_or_default();
-                let grants_full_access = set
-                    .managed_policies
-                    .iter()
-                    .any(|arn| policy::is_admin_managed_policy(arn))
-                    || set
-                        .inline_policy
-                        .as_ref()
-                        .is_some_and(policy::grants_full_access);
-                PermissionSetFacts {
-                    session_duration_seconds: set
-                        .session_duration
-                        .as_deref()
-                        .and_then(policy::iso_duration_seconds)
-                        .unwrap_or(DEFAULT_SESSION_SECONDS),
-                    grants_full_access,
-                    inline_admin_grants,
-                }
-            })
+            .map(PermissionSetFacts::of)
             .collect();
 
         Model {
@@ -145,6 +175,7 @@ impl<'s> Model<'s> {
             user_has_access,
             permission_set_assigned_accounts,
             permission_set_facts,
+            assignment_targets,
         }
     }
 

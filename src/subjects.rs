@@ -5,7 +5,7 @@
 //! and strings are reference-counted), so an assignment or access row costs a few pointers.
 
 use crate::model::Model;
-use crate::snapshot::{Account, Assignment, Group, PermissionSet, PrincipalType, User};
+use crate::snapshot::{Account, Group, PermissionSet, PrincipalType, User};
 use cel::Value;
 use cel::objects::{Key, Map};
 use std::cell::OnceCell;
@@ -400,17 +400,30 @@ impl<'m, 's> ValueCache<'m, 's> {
     }
 
     pub fn permission_set(&self, position: usize) -> &Value {
-        self.permission_sets[position].get_or_init(|| permission_set_value(self.model, position))
+        self.permission_sets[position].get_or_init(|| {
+            let model = self.model;
+            permission_set_value(
+                &model.snapshot.permission_sets[position],
+                &model.permission_set_facts[position],
+                &model.permission_set_assigned_accounts[position],
+                model.assignments_per_permission_set[position],
+            )
+        })
     }
 
     pub fn permission_set_by_arn(&self, arn: &str) -> Value {
         match self.model.permission_set_index.get(arn) {
             Some(&position) => self.permission_set(position).clone(),
-            None => object(vec![
-                ("arn", string(arn)),
-                ("name", string(arn.rsplit('/').next().unwrap_or(arn))),
-                ("assignment_count", Value::Int(0)),
-            ]),
+            None => {
+                // An assignment to a set the snapshot does not list (deleted meanwhile).
+                let set = PermissionSet {
+                    arn: arn.to_string(),
+                    name: arn.rsplit('/').next().unwrap_or(arn).to_string(),
+                    ..Default::default()
+                };
+                let facts = crate::model::PermissionSetFacts::of(&set);
+                permission_set_value(&set, &facts, &Default::default(), 0)
+            }
         }
     }
 
@@ -489,13 +502,22 @@ impl<'m, 's> ValueCache<'m, 's> {
         }
     }
 
-    /// The root variables of one assignment, in `SubjectKind::Assignment.roots()` order.
-    pub fn assignment_roots(&self, assignment: &Assignment) -> Vec<Value> {
-        vec![
-            self.account_by_id(&assignment.account_id),
-            self.permission_set_by_arn(&assignment.permission_set_arn),
-            self.principal(assignment.principal_type, &assignment.principal_id),
-        ]
+    /// One root variable of an assignment, in `SubjectKind::Assignment.roots()` order:
+    /// 0 account, 1 permission set, 2 principal.
+    pub fn assignment_root(&self, position: usize, root: usize) -> Value {
+        let assignment = &self.model.snapshot.assignments[position];
+        let target = self.model.assignment_targets[position];
+        match root {
+            0 => match target.account {
+                Some(a) => self.account(a as usize).clone(),
+                None => self.unknown_account(&assignment.account_id),
+            },
+            1 => match target.permission_set {
+                Some(p) => self.permission_set(p as usize).clone(),
+                None => self.permission_set_by_arn(&assignment.permission_set_arn),
+            },
+            _ => self.principal(assignment.principal_type, &assignment.principal_id),
+        }
     }
 }
 
@@ -533,17 +555,23 @@ fn account_value(model: &Model, account: &Account, assignment_count: usize) -> V
     ])
 }
 
-fn permission_set_value(model: &Model, position: usize) -> Value {
-    let set: &PermissionSet = &model.snapshot.permission_sets[position];
-    let facts = &model.permission_set_facts[position];
-    let assigned = &model.permission_set_assigned_accounts[position];
+fn permission_set_value(
+    set: &PermissionSet,
+    facts: &crate::model::PermissionSetFacts,
+    assigned: &std::collections::BTreeSet<&str>,
+    assignment_count: usize,
+) -> Value {
+    let provisioned: rustc_hash::FxHashSet<&str> = set
+        .provisioned_accounts
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let outdated: rustc_hash::FxHashSet<&str> =
+        set.outdated_accounts.iter().map(String::as_str).collect();
     let drift: Vec<&str> = assigned
         .iter()
         .copied()
-        .filter(|account| {
-            !set.provisioned_accounts.iter().any(|a| a == account)
-                || set.outdated_accounts.iter().any(|a| a == account)
-        })
+        .filter(|account| !provisioned.contains(account) || outdated.contains(account))
         .collect();
     let customer_managed: Vec<String> = set
         .customer_managed_policies
@@ -614,9 +642,6 @@ fn permission_set_value(model: &Model, position: usize) -> Value {
             list_of_strings(assigned.iter().copied()),
         ),
         ("provisioning_drift_accounts", list_of_strings(drift)),
-        (
-            "assignment_count",
-            Value::Int(model.assignments_per_permission_set[position] as i64),
-        ),
+        ("assignment_count", Value::Int(assignment_count as i64)),
     ])
 }

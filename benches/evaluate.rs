@@ -1,0 +1,150 @@
+//! Benchmark: the whole built-in pack over a generated organization of 1,000 accounts, 50
+//! permission sets, 500 groups, 20,000 users and 200,000 assignments. Reports the time to load
+//! the snapshot file next to the time to evaluate it, and the peak heap during both.
+//!
+//! Run: `cargo bench --bench evaluate` (add `-- --scale 0.1` for a smaller organization).
+
+use ssoaudit::engine;
+use ssoaudit::generate::{Scale, large};
+use ssoaudit::rules;
+use ssoaudit::snapshot::Snapshot;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Counts live heap bytes and their peak, so memory is measured without outside tools.
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(pointer, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(pointer, layout, new_size) };
+        if !new.is_null() {
+            if new_size > layout.size() {
+                let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
+                    - layout.size();
+                PEAK.fetch_max(now, Ordering::Relaxed);
+            } else {
+                CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let factor: f64 = args
+        .iter()
+        .position(|a| a == "--scale")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    let scaled = |n: usize| ((n as f64 * factor).round() as usize).max(12);
+    let scale = Scale {
+        accounts: scaled(1_000),
+        permission_sets: scaled(50),
+        groups: scaled(500),
+        users: scaled(20_000),
+        assignments: scaled(200_000),
+    };
+    let dir = std::env::temp_dir().join("ssoaudit-bench");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("org-{factor}.snapshot.json"));
+    if !path.exists() {
+        let started = Instant::now();
+        let snapshot = large(scale, 42);
+        std::fs::write(&path, snapshot.to_canonical_json()).expect("write snapshot");
+        eprintln!("generated {} in {:.1?}", path.display(), started.elapsed());
+    }
+    let file_size = std::fs::metadata(&path).expect("snapshot exists").len() as usize;
+    let rules = rules::load(&rules::builtin_sources()).expect("built-in rules load");
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+
+    let runs = 3;
+    let mut load_times = Vec::new();
+    let mut eval_times = Vec::new();
+    let mut findings = 0;
+    let mut peak_load = 0;
+    let mut peak_total = 0;
+    for _ in 0..runs {
+        let baseline = CURRENT.load(Ordering::Relaxed);
+        PEAK.store(baseline, Ordering::Relaxed);
+        let started = Instant::now();
+        let snapshot = Snapshot::load(&path).expect("snapshot loads");
+        load_times.push(started.elapsed());
+        peak_load = PEAK.load(Ordering::Relaxed) - baseline;
+
+        let started = Instant::now();
+        let evaluation = engine::evaluate(&snapshot, &rules, now);
+        eval_times.push(started.elapsed());
+        peak_total = PEAK.load(Ordering::Relaxed) - baseline;
+        findings = evaluation.findings.len();
+        drop(evaluation);
+        drop(snapshot);
+    }
+    if args.iter().any(|a| a == "--per-rule") {
+        let snapshot = Snapshot::load(&path).expect("snapshot loads");
+        for rule in &rules {
+            let started = Instant::now();
+            let evaluation = engine::evaluate(&snapshot, std::slice::from_ref(rule), now);
+            println!(
+                "  {:<32} {:>8.1?} {:>6} findings",
+                rule.id,
+                started.elapsed(),
+                evaluation.findings.len()
+            );
+        }
+    }
+    let best = |times: &[std::time::Duration]| times.iter().min().copied().unwrap_or_default();
+    let snapshot = Snapshot::load(&path).expect("snapshot loads");
+    println!(
+        "organization: {} accounts, {} permission sets, {} groups, {} users, {} memberships, {} assignments",
+        snapshot.organization.accounts.len(),
+        snapshot.permission_sets.len(),
+        snapshot.groups.len(),
+        snapshot.users.len(),
+        snapshot.memberships.len(),
+        snapshot.assignments.len()
+    );
+    println!("snapshot file: {:.1} MiB", mib(file_size));
+    println!("rules: {} (the built-in pack)", rules.len());
+    println!("findings: {findings}");
+    println!("load (best of {runs}):     {:>8.1?}", best(&load_times));
+    println!("evaluate (best of {runs}): {:>8.1?}", best(&eval_times));
+    println!(
+        "evaluate / load: {:.2}",
+        best(&eval_times).as_secs_f64() / best(&load_times).as_secs_f64()
+    );
+    println!(
+        "peak heap: load {:.1} MiB, load + evaluate {:.1} MiB ({:.2}x the file size)",
+        mib(peak_load),
+        mib(peak_total),
+        peak_total as f64 / file_size as f64
+    );
+}
