@@ -27,8 +27,29 @@ pub struct Evaluation {
     /// Rules whose data has collection gaps: their result may be incomplete.
     pub incomplete: Vec<IncompleteRule>,
     /// Conditions that failed at run time (a user rule reading a null field, say).
-    pub errors: Vec<String>,
+    pub errors: Vec<EvaluationError>,
     pub rules_evaluated: usize,
+}
+
+/// A condition that could not be decided for one subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvaluationError {
+    pub rule_id: String,
+    /// `path:line` of the rule.
+    pub rule_origin: String,
+    pub resource_kind: String,
+    pub resource_id: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for EvaluationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rule {} ({}) failed on {} {}: {}",
+            self.rule_id, self.rule_origin, self.resource_kind, self.resource_id, self.message
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,7 +116,7 @@ struct RuleRun<'r, 'c, 'm, 's> {
     rule: &'r Rule,
     cache: &'c ValueCache<'m, 's>,
     findings: &'r mut Vec<Finding>,
-    errors: &'r mut Vec<String>,
+    errors: &'r mut Vec<EvaluationError>,
 }
 
 /// A field path below its root, prepared for lookups.
@@ -417,7 +438,7 @@ fn project(paths: &[PreparedPath], resolved: &[Option<Value>]) -> Option<Value> 
     Some(into_value(Node::Branch(tree.unwrap_or_default())))
 }
 
-fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<'static, 'static> {
+pub fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<'static, 'static> {
     let mut context = Context::with_env(cel_paths::env());
     context.add_variable_from_value(
         "params",
@@ -451,10 +472,13 @@ impl RuleRun<'_, '_, '_, '_> {
     }
 
     fn error(&mut self, resource: &Resource, message: &str) {
-        self.errors.push(format!(
-            "rule {} ({}:{}) failed on {} {}: {message}",
-            self.rule.id, self.rule.origin.path, self.rule.origin.line, resource.kind, resource.id
-        ));
+        self.errors.push(EvaluationError {
+            rule_id: self.rule.id.clone(),
+            rule_origin: format!("{}:{}", self.rule.origin.path, self.rule.origin.line),
+            resource_kind: resource.kind.clone(),
+            resource_id: resource.id.clone(),
+            message: message.to_string(),
+        });
     }
 
     fn required_names(&mut self, names: &[String]) {

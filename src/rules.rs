@@ -333,13 +333,16 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
             }
             Err(problems) => {
                 for problem in problems {
+                    let offset = char_offset(&condition.value, problem.line, problem.column);
+                    let (line, column) = locate_in_scalar(
+                        &source.text,
+                        &condition.referenced,
+                        &condition.value,
+                        offset,
+                    );
                     errors.push(error_at(
-                        condition.referenced.line() + problem.line.saturating_sub(1),
-                        if problem.line <= 1 {
-                            condition.referenced.column() + problem.column.saturating_sub(1)
-                        } else {
-                            problem.column
-                        },
+                        line,
+                        column,
                         format!("condition: {}", problem.message),
                     ));
                 }
@@ -421,12 +424,14 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
     };
     let message = match parse_template(&raw.message.value, &template_roots) {
         Ok(template) => Some(template),
-        Err(message) => {
-            errors.push(error_at(
-                raw.message.referenced.line(),
-                raw.message.referenced.column(),
-                format!("message: {message}"),
-            ));
+        Err((offset, message)) => {
+            let (line, column) = locate_in_scalar(
+                &source.text,
+                &raw.message.referenced,
+                &raw.message.value,
+                offset,
+            );
+            errors.push(error_at(line, column, format!("message: {message}")));
             None
         }
     };
@@ -486,16 +491,89 @@ const MISSING_FIELDS: &[crate::subjects::Field] = &[crate::subjects::Field {
     doc: "the required name that was not found",
 }];
 
+/// The character offset of a 1-based (line, column) position within a text.
+fn char_offset(text: &str, line: u64, column: u64) -> usize {
+    let mut offset = 0;
+    for (number, content) in text.split('\n').enumerate() {
+        if number as u64 + 1 == line {
+            return offset + (column.saturating_sub(1) as usize).min(content.chars().count());
+        }
+        offset += content.chars().count() + 1;
+    }
+    offset
+}
+
+/// Maps a character offset within a scalar's parsed value to the file's line and column.
+///
+/// Folding (`>`), block indentation and line breaks change only white space, so the n-th
+/// non-blank character of the value is the n-th non-blank character of the source from
+/// where the scalar starts.
+fn locate_in_scalar(
+    file: &str,
+    start: &serde_saphyr::Location,
+    value: &str,
+    offset: usize,
+) -> (u64, u64) {
+    let fallback = (start.line(), start.column());
+    let nth = value
+        .chars()
+        .take(offset)
+        .filter(|c| !c.is_whitespace())
+        .count();
+    let Some(mut position) = byte_position(file, start) else {
+        return fallback;
+    };
+    if file[position..].starts_with(['"', '\'']) {
+        position += 1;
+    }
+    let mut seen = 0;
+    for (index, c) in file[position..].char_indices() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if seen == nth {
+            let before = &file[..position + index];
+            let line = before.matches('\n').count() as u64 + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+            return (line, column);
+        }
+        seen += 1;
+    }
+    fallback
+}
+
+/// Where a location is in the file, as a byte offset.
+fn byte_position(file: &str, location: &serde_saphyr::Location) -> Option<usize> {
+    if let Some(offset) = location.span().byte_offset() {
+        return Some(offset as usize).filter(|&o| o <= file.len() && file.is_char_boundary(o));
+    }
+    let line_start: usize = file
+        .split_inclusive('\n')
+        .take(location.line().saturating_sub(1) as usize)
+        .map(str::len)
+        .sum();
+    let column = location.column().saturating_sub(1) as usize;
+    let line = file.get(line_start..)?.lines().next().unwrap_or("");
+    let within: usize = line.chars().take(column).map(char::len_utf8).sum();
+    Some(line_start + within)
+}
+
 fn yaml_message(error: &serde_saphyr::Error) -> String {
     let text = error.without_snippet().to_string();
     let text = text.strip_prefix("error: ").unwrap_or(&text);
-    // Drop the "line L column C: " prefix: the location is reported separately.
-    if let Some(rest) = text.strip_prefix("line ")
-        && let Some((_, message)) = rest.split_once(": ")
+    // The location is reported separately: drop "line L column C: " and " at line L, column C".
+    let text = match text
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
     {
-        return message.lines().next().unwrap_or(message).to_string();
+        Some((_, message)) => message,
+        None => text,
+    };
+    let first = text.lines().next().unwrap_or(text);
+    match first.rfind(" at line ") {
+        Some(i) => first[..i].to_string(),
+        None => first.to_string(),
     }
-    text.lines().next().unwrap_or(text).to_string()
 }
 
 fn is_kebab_case(id: &str) -> bool {
@@ -508,29 +586,30 @@ fn is_kebab_case(id: &str) -> bool {
         })
 }
 
-/// Parses `{root.field}` placeholders and checks each against the subject's fields.
+/// Parses `{root.field}` placeholders and checks each against the subject's fields. An error
+/// carries the character offset of the placeholder it is about.
 fn parse_template(
     text: &str,
     roots: &[(&str, &[crate::subjects::Field])],
-) -> Result<Template, String> {
+) -> Result<Template, (usize, String)> {
     let mut parts = Vec::new();
     let mut rest = text.trim_end();
+    let mut consumed = 0;
     while let Some(open) = rest.find('{') {
         if open > 0 {
             parts.push(TemplatePart::Text(rest[..open].to_string()));
         }
+        let at = text[..consumed + open].chars().count();
         let after = &rest[open + 1..];
         let close = after
             .find('}')
-            .ok_or_else(|| format!("unclosed `{{` in `{text}`"))?;
-        let path: Vec<String> = after[..close]
-            .trim()
-            .split('.')
-            .map(str::to_string)
-            .collect();
+            .ok_or_else(|| (at, "unclosed `{` in the message".to_string()))?;
+        let name = after[..close].trim();
+        let path: Vec<String> = name.split('.').map(str::to_string).collect();
         cel_paths::check_path(&path, roots, true)
-            .map_err(|e| format!("placeholder {{{}}}: {e}", after[..close].trim()))?;
+            .map_err(|e| (at, format!("placeholder {{{name}}}: {e}")))?;
         parts.push(TemplatePart::Path(path));
+        consumed += open + 1 + close + 1;
         rest = &after[close + 1..];
     }
     if !rest.is_empty() {

@@ -16,7 +16,7 @@ pub struct Report<'a> {
     pub snapshot: SnapshotInfo<'a>,
     pub summary: Summary,
     pub incomplete: Vec<Incomplete<'a>>,
-    pub errors: &'a [String],
+    pub errors: Vec<String>,
     pub findings: Vec<FindingOut<'a>>,
 }
 
@@ -194,7 +194,7 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
                     .collect(),
             })
             .collect(),
-        errors: &evaluation.errors,
+        errors: evaluation.errors.iter().map(|e| e.to_string()).collect(),
         findings: evaluation.findings.iter().map(finding_out).collect(),
     }
 }

@@ -151,7 +151,7 @@ pub fn build(input: &ReportInput) -> Value {
     for error in &input.evaluation.errors {
         notifications.push(json!({
             "level": "error",
-            "message": {"text": error},
+            "message": {"text": error.to_string()},
             "descriptor": {"id": "rule-error"},
         }));
     }

@@ -1,0 +1,438 @@
+//! `ssoaudit check` end to end on the binary: findings, exit codes, formats, determinism.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+
+#[test]
+fn violating_fixture_reports_every_builtin_rule() {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(out.code, 1, "stderr: {}", out.stderr);
+    let report = json(&out.stdout);
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["tool"]["name"], "ssoaudit");
+    let ids: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = BUILTIN_IDS.iter().copied().collect();
+    assert_eq!(ids, expected);
+    assert_eq!(report["summary"]["rules_evaluated"], 13);
+}
+
+#[test]
+fn violating_findings_name_the_planted_resources() {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ]);
+    let report = json(&out.stdout);
+    let findings = report["findings"].as_array().unwrap();
+    let of = |rule: &str| -> Vec<&serde_json::Value> {
+        findings.iter().filter(|f| f["rule_id"] == rule).collect()
+    };
+    let direct = of("no-direct-user-assignments");
+    assert_eq!(direct.len(), 1);
+    assert_eq!(direct[0]["principal"]["name"], "julia.rossi@acme.example");
+    assert_eq!(direct[0]["principal"]["type"], "USER");
+    assert_eq!(direct[0]["account"]["name"], "plat-prod");
+    assert_eq!(direct[0]["permission_set"]["name"], "AdministratorAccess");
+    assert_eq!(direct[0]["resource"]["kind"], "assignment");
+    assert_eq!(direct[0]["fingerprint"].as_str().unwrap().len(), 32);
+
+    // DevOps members outside Managers, one finding each, through the DevOps group.
+    let admins: BTreeSet<&str> = of("admin-on-management-account")
+        .iter()
+        .map(|f| f["principal"]["name"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "dana.kowalski@acme.example",
+        "emeka.obi@acme.example",
+        "fatima.zahra@acme.example",
+        "gustav.berg@acme.example",
+        "hana.sato@acme.example",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(admins, expected);
+    assert!(
+        of("admin-on-management-account")
+            .iter()
+            .all(|f| f["via"]["name"] == "DevOps")
+    );
+
+    let missing: Vec<&str> = of("required-groups-exist")
+        .iter()
+        .map(|f| f["resource"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["Developers"]);
+    let devops_root: BTreeSet<&str> = of("devops-no-root-account-write")
+        .iter()
+        .map(|f| f["permission_set"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        devops_root,
+        ["AdministratorAccess", "RootAccess"].into_iter().collect()
+    );
+    assert!(
+        of("session-duration-too-long")[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PT12H")
+    );
+    let drift = of("permission-set-not-provisioned");
+    assert_eq!(drift.len(), 1);
+    assert!(
+        drift[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("100000000008")
+    );
+}
+
+#[test]
+fn compliant_fixture_is_clean() {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--format",
+        "json",
+        "--fail-on",
+        "info",
+    ]);
+    assert_eq!(
+        out.code, 0,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    let report = json(&out.stdout);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(report["summary"]["findings"], 0);
+    let table = run(&["check", "--snapshot", COMPLIANT]);
+    assert_eq!(table.code, 0);
+    assert!(
+        table.stdout.contains("no findings; 13 rules evaluated"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn table_is_grouped_by_severity_with_a_summary() {
+    let out = run(&["check", "--snapshot", VIOLATING, "--now", NOW]);
+    assert_eq!(out.code, 1);
+    let critical = out.stdout.find("│ critical").expect("critical rows");
+    let low = out.stdout.rfind("│ low").expect("low rows");
+    assert!(critical < low);
+    assert!(
+        !out.stdout.contains('\u{1b}'),
+        "no colour when not on a terminal"
+    );
+    assert!(
+        out.stdout
+            .trim_end()
+            .ends_with("18 findings (8 critical, 4 high, 4 medium, 2 low); 13 rules evaluated"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn fail_on_threshold() {
+    let critical = run(&["check", "--snapshot", VIOLATING, "--fail-on", "critical"]);
+    assert_eq!(critical.code, 1);
+    let never = run(&["check", "--snapshot", VIOLATING, "--fail-on", "never"]);
+    assert_eq!(never.code, 0);
+    let only_low = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--only",
+        "unused-permission-set",
+        "--fail-on",
+        "medium",
+    ]);
+    assert_eq!(only_low.code, 0, "a low finding does not fail at medium");
+    let bad = run(&["check", "--snapshot", VIOLATING, "--fail-on", "severe"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--fail-on"), "{}", bad.stderr);
+}
+
+#[test]
+fn only_and_skip_select_rules() {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "json",
+        "--only",
+        "no-direct-user-assignments",
+    ]);
+    let report = json(&out.stdout);
+    assert_eq!(report["summary"]["rules_evaluated"], 1);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+    let skipped = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "json",
+        "--skip",
+        "admin-on-management-account",
+    ]);
+    let report = json(&skipped.stdout);
+    assert_eq!(report["summary"]["rules_evaluated"], 12);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule_id"] != "admin-on-management-account")
+    );
+    let unknown = run(&["check", "--snapshot", VIOLATING, "--only", "no-such-rule"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("no-such-rule"));
+}
+
+#[test]
+fn output_is_deterministic_and_can_go_to_a_file() {
+    let dir = temp_dir("determinism");
+    for format in ["table", "json", "sarif"] {
+        let first = dir.join(format!("a.{format}"));
+        let second = dir.join(format!("b.{format}"));
+        for path in [&first, &second] {
+            let out = run(&[
+                "check",
+                "--snapshot",
+                VIOLATING,
+                "--format",
+                format,
+                "--now",
+                NOW,
+                "-o",
+                path.to_str().unwrap(),
+            ]);
+            assert_eq!(out.code, 1);
+            assert!(out.stdout.is_empty(), "report went to the file");
+            assert!(
+                out.stderr.contains("18 findings"),
+                "summary on stderr: {}",
+                out.stderr
+            );
+        }
+        assert_eq!(
+            std::fs::read(&first).unwrap(),
+            std::fs::read(&second).unwrap()
+        );
+    }
+}
+
+#[test]
+fn newer_or_malformed_snapshot_is_an_input_error() {
+    let dir = temp_dir("snapshots");
+    let text = std::fs::read_to_string(root().join(VIOLATING)).unwrap();
+    let newer = dir.join("newer.json");
+    std::fs::write(
+        &newer,
+        text.replacen("\"schema_version\": 1", "\"schema_version\": 2", 1),
+    )
+    .unwrap();
+    let out = run(&["check", "--snapshot", newer.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("schema_version 2") && out.stderr.contains("newer.json"),
+        "{}",
+        out.stderr
+    );
+
+    let malformed = dir.join("malformed.json");
+    std::fs::write(
+        &malformed,
+        text.replacen("\"active\": true", "\"active\": \"yes\"", 1),
+    )
+    .unwrap();
+    let out = run(&["check", "--snapshot", malformed.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("users[0].active") && out.stderr.contains("line "),
+        "{}",
+        out.stderr
+    );
+    let missing = run(&["check", "--snapshot", "no/such/file.json"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no/such/file.json"));
+}
+
+/// Adds collection gaps to the violating fixture.
+fn with_gaps(name: &str, gaps: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    let text = std::fs::read_to_string(root().join(VIOLATING)).unwrap();
+    let path = dir.join("gaps.json");
+    std::fs::write(
+        &path,
+        text.replacen("\"gaps\": []", &format!("\"gaps\": [{gaps}]"), 1),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn collection_gaps_fail_with_exit_code_3() {
+    let path = with_gaps(
+        "gaps",
+        r#"{"area": "assignments", "operation": "sso-admin:ListAccountAssignments", "resource": "100000000011", "error": "AccessDeniedException"}"#,
+    );
+    let path = path.to_str().unwrap();
+    let out = run(&["check", "--snapshot", path, "--format", "json"]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let report = json(&out.stdout);
+    let incomplete: BTreeSet<&str> = report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(incomplete.contains("no-direct-user-assignments"));
+    assert!(incomplete.contains("unused-permission-set"));
+    assert!(
+        !incomplete.contains("required-groups-exist"),
+        "group existence does not read assignments"
+    );
+    assert!(out.stderr.contains("collection gaps"), "{}", out.stderr);
+
+    let allowed = run(&["check", "--snapshot", path, "--allow-gaps"]);
+    assert_eq!(allowed.code, 1, "findings still fail the run");
+    assert!(allowed.stderr.contains("warning"), "{}", allowed.stderr);
+    assert!(
+        allowed.stdout.contains("incomplete: rule"),
+        "{}",
+        allowed.stdout
+    );
+
+    // A gap no enabled rule reads does not change the outcome.
+    let unrelated = run(&[
+        "check",
+        "--snapshot",
+        path,
+        "--only",
+        "required-groups-exist",
+    ]);
+    assert_eq!(unrelated.code, 1);
+}
+
+#[test]
+fn gaps_are_matched_to_the_fields_a_rule_reads() {
+    let path = with_gaps(
+        "tag-gaps",
+        r#"{"area": "account_tags", "operation": "organizations:ListTagsForResource", "resource": "100000000003", "error": "AccessDeniedException"}"#,
+    );
+    let out = run(&["check", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(
+        out.code, 1,
+        "no built-in rule reads account tags: {}",
+        out.stderr
+    );
+
+    let rules = temp_dir("tag-rule");
+    std::fs::write(
+        rules.join("prod-tag.yaml"),
+        "id: account-has-stage-tag\ntitle: Accounts carry a Stage tag\nseverity: low\nsubject: account\n\
+         condition: '!(\"Stage\" in account.tags)'\nmessage: \"{account.name} has no Stage tag\"\n\
+         rationale: Tags drive cost reports.\nremediation: Tag the account.\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--only",
+        "account-has-stage-tag",
+    ]);
+    assert_eq!(
+        out.code, 3,
+        "the tag rule reads the missing tags: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn suppressed_findings_are_kept_but_do_not_fail() {
+    let dir = temp_dir("suppress");
+    let file = dir.join("accepted.yaml");
+    std::fs::write(
+        &file,
+        "suppressions:\n  - rule: no-direct-user-assignments\n    resource: \"100000000011/arn:aws:sso:::permissionSet/ssoins-72233d1f3c0b4e6a/ps-0000000000005a00/USER/906700aaaa-00000009-4444-5555-6666-000000011667\"\n    reason: break-glass grant approved in SEC-123\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--only",
+        "no-direct-user-assignments",
+        "--suppressions",
+        file.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = json(&out.stdout);
+    assert_eq!(report["summary"]["findings"], 0);
+    assert_eq!(report["summary"]["suppressed"], 1);
+    assert_eq!(
+        report["findings"][0]["suppressed"]["reason"],
+        "break-glass grant approved in SEC-123"
+    );
+
+    let expired = dir.join("expired.yaml");
+    std::fs::write(
+        &expired,
+        "suppressions:\n  - rule: no-direct-user-assignments\n    fingerprint: \"{fp}\"\n    reason: temporary\n    expires: 2026-01-31\n"
+            .replace("{fp}", report["findings"][0]["fingerprint"].as_str().unwrap()),
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--only",
+        "no-direct-user-assignments",
+        "--suppressions",
+        expired.to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(out.code, 1, "an expired suppression no longer applies");
+
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "suppressions:\n  - rule: x\n    reason: r\n").unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--suppressions",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("bad.yaml:2"), "{}", out.stderr);
+}

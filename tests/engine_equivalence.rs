@@ -1,0 +1,233 @@
+//! The engine's shortcuts (classes of values, projections, conjunct chains, access expansion
+//! after assignment-level conjuncts) give exactly what evaluating every condition on every
+//! full subject row gives. The reference evaluation here is deliberately naive.
+
+use ssoaudit::engine;
+use ssoaudit::generate::{Scale, large};
+use ssoaudit::model::Model;
+use ssoaudit::rules::{self, Logic, Rule, RuleSource};
+use ssoaudit::snapshot::{Assignment, PrincipalType, Snapshot};
+use ssoaudit::subjects::{SubjectKind, ValueCache};
+use std::collections::BTreeSet;
+
+const EXTRA_RULES: &[(&str, &str)] = &[
+    (
+        "tags.yaml",
+        "id: prod-accounts\nsubject: account\ncondition: 'size(account.tags) > 0 && account.tags.Stage == \"prod\" && account.status != \"SUSPENDED\"'",
+    ),
+    (
+        "whole.yaml",
+        "id: whole-root\nsubject: group\ncondition: 'size(group) > 3 && group.member_count > 3'",
+    ),
+    (
+        "teams.yaml",
+        "id: team-zero-users\nsubject: user\ncondition: 'user.groups.exists(g, g.startsWith(\"team-0\")) || !user.active'",
+    ),
+    (
+        "access.yaml",
+        "id: prod-readers\nsubject: access\ncondition: 'account.tags.Stage == \"prod\" && permission_set.name.startsWith(\"Workload1\") && user.name.endsWith(\"7@acme.example\") && via.type == \"GROUP\"'",
+    ),
+    (
+        "access-or.yaml",
+        "id: access-any\nsubject: access\ncondition: '(user.active || via.type == \"USER\") && permission_set.session_duration_seconds > 7200'",
+    ),
+    (
+        "errors.yaml",
+        "id: relay-https\nsubject: permission_set\ncondition: 'permission_set.relay_state.startsWith(\"https\")'",
+    ),
+    (
+        "mixed-errors.yaml",
+        "id: mixed-errors\nsubject: assignment\ncondition: 'principal.type == \"USER\" && permission_set.relay_state.startsWith(\"x\")'",
+    ),
+    (
+        "absorbed.yaml",
+        "id: absorbed\nsubject: assignment\ncondition: 'permission_set.relay_state.startsWith(\"x\") && principal.type == \"NONE\"'",
+    ),
+    (
+        "dangling.yaml",
+        "id: dangling\nsubject: assignment\ncondition: '!principal.exists || account.name == account.id || permission_set.assignment_count == 0'",
+    ),
+];
+
+fn rule_file(text: &str) -> String {
+    format!("{text}\ntitle: t\nseverity: low\nmessage: m\nrationale: r\nremediation: x\n")
+}
+
+fn organization() -> Snapshot {
+    let mut snapshot = large(
+        Scale {
+            accounts: 30,
+            permission_sets: 16,
+            groups: 20,
+            users: 200,
+            assignments: 900,
+        },
+        7,
+    );
+    // References the snapshot does not resolve.
+    snapshot.assignments.push(Assignment {
+        account_id: "999999999999".into(),
+        permission_set_arn: "arn:aws:sso:::permissionSet/ssoins-x/ps-gone".into(),
+        principal_type: PrincipalType::Group,
+        principal_id: "no-such-group".into(),
+    });
+    snapshot.assignments.push(Assignment {
+        account_id: snapshot.organization.accounts[15].id.clone(),
+        permission_set_arn: snapshot.permission_sets[3].arn.clone(),
+        principal_type: PrincipalType::User,
+        principal_id: "no-such-user".into(),
+    });
+    // Users and groups at the same positions, both assigned directly: their identities differ.
+    for position in 0..6 {
+        snapshot.assignments.push(Assignment {
+            account_id: snapshot.organization.accounts[12 + position].id.clone(),
+            permission_set_arn: snapshot.permission_sets[position].arn.clone(),
+            principal_type: PrincipalType::User,
+            principal_id: snapshot.users[position].id.clone(),
+        });
+    }
+    snapshot.permission_sets[2].relay_state = Some("https://console.aws.amazon.com/".into());
+    snapshot.normalize();
+    snapshot
+}
+
+fn naive(
+    snapshot: &Snapshot,
+    rule: &Rule,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let Logic::Condition(shape) = &rule.logic else {
+        return Default::default();
+    };
+    let model = Model::new(snapshot);
+    let cache = ValueCache::new(&model);
+    let base = engine::base_context(rule, now);
+    let roots = rule.subject.roots();
+    let mut hits = BTreeSet::new();
+    let mut errors = BTreeSet::new();
+    let mut decide = |values: Vec<cel::Value>, id: String| {
+        let mut scope = base.new_inner_scope();
+        for ((name, _), value) in roots.iter().zip(values) {
+            scope.add_variable_from_value(*name, value);
+        }
+        match shape.program.execute(&scope) {
+            Ok(cel::Value::Bool(true)) => {
+                hits.insert(id);
+            }
+            Ok(cel::Value::Bool(false)) => {}
+            _ => {
+                errors.insert(id);
+            }
+        }
+    };
+    let assignment_id = |a: &Assignment| {
+        format!(
+            "{}/{}/{}/{}",
+            a.account_id,
+            a.permission_set_arn,
+            a.principal_type.as_str(),
+            a.principal_id
+        )
+    };
+    match rule.subject {
+        SubjectKind::Account => {
+            for (i, a) in snapshot.organization.accounts.iter().enumerate() {
+                decide(vec![cache.account(i).clone()], a.id.clone());
+            }
+        }
+        SubjectKind::Group => {
+            for (i, g) in snapshot.groups.iter().enumerate() {
+                decide(vec![cache.group(i).clone()], g.id.clone());
+            }
+        }
+        SubjectKind::User => {
+            for (i, u) in snapshot.users.iter().enumerate() {
+                decide(vec![cache.user(i).clone()], u.id.clone());
+            }
+        }
+        SubjectKind::PermissionSet => {
+            for (i, p) in snapshot.permission_sets.iter().enumerate() {
+                decide(vec![cache.permission_set(i).clone()], p.arn.clone());
+            }
+        }
+        SubjectKind::Assignment => {
+            for (i, a) in snapshot.assignments.iter().enumerate() {
+                let values = (0..3).map(|r| cache.assignment_root(i, r)).collect();
+                decide(values, assignment_id(a));
+            }
+        }
+        SubjectKind::Access => {
+            for (i, a) in snapshot.assignments.iter().enumerate() {
+                let members: Vec<usize> = match a.principal_type {
+                    PrincipalType::Group => model
+                        .group_index
+                        .get(a.principal_id.as_str())
+                        .map(|&g| model.group_members[g].clone())
+                        .unwrap_or_default(),
+                    PrincipalType::User => model
+                        .user_index
+                        .get(a.principal_id.as_str())
+                        .map(|&u| vec![u])
+                        .unwrap_or_default(),
+                };
+                for u in members {
+                    let mut values = vec![cache.user(u).clone()];
+                    values.extend((0..3).map(|r| cache.assignment_root(i, r)));
+                    let id = format!(
+                        "{}/{}/USER/{}/via/{}/{}",
+                        a.account_id,
+                        a.permission_set_arn,
+                        snapshot.users[u].id,
+                        a.principal_type.as_str(),
+                        a.principal_id
+                    );
+                    decide(values, id);
+                }
+            }
+        }
+    }
+    (hits, errors)
+}
+
+#[test]
+fn shortcuts_match_naive_evaluation() {
+    let snapshot = organization();
+    let mut sources = rules::builtin_sources();
+    for (name, text) in EXTRA_RULES {
+        sources.push(RuleSource {
+            path: (*name).to_string(),
+            text: rule_file(text),
+            builtin: false,
+        });
+    }
+    let rules = rules::load(&sources).unwrap_or_else(|e| panic!("{e:?}"));
+    let now = chrono::Utc::now();
+    let mut compared = 0;
+    for rule in &rules {
+        if !matches!(rule.logic, Logic::Condition(_)) {
+            continue;
+        }
+        let evaluation = engine::evaluate(&snapshot, std::slice::from_ref(rule), now);
+        let hits: BTreeSet<String> = evaluation
+            .findings
+            .iter()
+            .map(|f| f.resource.id.clone())
+            .collect();
+        let errors: BTreeSet<String> = evaluation
+            .errors
+            .iter()
+            .map(|e| e.resource_id.clone())
+            .collect();
+        let (expected_hits, expected_errors) = naive(&snapshot, rule, now);
+        assert_eq!(hits, expected_hits, "findings of {}", rule.id);
+        assert_eq!(errors, expected_errors, "errors of {}", rule.id);
+        compared += 1;
+        if rule.id == "prod-readers" || rule.id == "access-any" || rule.id == "team-zero-users" {
+            assert!(!hits.is_empty(), "{} should match something", rule.id);
+        }
+        if rule.id == "relay-https" || rule.id == "mixed-errors" {
+            assert!(!errors.is_empty(), "{} should fail somewhere", rule.id);
+        }
+    }
+    assert_eq!(compared, 20);
+}

@@ -1,0 +1,181 @@
+//! The committed reports of the violating fixture (`reports/`) and the fixtures themselves stay
+//! current. Regenerate after an intended change:
+//!
+//!     UPDATE_REPORTS=1 cargo test --test reports
+//!     cargo run --example generate_fixtures
+
+mod common;
+
+use common::*;
+use ssoaudit::generate::{Variant, reference};
+
+const REPORTS: &[(&str, &str)] = &[
+    ("table", "reports/reference-violating.table.txt"),
+    ("json", "reports/reference-violating.json"),
+    ("sarif", "reports/reference-violating.sarif"),
+];
+
+fn current(format: &str) -> String {
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        format,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    out.stdout
+}
+
+#[test]
+fn committed_reports_are_current() {
+    let update = std::env::var_os("UPDATE_REPORTS").is_some();
+    let mut stale = Vec::new();
+    for (format, path) in REPORTS {
+        let fresh = current(format);
+        let file = root().join(path);
+        if update {
+            std::fs::write(&file, &fresh).unwrap();
+            continue;
+        }
+        let committed = std::fs::read_to_string(&file).unwrap_or_default();
+        if committed != fresh {
+            stale.push(*path);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale reports {stale:?}: regenerate with `UPDATE_REPORTS=1 cargo test --test reports`"
+    );
+}
+
+#[test]
+fn committed_fixtures_match_their_generator() {
+    for (variant, path) in [
+        (Variant::Compliant, COMPLIANT),
+        (Variant::Violating, VIOLATING),
+    ] {
+        let committed = std::fs::read_to_string(root().join(path)).unwrap();
+        assert!(
+            committed == reference(variant).to_canonical_json(),
+            "{path} is stale: regenerate with `cargo run --example generate_fixtures`"
+        );
+    }
+}
+
+#[test]
+fn fixture_organization_is_the_reference_architecture() {
+    let snapshot = reference(Variant::Compliant);
+    assert_eq!(snapshot.organization.accounts.len(), 11);
+    assert!(snapshot.users.len() >= 20);
+    let groups: Vec<&str> = snapshot
+        .groups
+        .iter()
+        .map(|g| g.display_name.as_str())
+        .collect();
+    for group in ["Managers", "DevOps", "Developers", "BillingAdmin"] {
+        assert!(groups.contains(&group));
+    }
+    let management = &snapshot.organization.management_account_id;
+    let root = snapshot
+        .organization
+        .accounts
+        .iter()
+        .find(|a| &a.id == management)
+        .unwrap();
+    assert_eq!(root.name, "core-root");
+}
+
+#[test]
+fn sarif_validates_against_the_schema_and_meets_github_requirements() {
+    let schema =
+        json(&std::fs::read_to_string(root().join("fixtures/sarif-schema-2.1.0.json")).unwrap());
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let sarif = json(&current("sarif"));
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema errors: {errors:#?}");
+    // The validator does reject what the schema forbids.
+    let mut broken = sarif.clone();
+    broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+    broken["runs"][0]["tool"]["driver"]["rules"][0]["defaultConfiguration"]["rank"] =
+        serde_json::json!(200);
+    assert_eq!(validator.iter_errors(&broken).count(), 2);
+
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), BUILTIN_IDS.len());
+    for rule in rules {
+        let id = rule["id"].as_str().unwrap();
+        for field in [
+            "/shortDescription/text",
+            "/fullDescription/text",
+            "/help/text",
+            "/defaultConfiguration/level",
+        ] {
+            assert!(
+                rule.pointer(field)
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|s| !s.is_empty()),
+                "{id}: {field}"
+            );
+        }
+        let tags = rule["properties"]["tags"].as_array().unwrap();
+        assert!(
+            tags.iter().any(|t| t == "security"),
+            "{id}: tags need `security`"
+        );
+        let score: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (0.1..=10.0).contains(&score),
+            "{id}: security-severity {score}"
+        );
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 18);
+    assert!(results.len() <= 25_000);
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for result in results {
+        assert!(result["ruleId"].is_string());
+        assert!(
+            result["message"]["text"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty())
+        );
+        let locations = result["locations"].as_array().unwrap();
+        assert_eq!(locations.len(), 1);
+        let uri = locations[0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(
+            uri.starts_with("rules/") && !uri.starts_with('/'),
+            "repository-relative: {uri}"
+        );
+        assert!(
+            locations[0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        );
+        let hash = result["partialFingerprints"]["primaryLocationLineHash"]
+            .as_str()
+            .unwrap();
+        assert!(
+            fingerprints.insert(hash.to_string()),
+            "fingerprints are unique: {hash}"
+        );
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+}

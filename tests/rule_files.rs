@@ -1,0 +1,299 @@
+//! User rule files end to end: picked up with --rules, and rejected with file:line when wrong.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+const VALID_RULE: &str = r#"id: contractors-no-prod
+title: Contractors hold no access to plat-prod
+severity: high
+subject: assignment
+condition: >
+  principal.type == "GROUP" && principal.name == "Contractors" &&
+  account.name == "plat-prod"
+message: "Group {principal.name} holds {permission_set.name} on {account.name}"
+rationale: Contractors work in development accounts only.
+remediation: Remove the assignment.
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn check_with(dir: &Path) -> Output {
+    run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--rules",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+}
+
+#[test]
+fn user_rule_is_picked_up_and_produces_findings() {
+    let dir = temp_dir("user-rule");
+    write(&dir, "contractors.yaml", VALID_RULE);
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--rules",
+        dir.to_str().unwrap(),
+        "--only",
+        "contractors-no-prod",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = json(&out.stdout);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["rule_id"], "contractors-no-prod");
+    assert_eq!(
+        findings[0]["message"],
+        "Group Contractors holds ReadOnlyAccess on plat-prod"
+    );
+    assert_eq!(findings[0]["severity"], "high");
+    assert!(
+        findings[0]["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("contractors.yaml")
+    );
+    assert_eq!(findings[0]["location"]["line"], 1);
+
+    let compliant = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--rules",
+        dir.to_str().unwrap(),
+        "--only",
+        "contractors-no-prod",
+    ]);
+    assert_eq!(compliant.code, 0);
+
+    let listed = run(&["rules", "list", "--rules", dir.to_str().unwrap()]);
+    assert!(listed.stdout.contains("contractors-no-prod"));
+}
+
+#[test]
+fn cel_syntax_error_names_file_and_line() {
+    let dir = temp_dir("syntax");
+    write(
+        &dir,
+        "broken.yaml",
+        &VALID_RULE.replace(
+            "account.name == \"plat-prod\"",
+            "account.name == == \"plat-prod\"",
+        ),
+    );
+    let out = check_with(&dir);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stdout.is_empty(),
+        "no evaluation happens: {}",
+        out.stdout
+    );
+    // The condition starts on line 6; its second line (7) holds the error.
+    assert!(out.stderr.contains("broken.yaml:7:"), "{}", out.stderr);
+    assert!(out.stderr.contains("CEL syntax error"), "{}", out.stderr);
+}
+
+#[test]
+fn unknown_field_names_file_and_line() {
+    let dir = temp_dir("unknown-field");
+    write(
+        &dir,
+        "extra.yaml",
+        &VALID_RULE.replace("severity: high\n", "severity: high\nowner: sec\n"),
+    );
+    let out = check_with(&dir);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("extra.yaml:4:1"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown field `owner`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn duplicate_id_names_both_places() {
+    let dir = temp_dir("duplicate");
+    write(&dir, "a.yaml", VALID_RULE);
+    write(&dir, "b.yaml", VALID_RULE);
+    let out = check_with(&dir);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("b.yaml:1:1: duplicate rule id `contractors-no-prod`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("a.yaml:1"), "{}", out.stderr);
+
+    let clash = temp_dir("duplicate-builtin");
+    write(
+        &clash,
+        "mine.yaml",
+        &VALID_RULE.replace("contractors-no-prod", "unused-permission-set"),
+    );
+    let out = check_with(&clash);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("already defined at rules/unused-permission-set.yaml:1"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn unknown_subject_variable_and_field_are_rejected() {
+    let dir = temp_dir("unknown-names");
+    write(
+        &dir,
+        "subject.yaml",
+        &VALID_RULE.replace("subject: assignment", "subject: role"),
+    );
+    write(
+        &dir,
+        "field.yaml",
+        &VALID_RULE
+            .replace("contractors-no-prod", "field-typo")
+            .replace(
+                "principal.name == \"Contractors\"",
+                "principal.nmae == \"Contractors\"",
+            ),
+    );
+    write(
+        &dir,
+        "message.yaml",
+        &VALID_RULE
+            .replace("contractors-no-prod", "message-typo")
+            .replace("{account.name}\"", "{acount.name}\""),
+    );
+    let out = check_with(&dir);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("subject.yaml:4:10: unknown subject `role`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("field.yaml:6:41:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`principal` has no field `nmae`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("message.yaml:8:65:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown variable `acount`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("invalid rule files"),
+        "every error is reported: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn yaml_syntax_and_missing_fields_are_rejected() {
+    let dir = temp_dir("yaml");
+    write(&dir, "syntax.yaml", "id: [broken\ntitle: x\n");
+    write(&dir, "missing.yaml", "id: no-title\nseverity: low\n");
+    write(
+        &dir,
+        "severity.yaml",
+        &VALID_RULE.replace("severity: high", "severity: severe"),
+    );
+    let out = check_with(&dir);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("syntax.yaml:1:"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("missing.yaml:2:1: missing field `title`\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("severity.yaml:3:11: unknown variant `severe`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn runtime_errors_are_reported_not_swallowed() {
+    let dir = temp_dir("runtime");
+    write(
+        &dir,
+        "null.yaml",
+        &VALID_RULE
+            .replace("contractors-no-prod", "relay-state-https")
+            .replace("subject: assignment", "subject: permission_set")
+            .replace(
+                "principal.type == \"GROUP\" && principal.name == \"Contractors\" &&\n  account.name == \"plat-prod\"",
+                "!permission_set.relay_state.startsWith(\"https://\")",
+            )
+            .replace("Group {principal.name} holds {permission_set.name} on {account.name}", "{permission_set.name}"),
+    );
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--rules",
+        dir.to_str().unwrap(),
+        "--only",
+        "relay-state-https",
+    ]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("rule relay-state-https"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("null.yaml:1"), "{}", out.stderr);
+}
+
+#[test]
+fn rules_list_and_explain() {
+    let list = run(&["rules", "list"]);
+    assert_eq!(list.code, 0);
+    for id in BUILTIN_IDS {
+        assert!(
+            list.stdout.contains(id),
+            "{id} missing from:\n{}",
+            list.stdout
+        );
+    }
+    let json_list = json(&run(&["rules", "list", "--format", "json"]).stdout);
+    assert_eq!(json_list.as_array().unwrap().len(), BUILTIN_IDS.len());
+    for id in BUILTIN_IDS {
+        let out = run(&["rules", "explain", id]);
+        assert_eq!(out.code, 0);
+        for section in [
+            "Why it matters:",
+            "How to fix:",
+            "Example:",
+            "Defined in: rules/",
+        ] {
+            assert!(
+                out.stdout.contains(section),
+                "{id}: no `{section}` in\n{}",
+                out.stdout
+            );
+        }
+    }
+    let unknown = run(&["rules", "explain", "nope"]);
+    assert_eq!(unknown.code, 2);
+}
