@@ -86,6 +86,8 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Print the variables and fields conditions and messages can use, per subject.
+    Fields,
     /// Show a rule's title, rationale, remediation and example.
     Explain {
         /// The rule id.

@@ -34,6 +34,10 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Rules(RulesCommand::List { selection, format }) => list_rules(&selection, format),
         Command::Rules(RulesCommand::Explain { id, selection }) => explain_rule(&id, &selection),
+        Command::Rules(RulesCommand::Fields) => {
+            print!("{}", ssoaudit::subjects::field_reference());
+            Ok(EXIT_CLEAN)
+        }
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

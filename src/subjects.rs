@@ -79,6 +79,42 @@ impl SubjectKind {
     }
 }
 
+/// The reference of every subject's variables and fields, as Markdown (printed by
+/// `ssoaudit rules fields` and kept in docs/rule-files.md).
+pub fn field_reference() -> String {
+    let mut out = String::new();
+    for kind in SubjectKind::ALL {
+        let names: Vec<String> = kind.roots().iter().map(|(n, _)| format!("`{n}`")).collect();
+        out.push_str(&format!(
+            "- subject `{}`: {}\n",
+            kind.name(),
+            names.join(", ")
+        ));
+    }
+    out.push_str("\nEvery condition can also use `params` (the rule's parameters) and `now` (a timestamp).\n");
+    let tables: [(&str, &[Field]); 5] = [
+        ("account", ACCOUNT_FIELDS),
+        ("permission_set", PERMISSION_SET_FIELDS),
+        ("group", GROUP_FIELDS),
+        ("user", USER_FIELDS),
+        ("principal, via", PRINCIPAL_FIELDS),
+    ];
+    for (name, fields) in tables {
+        out.push_str(&format!(
+            "\n### {name}\n\n| field | type | meaning |\n|---|---|---|\n"
+        ));
+        for field in fields {
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                field.name,
+                field.kind.describe(),
+                field.doc
+            ));
+        }
+    }
+    out
+}
+
 /// Variables every condition can use besides the subject's own.
 pub const CONSTANT_ROOTS: &[&str] = &["params", "now"];
 

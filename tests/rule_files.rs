@@ -297,3 +297,14 @@ fn rules_list_and_explain() {
     let unknown = run(&["rules", "explain", "nope"]);
     assert_eq!(unknown.code, 2);
 }
+
+#[test]
+fn field_reference_in_the_docs_is_current() {
+    let docs = std::fs::read_to_string(root().join("docs/rule-files.md")).unwrap();
+    let out = run(&["rules", "fields"]);
+    assert_eq!(out.code, 0);
+    assert!(
+        docs.ends_with(&out.stdout),
+        "docs/rule-files.md must end with the output of `ssoaudit rules fields`"
+    );
+}
