@@ -109,11 +109,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     match args.format {
         Format::Table => {
             let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
-            let width = if to_terminal {
-                comfy_table_width()
-            } else {
-                None
-            };
+            let width = comfy_table_width().filter(|_| to_terminal);
             report::table::write(&input, &mut buffer, colour, width)?
         }
         Format::Json => report::json::write(&input, &mut buffer)?,
@@ -166,7 +162,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
-/// The terminal's width, when it can be read; comfy-table then wraps to it.
+/// A width the user asked for through `COLUMNS`.
 fn comfy_table_width() -> Option<u16> {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }

@@ -64,7 +64,11 @@ pub fn summary_line(input: &ReportInput) -> String {
     if suppressed > 0 {
         line.push_str(&format!(", {suppressed} suppressed"));
     }
-    line.push_str(&format!("; {} rules evaluated", evaluation.rules_evaluated));
+    line.push_str(&format!(
+        "; {} rule{} evaluated",
+        evaluation.rules_evaluated,
+        if evaluation.rules_evaluated == 1 { "" } else { "s" }
+    ));
     if !evaluation.incomplete.is_empty() {
         line.push_str(&format!(
             "; {} incomplete (collection gaps)",

@@ -28,11 +28,21 @@ pub fn write(
         let mut table = Table::new();
         table.load_style(presets::UTF8_FULL_CONDENSED);
         table.set_content_arrangement(ContentArrangement::Dynamic);
-        table.set_width(width.unwrap_or(160));
-        if !use_colour {
-            table.force_no_tty();
-        } else {
+        match width {
+            Some(width) => {
+                table.set_width(width);
+            }
+            // Not on a terminal: a fixed width, so files and CI logs read the same everywhere.
+            None if !use_colour => {
+                table.set_width(160);
+            }
+            // On a terminal comfy-table reads its width.
+            None => {}
+        }
+        if use_colour {
             table.enforce_styling();
+        } else {
+            table.force_no_tty();
         }
         table.set_header(vec!["Severity", "Rule", "Resource", "Finding"]);
         for finding in &evaluation.findings {
