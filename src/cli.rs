@@ -19,8 +19,10 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Evaluate the rules against a snapshot and report findings.
+    /// Evaluate the rules against a snapshot (or a live scan) and report findings.
     Check(CheckArgs),
+    /// Scan the organization live (read-only) and write a snapshot file.
+    Snapshot(SnapshotArgs),
     /// List or explain rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -43,11 +45,40 @@ pub struct RuleSelection {
     pub no_builtin: bool,
 }
 
+/// Where and how to scan live: the standard AWS credential chain and configuration apply
+/// (environment, shared config and credentials files, SSO profiles, AWS_ENDPOINT_URL).
+#[derive(Args, Clone)]
+pub struct ScanArgs {
+    /// The AWS profile to use (else AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The IAM Identity Center home Region (else AWS_REGION or the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Attempts per API call before it counts as failed (throttling, transient faults).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub max_attempts: u32,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Write the snapshot to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The snapshot file to evaluate.
+    /// The snapshot file to evaluate; without it, the organization is scanned live.
     #[arg(long, value_name = "FILE")]
-    pub snapshot: PathBuf,
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
     #[command(flatten)]
     pub selection: RuleSelection,
     /// Evaluate only this rule; repeatable.

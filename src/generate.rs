@@ -550,9 +550,21 @@ fn plant_violations(
         description: Some("Support engineers: troubleshoot workloads".into()),
         session_duration: Some("PT1H".into()),
         managed_policies: vec!["arn:aws:iam::aws:policy/AWSSupportAccess".into()],
+        customer_managed_policies: vec![CustomerManagedPolicy {
+            name: "support-tools".into(),
+            path: "/acme/".into(),
+        }],
         inline_policy: Some(json!({"Version": "2012-10-17", "Statement": [
             {"Sid": "Troubleshoot", "Effect": "Allow", "Action": "*", "Resource": "*"}
         ]})),
+        permissions_boundary: Some(PermissionsBoundary {
+            managed_policy_arn: None,
+            customer_managed_policy: Some(CustomerManagedPolicy {
+                name: "support-boundary".into(),
+                path: "/acme/".into(),
+            }),
+        }),
+        tags: BTreeMap::from([("Owner".to_string(), "support".to_string())]),
         ..Default::default()
     });
     add(

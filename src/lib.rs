@@ -3,6 +3,7 @@
 //! Data flows one way: collect → snapshot → evaluate → findings → report.
 
 pub mod cel_paths;
+pub mod collect;
 pub mod engine;
 pub mod findings;
 pub mod generate;

@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, Command, Format, RuleSelection, RulesCommand};
+use cli::{CheckArgs, Cli, Command, Format, RuleSelection, RulesCommand, ScanArgs, SnapshotArgs};
 use ssoaudit::engine;
 use ssoaudit::report::{self, ReportInput};
 use ssoaudit::rules::{self, Rule, RuleSource};
@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => check(args),
+        Command::Snapshot(args) => snapshot(args),
         Command::Rules(RulesCommand::List { selection, format }) => list_rules(&selection, format),
         Command::Rules(RulesCommand::Explain { id, selection }) => explain_rule(&id, &selection),
         Command::Rules(RulesCommand::Fields) => {
@@ -93,7 +94,10 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         Some(path) => suppress::load(path)?,
         None => Vec::new(),
     };
-    let snapshot = Snapshot::load(&args.snapshot)?;
+    let snapshot = match &args.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => scan(&args.scan)?,
+    };
 
     let mut evaluation = engine::evaluate(&snapshot, &rules, now);
     suppress::apply(&mut evaluation.findings, &suppressions, now.date_naive());
@@ -160,6 +164,39 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
             .any(|f| f.suppressed.is_none() && f.severity >= threshold)
     });
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+/// Scans the organization live.
+fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
+    let options = ssoaudit::collect::ScanOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        limits: None,
+        max_attempts: Some(args.max_attempts),
+        quiet: args.quiet,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| InputError(format!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(ssoaudit::collect::scan(&options))?)
+}
+
+fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
+    let snapshot = scan(&args.scan)?;
+    let text = snapshot.to_canonical_json();
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    if !snapshot.gaps.is_empty() {
+        eprintln!(
+            "warning: {} part(s) could not be read and are recorded as collection gaps in the snapshot",
+            snapshot.gaps.len()
+        );
+    }
+    Ok(EXIT_CLEAN)
 }
 
 /// A width the user asked for through `COLUMNS`.

@@ -67,7 +67,11 @@ pub fn summary_line(input: &ReportInput) -> String {
     line.push_str(&format!(
         "; {} rule{} evaluated",
         evaluation.rules_evaluated,
-        if evaluation.rules_evaluated == 1 { "" } else { "s" }
+        if evaluation.rules_evaluated == 1 {
+            ""
+        } else {
+            "s"
+        }
     ));
     if !evaluation.incomplete.is_empty() {
         line.push_str(&format!(

@@ -1,0 +1,196 @@
+//! Identity Store: users, groups, and memberships listed group by group (one listing per group
+//! is far fewer calls than one per user).
+
+use super::Scan;
+use super::calls::Service;
+use crate::snapshot::{Email, Group, Membership, User};
+use aws_sdk_identitystore::Client;
+use aws_sdk_identitystore::types::{MemberId, UserStatus};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::task::JoinSet;
+
+const PAGE: i32 = 100;
+const SERVICE: Service = Service::IdentityStore;
+
+#[derive(Default)]
+pub struct Directory {
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    pub memberships: Vec<Membership>,
+    /// Whether users and groups were listed completely (the per-principal assignment strategy
+    /// needs every principal).
+    pub complete: bool,
+}
+
+pub async fn collect(scan: Arc<Scan>, client: Client, store: String) -> Directory {
+    let (users, groups) = tokio::join!(
+        users(&scan, &client, &store),
+        groups(&scan, &client, &store)
+    );
+    let mut directory = Directory {
+        complete: users.is_some() && groups.is_some(),
+        users: users.unwrap_or_default(),
+        groups: groups.unwrap_or_default(),
+        memberships: Vec::new(),
+    };
+    let mut tasks = JoinSet::new();
+    for group in &directory.groups {
+        let scan = scan.clone();
+        let client = client.clone();
+        let store = store.clone();
+        let id = group.id.clone();
+        tasks.spawn(async move { memberships(&scan, &client, &store, &id).await });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        directory
+            .memberships
+            .extend(joined.expect("membership task"));
+    }
+    scan.progress.note(&format!(
+        "identity store {store}: {} users, {} groups, {} memberships",
+        directory.users.len(),
+        directory.groups.len(),
+        directory.memberships.len()
+    ));
+    directory
+}
+
+async fn users(scan: &Scan, client: &Client, store: &str) -> Option<Vec<User>> {
+    let mut users = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let result = scan
+            .caller
+            .call(SERVICE, "ListUsers", || {
+                client
+                    .list_users()
+                    .identity_store_id(store)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                for user in output.users() {
+                    users.push(User {
+                        id: user.user_id().to_string(),
+                        user_name: user.user_name().unwrap_or_default().to_string(),
+                        display_name: user.display_name().map(str::to_string),
+                        emails: user
+                            .emails()
+                            .iter()
+                            .filter_map(|e| {
+                                Some(Email {
+                                    value: e.value()?.to_string(),
+                                    primary: e.primary(),
+                                    kind: e.r#type().map(str::to_string),
+                                })
+                            })
+                            .collect(),
+                        active: !matches!(user.user_status(), Some(UserStatus::Disabled)),
+                    });
+                }
+                scan.progress
+                    .counters
+                    .users
+                    .store(users.len() as u64, Ordering::Relaxed);
+                token = output.next_token().map(str::to_string);
+                if token.is_none() {
+                    return Some(users);
+                }
+            }
+            Err(error) => {
+                scan.gap("users", SERVICE, "ListUsers", store, &error);
+                return None;
+            }
+        }
+    }
+}
+
+async fn groups(scan: &Scan, client: &Client, store: &str) -> Option<Vec<Group>> {
+    let mut groups = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let result = scan
+            .caller
+            .call(SERVICE, "ListGroups", || {
+                client
+                    .list_groups()
+                    .identity_store_id(store)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                for group in output.groups() {
+                    groups.push(Group {
+                        id: group.group_id().to_string(),
+                        display_name: group.display_name().unwrap_or_default().to_string(),
+                        description: group.description().map(str::to_string),
+                    });
+                }
+                scan.progress
+                    .counters
+                    .groups
+                    .store(groups.len() as u64, Ordering::Relaxed);
+                token = output.next_token().map(str::to_string);
+                if token.is_none() {
+                    return Some(groups);
+                }
+            }
+            Err(error) => {
+                scan.gap("groups", SERVICE, "ListGroups", store, &error);
+                return None;
+            }
+        }
+    }
+}
+
+async fn memberships(scan: &Scan, client: &Client, store: &str, group_id: &str) -> Vec<Membership> {
+    let mut memberships = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let result = scan
+            .caller
+            .call(SERVICE, "ListGroupMemberships", || {
+                client
+                    .list_group_memberships()
+                    .identity_store_id(store)
+                    .group_id(group_id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                for membership in output.group_memberships() {
+                    if let Some(MemberId::UserId(user_id)) = membership.member_id() {
+                        memberships.push(Membership {
+                            group_id: group_id.to_string(),
+                            user_id: user_id.clone(),
+                        });
+                    }
+                }
+                token = output.next_token().map(str::to_string);
+                if token.is_none() {
+                    return memberships;
+                }
+            }
+            Err(error) => {
+                scan.gap(
+                    "memberships",
+                    SERVICE,
+                    "ListGroupMemberships",
+                    group_id,
+                    &error,
+                );
+                return memberships;
+            }
+        }
+    }
+}

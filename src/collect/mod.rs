@@ -1,0 +1,168 @@
+//! The live, read-only scan: the only code that talks to AWS. It produces a `Snapshot` and
+//! nothing else. Every operation it calls is a List, Describe or Get (see
+//! `policy/ssoaudit-read-only.json`); a part it cannot read becomes a collection gap.
+
+pub mod calls;
+mod identity;
+mod organizations;
+pub mod progress;
+mod sso_admin;
+
+use crate::snapshot::{Gap, Metadata, SCHEMA_VERSION, Snapshot};
+use calls::{CallError, Caller, Limits, Service};
+use progress::Progress;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Settings of a scan, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub profile: Option<String>,
+    /// The IAM Identity Center home Region.
+    pub region: Option<String>,
+    pub limits: Option<Limits>,
+    /// Attempts per call before it counts as failed (throttling and transient faults).
+    pub max_attempts: Option<u32>,
+    pub quiet: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(
+        "AWS credentials were refused: {0}. Check AWS_PROFILE / --profile, run `aws sso login` for SSO profiles, or refresh expired keys"
+    )]
+    Credentials(String),
+    #[error(
+        "no AWS Region: pass --region with the IAM Identity Center home Region, or set AWS_REGION"
+    )]
+    NoRegion,
+    #[error(
+        "no IAM Identity Center instance is visible in {region}: pass --region with the home Region of IAM Identity Center, and run from the management account or a delegated administrator"
+    )]
+    NoInstance { region: String },
+    #[error(
+        "cannot list IAM Identity Center instances ({0}): the scan needs sso:ListInstances in the home Region"
+    )]
+    Instances(String),
+}
+
+/// What the scan shares between its tasks.
+pub(crate) struct Scan {
+    pub caller: Caller,
+    pub progress: Progress,
+    gaps: Mutex<Vec<Gap>>,
+}
+
+impl Scan {
+    /// Records a part that could not be read.
+    pub fn gap(
+        &self,
+        area: &str,
+        service: Service,
+        operation: &str,
+        resource: &str,
+        error: &CallError,
+    ) {
+        self.gaps.lock().expect("gap lock").push(Gap {
+            area: area.to_string(),
+            operation: format!("{}:{operation}", service.name()),
+            resource: resource.to_string(),
+            error: error.message().to_string(),
+        });
+        self.progress.note(&format!(
+            "could not read {area} ({}:{operation} {resource}): {}",
+            service.name(),
+            error.message()
+        ));
+    }
+}
+
+/// Scans the organization the credentials reach and returns its snapshot.
+pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
+    let started = Instant::now();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::disabled());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    let config = loader.load().await;
+    let region = config
+        .region()
+        .map(|r| r.to_string())
+        .ok_or(ScanError::NoRegion)?;
+
+    let progress = Progress::start(options.quiet);
+    let scan = Arc::new(Scan {
+        caller: Caller::new(
+            options.limits.unwrap_or_default(),
+            options.max_attempts.unwrap_or(8),
+            progress.counters.clone(),
+        ),
+        progress,
+        gaps: Mutex::new(Vec::new()),
+    });
+    let sso = aws_sdk_ssoadmin::Client::new(&config);
+    let identity_store = aws_sdk_identitystore::Client::new(&config);
+    // Organizations is a global service served from us-east-1.
+    let organizations_config = aws_sdk_organizations::config::Builder::from(&config)
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    let organizations = aws_sdk_organizations::Client::from_conf(organizations_config);
+
+    // Fail fast on credentials and Region: the one call everything else depends on.
+    let instance = sso_admin::instance(&scan, &sso)
+        .await
+        .map_err(|e| match e {
+            CallError::Credentials(m) => ScanError::Credentials(m),
+            other => ScanError::Instances(other.message().to_string()),
+        })?;
+    let Some(instance) = instance else {
+        return Err(ScanError::NoInstance { region });
+    };
+
+    let (organization, directory, sets) = tokio::join!(
+        organizations::collect(scan.clone(), organizations),
+        identity::collect(
+            scan.clone(),
+            identity_store,
+            instance.identity_store_id.clone()
+        ),
+        sso_admin::permission_sets(scan.clone(), sso.clone(), instance.arn.clone()),
+    );
+    let assignments =
+        sso_admin::assignments(scan.clone(), sso, instance.arn.clone(), &sets, &directory).await;
+
+    let management_account_id = if organization.management_account_id.is_empty() {
+        instance.owner_account_id.clone()
+    } else {
+        organization.management_account_id.clone()
+    };
+    scan.progress.finish();
+    let mut snapshot = Snapshot {
+        schema_version: SCHEMA_VERSION,
+        metadata: Metadata {
+            captured_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            source: "live".into(),
+            management_account_id,
+            instance_arn: instance.arn,
+            identity_store_id: instance.identity_store_id,
+            region,
+            tool_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            api_calls: scan.caller.log.counts(),
+            scan_duration_ms: Some(started.elapsed().as_millis() as u64),
+        },
+        organization,
+        permission_sets: sets.into_iter().map(|s| s.permission_set).collect(),
+        users: directory.users,
+        groups: directory.groups,
+        memberships: directory.memberships,
+        assignments,
+        events: Default::default(),
+        gaps: std::mem::take(&mut *scan.gaps.lock().expect("gap lock")),
+    };
+    snapshot.normalize();
+    Ok(snapshot)
+}

@@ -1,0 +1,261 @@
+//! Organizations: the organization, its OU tree (walked parent by parent, which also gives
+//! each account's parent without a ListParents call per account), accounts and their tags.
+
+use super::Scan;
+use super::calls::Service;
+use crate::snapshot::{Account, Organization, OrganizationalUnit};
+use aws_sdk_organizations::Client;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::task::JoinSet;
+
+/// Organizations pages hold at most 20 items.
+const PAGE: i32 = 20;
+const SERVICE: Service = Service::Organizations;
+
+pub async fn collect(scan: Arc<Scan>, client: Client) -> Organization {
+    let mut organization = Organization::default();
+    match scan
+        .caller
+        .call(SERVICE, "DescribeOrganization", || {
+            client.describe_organization().send()
+        })
+        .await
+    {
+        Ok(output) => {
+            if let Some(org) = output.organization() {
+                organization.id = org.id().unwrap_or_default().to_string();
+                organization.management_account_id =
+                    org.master_account_id().unwrap_or_default().to_string();
+            }
+        }
+        Err(error) => {
+            scan.gap("organization", SERVICE, "DescribeOrganization", "", &error);
+            return organization;
+        }
+    }
+
+    // Roots, then each level of OUs with the accounts directly under each parent.
+    let mut roots = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let result = scan
+            .caller
+            .call(SERVICE, "ListRoots", || {
+                client
+                    .list_roots()
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                for root in output.roots() {
+                    roots.push(OrganizationalUnit {
+                        id: root.id().unwrap_or_default().to_string(),
+                        name: root.name().unwrap_or("Root").to_string(),
+                        parent_id: None,
+                        path: root.name().unwrap_or("Root").to_string(),
+                    });
+                }
+                token = output.next_token().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+            Err(error) => {
+                scan.gap("organization", SERVICE, "ListRoots", "", &error);
+                return organization;
+            }
+        }
+    }
+
+    let mut level: Vec<OrganizationalUnit> = roots;
+    while !level.is_empty() {
+        let mut tasks = JoinSet::new();
+        for parent in &level {
+            let scan = scan.clone();
+            let client = client.clone();
+            let parent = parent.clone();
+            tasks.spawn(async move {
+                let units = child_units(&scan, &client, &parent).await;
+                let accounts = child_accounts(&scan, &client, &parent).await;
+                (units, accounts)
+            });
+        }
+        organization.organizational_units.append(&mut level);
+        let mut next = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (mut units, mut accounts) = joined.expect("organizations task");
+            next.append(&mut units);
+            scan.progress
+                .counters
+                .accounts
+                .fetch_add(accounts.len() as u64, Ordering::Relaxed);
+            organization.accounts.append(&mut accounts);
+        }
+        level = next;
+    }
+    scan.progress.note(&format!(
+        "organization {}: {} accounts in {} organizational units",
+        organization.id,
+        organization.accounts.len(),
+        organization.organizational_units.len()
+    ));
+
+    // Tags, one account at a time under the rate limit.
+    let mut tasks = JoinSet::new();
+    for (position, account) in organization.accounts.iter().enumerate() {
+        let scan = scan.clone();
+        let client = client.clone();
+        let id = account.id.clone();
+        tasks.spawn(async move { (position, tags(&scan, &client, &id).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (position, tags) = joined.expect("tags task");
+        organization.accounts[position].tags = tags;
+    }
+    organization
+}
+
+async fn child_units(
+    scan: &Scan,
+    client: &Client,
+    parent: &OrganizationalUnit,
+) -> Vec<OrganizationalUnit> {
+    let mut units = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let result = scan
+            .caller
+            .call(SERVICE, "ListOrganizationalUnitsForParent", || {
+                client
+                    .list_organizational_units_for_parent()
+                    .parent_id(&parent.id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                for unit in output.organizational_units() {
+                    let name = unit.name().unwrap_or_default().to_string();
+                    units.push(OrganizationalUnit {
+                        id: unit.id().unwrap_or_default().to_string(),
+                        path: format!("{}/{name}", parent.path),
+                        name,
+                        parent_id: Some(parent.id.clone()),
+                    });
+                }
+                // An empty page can still carry a token: follow it.
+                token = output.next_token().map(str::to_string);
+                if token.is_none() {
+                    return units;
+                }
+            }
+            Err(error) => {
+                scan.gap(
+                    "organization",
+                    SERVICE,
+                    "ListOrganizationalUnitsForParent",
+                    &parent.id,
+                    &error,
+                );
+                return units;
+            }
+        }
+    }
+}
+
+async fn child_accounts(scan: &Scan, client: &Client, parent: &OrganizationalUnit) -> Vec<Account> {
+    let mut accounts = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let result = scan
+            .caller
+            .call(SERVICE, "ListAccountsForParent", || {
+                client
+                    .list_accounts_for_parent()
+                    .parent_id(&parent.id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                for account in output.accounts() {
+                    let status = account
+                        .state()
+                        .map(|s| s.as_str().to_string())
+                        .or_else(|| account.status().map(|s| s.as_str().to_string()))
+                        .unwrap_or_default();
+                    accounts.push(Account {
+                        id: account.id().unwrap_or_default().to_string(),
+                        name: account.name().unwrap_or_default().to_string(),
+                        email: account.email().unwrap_or_default().to_string(),
+                        status,
+                        parent_id: parent.id.clone(),
+                        ou_path: parent.path.clone(),
+                        tags: BTreeMap::new(),
+                    });
+                }
+                token = output.next_token().map(str::to_string);
+                if token.is_none() {
+                    return accounts;
+                }
+            }
+            Err(error) => {
+                scan.gap(
+                    "organization",
+                    SERVICE,
+                    "ListAccountsForParent",
+                    &parent.id,
+                    &error,
+                );
+                return accounts;
+            }
+        }
+    }
+}
+
+async fn tags(scan: &Scan, client: &Client, account_id: &str) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let result = scan
+            .caller
+            .call(SERVICE, "ListTagsForResource", || {
+                client
+                    .list_tags_for_resource()
+                    .resource_id(account_id)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await;
+        match result {
+            Ok(output) => {
+                for tag in output.tags() {
+                    tags.insert(tag.key().to_string(), tag.value().to_string());
+                }
+                token = output.next_token().map(str::to_string);
+                if token.is_none() {
+                    return tags;
+                }
+            }
+            Err(error) => {
+                scan.gap(
+                    "account_tags",
+                    SERVICE,
+                    "ListTagsForResource",
+                    account_id,
+                    &error,
+                );
+                return tags;
+            }
+        }
+    }
+}

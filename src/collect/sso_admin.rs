@@ -1,0 +1,469 @@
+//! IAM Identity Center (sso-admin): the instance, permission sets with their whole policy model
+//! and provisioning status, and every account assignment, listed the cheaper of two ways.
+
+use super::Scan;
+use super::calls::{CallError, Service};
+use super::identity::Directory;
+use crate::snapshot::{
+    Assignment, CustomerManagedPolicy, PermissionSet, PermissionsBoundary, PrincipalType,
+};
+use aws_sdk_ssoadmin::Client;
+use aws_sdk_ssoadmin::types::{PrincipalType as SdkPrincipalType, ProvisioningStatus};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::task::JoinSet;
+
+const PAGE: i32 = 100;
+const SERVICE: Service = Service::SsoAdmin;
+
+pub struct Instance {
+    pub arn: String,
+    pub identity_store_id: String,
+    pub owner_account_id: String,
+}
+
+/// A permission set and whether its provisioned accounts are known.
+pub struct CollectedSet {
+    pub permission_set: PermissionSet,
+    pub provisioning_known: bool,
+}
+
+pub async fn instance(scan: &Scan, client: &Client) -> Result<Option<Instance>, CallError> {
+    let output = scan
+        .caller
+        .call(SERVICE, "ListInstances", || {
+            client.list_instances().max_results(PAGE).send()
+        })
+        .await?;
+    Ok(output.instances().iter().find_map(|i| {
+        Some(Instance {
+            arn: i.instance_arn()?.to_string(),
+            identity_store_id: i.identity_store_id()?.to_string(),
+            owner_account_id: i.owner_account_id().unwrap_or_default().to_string(),
+        })
+    }))
+}
+
+/// Follows `NextToken` until the listing ends; a failure ends it with a gap.
+macro_rules! paged {
+    ($scan:expr, $operation:literal, $area:literal, $resource:expr, |$token:ident| $request:expr, |$output:ident| $each:expr) => {{
+        let mut $token: Option<String> = None;
+        let mut complete = true;
+        loop {
+            match $scan.caller.call(SERVICE, $operation, || $request).await {
+                Ok($output) => {
+                    $each;
+                    $token = $output.next_token().map(str::to_string);
+                    if $token.is_none() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    $scan.gap($area, SERVICE, $operation, $resource, &error);
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        complete
+    }};
+}
+
+pub async fn permission_sets(
+    scan: Arc<Scan>,
+    client: Client,
+    instance: String,
+) -> Vec<CollectedSet> {
+    let mut arns: Vec<String> = Vec::new();
+    paged!(
+        scan,
+        "ListPermissionSets",
+        "permission_sets",
+        &instance,
+        |token| client
+            .list_permission_sets()
+            .instance_arn(&instance)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| arns.extend(output.permission_sets().iter().cloned())
+    );
+    let mut tasks = JoinSet::new();
+    for arn in arns {
+        let scan = scan.clone();
+        let client = client.clone();
+        let instance = instance.clone();
+        tasks.spawn(async move { permission_set(&scan, &client, &instance, arn).await });
+    }
+    let mut sets = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        sets.push(joined.expect("permission set task"));
+        scan.progress
+            .counters
+            .permission_sets
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    sets.sort_by(|a, b| a.permission_set.arn.cmp(&b.permission_set.arn));
+    scan.progress
+        .note(&format!("{} permission sets", sets.len()));
+    sets
+}
+
+async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: String) -> CollectedSet {
+    let mut set = PermissionSet {
+        arn: arn.clone(),
+        ..Default::default()
+    };
+    let describe = scan
+        .caller
+        .call(SERVICE, "DescribePermissionSet", || {
+            client
+                .describe_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(&arn)
+                .send()
+        })
+        .await;
+    match describe {
+        Ok(output) => {
+            if let Some(described) = output.permission_set() {
+                set.name = described.name().unwrap_or_default().to_string();
+                set.description = described.description().map(str::to_string);
+                set.session_duration = described.session_duration().map(str::to_string);
+                set.relay_state = described
+                    .relay_state()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
+            }
+        }
+        Err(error) => scan.gap(
+            "permission_sets",
+            SERVICE,
+            "DescribePermissionSet",
+            &arn,
+            &error,
+        ),
+    }
+
+    paged!(
+        scan,
+        "ListManagedPoliciesInPermissionSet",
+        "permission_set_policies",
+        &arn,
+        |token| client
+            .list_managed_policies_in_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| set.managed_policies.extend(
+            output
+                .attached_managed_policies()
+                .iter()
+                .filter_map(|p| p.arn().map(str::to_string))
+        )
+    );
+    paged!(
+        scan,
+        "ListCustomerManagedPolicyReferencesInPermissionSet",
+        "permission_set_policies",
+        &arn,
+        |token| client
+            .list_customer_managed_policy_references_in_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| set.customer_managed_policies.extend(
+            output.customer_managed_policy_references().iter().map(|r| {
+                CustomerManagedPolicy {
+                    name: r.name().to_string(),
+                    path: r.path().unwrap_or("/").to_string(),
+                }
+            })
+        )
+    );
+    let inline = scan
+        .caller
+        .call(SERVICE, "GetInlinePolicyForPermissionSet", || {
+            client
+                .get_inline_policy_for_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(&arn)
+                .send()
+        })
+        .await;
+    match inline {
+        Ok(output) => {
+            if let Some(text) = output.inline_policy().filter(|t| !t.trim().is_empty()) {
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(document) => set.inline_policy = Some(document),
+                    Err(error) => scan.gap(
+                        "permission_set_policies",
+                        SERVICE,
+                        "GetInlinePolicyForPermissionSet",
+                        &arn,
+                        &CallError::Failed(format!("the inline policy is not JSON: {error}")),
+                    ),
+                }
+            }
+        }
+        Err(error) => scan.gap(
+            "permission_set_policies",
+            SERVICE,
+            "GetInlinePolicyForPermissionSet",
+            &arn,
+            &error,
+        ),
+    }
+    let boundary = scan
+        .caller
+        .call(SERVICE, "GetPermissionsBoundaryForPermissionSet", || {
+            client
+                .get_permissions_boundary_for_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(&arn)
+                .send()
+        })
+        .await;
+    match boundary {
+        Ok(output) => {
+            set.permissions_boundary = output.permissions_boundary().map(|b| PermissionsBoundary {
+                managed_policy_arn: b.managed_policy_arn().map(str::to_string),
+                customer_managed_policy: b.customer_managed_policy_reference().map(|r| {
+                    CustomerManagedPolicy {
+                        name: r.name().to_string(),
+                        path: r.path().unwrap_or("/").to_string(),
+                    }
+                }),
+            })
+        }
+        // No boundary attached.
+        Err(CallError::NotFound(_)) => {}
+        Err(error) => scan.gap(
+            "permission_set_policies",
+            SERVICE,
+            "GetPermissionsBoundaryForPermissionSet",
+            &arn,
+            &error,
+        ),
+    }
+    let mut tags = BTreeMap::new();
+    paged!(
+        scan,
+        "ListTagsForResource",
+        "permission_sets",
+        &arn,
+        |token| client
+            .list_tags_for_resource()
+            .instance_arn(instance)
+            .resource_arn(&arn)
+            .set_next_token(token.clone())
+            .send(),
+        |output| tags.extend(
+            output
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+        )
+    );
+    set.tags = tags;
+
+    let mut provisioned = Vec::new();
+    let all = paged!(
+        scan,
+        "ListAccountsForProvisionedPermissionSet",
+        "provisioning",
+        &arn,
+        |token| client
+            .list_accounts_for_provisioned_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| provisioned.extend(output.account_ids().iter().cloned())
+    );
+    let mut outdated = Vec::new();
+    paged!(
+        scan,
+        "ListAccountsForProvisionedPermissionSet",
+        "provisioning",
+        &arn,
+        |token| client
+            .list_accounts_for_provisioned_permission_set()
+            .instance_arn(instance)
+            .permission_set_arn(&arn)
+            .provisioning_status(ProvisioningStatus::LatestPermissionSetNotProvisioned)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| outdated.extend(output.account_ids().iter().cloned())
+    );
+    set.provisioned_accounts = provisioned;
+    set.outdated_accounts = outdated;
+    CollectedSet {
+        permission_set: set,
+        provisioning_known: all,
+    }
+}
+
+/// Lists every account assignment: one call per provisioned (account, set) pair, or one per
+/// principal, whichever needs fewer calls for this organization.
+pub async fn assignments(
+    scan: Arc<Scan>,
+    client: Client,
+    instance: String,
+    sets: &[CollectedSet],
+    directory: &Directory,
+) -> Vec<Assignment> {
+    let pairs: usize = sets
+        .iter()
+        .map(|s| s.permission_set.provisioned_accounts.len())
+        .sum();
+    let principals = directory.users.len() + directory.groups.len();
+    let provisioning_complete = sets.iter().all(|s| s.provisioning_known);
+    // Per principal needs every principal; per pair needs every set's provisioned accounts.
+    let by_principal = directory.complete && (principals < pairs || !provisioning_complete);
+    let mut tasks = JoinSet::new();
+    if by_principal {
+        scan.progress.note(&format!(
+            "listing assignments per principal ({principals} principals, {pairs} provisioned pairs)"
+        ));
+        let principals = directory
+            .groups
+            .iter()
+            .map(|g| (PrincipalType::Group, g.id.clone()))
+            .chain(
+                directory
+                    .users
+                    .iter()
+                    .map(|u| (PrincipalType::User, u.id.clone())),
+            );
+        for (kind, id) in principals {
+            let scan = scan.clone();
+            let client = client.clone();
+            let instance = instance.clone();
+            tasks.spawn(async move { for_principal(&scan, &client, &instance, kind, &id).await });
+        }
+    } else {
+        scan.progress.note(&format!(
+            "listing assignments per provisioned account and permission set ({pairs} pairs, {principals} principals)"
+        ));
+        for set in sets {
+            if !set.provisioning_known {
+                scan.gap(
+                    "assignments",
+                    SERVICE,
+                    "ListAccountAssignments",
+                    &set.permission_set.arn,
+                    &CallError::Failed(
+                        "the accounts this permission set is provisioned to are unknown".into(),
+                    ),
+                );
+            }
+            for account in &set.permission_set.provisioned_accounts {
+                let scan = scan.clone();
+                let client = client.clone();
+                let instance = instance.clone();
+                let account = account.clone();
+                let arn = set.permission_set.arn.clone();
+                tasks.spawn(
+                    async move { for_pair(&scan, &client, &instance, &account, &arn).await },
+                );
+            }
+        }
+    }
+    let mut assignments = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let found = joined.expect("assignment task");
+        scan.progress
+            .counters
+            .assignments
+            .fetch_add(found.len() as u64, Ordering::Relaxed);
+        assignments.extend(found);
+    }
+    assignments
+}
+
+fn principal_type(kind: Option<&SdkPrincipalType>) -> Option<PrincipalType> {
+    match kind? {
+        SdkPrincipalType::Group => Some(PrincipalType::Group),
+        SdkPrincipalType::User => Some(PrincipalType::User),
+        _ => None,
+    }
+}
+
+async fn for_pair(
+    scan: &Scan,
+    client: &Client,
+    instance: &str,
+    account: &str,
+    arn: &str,
+) -> Vec<Assignment> {
+    let mut found = Vec::new();
+    let resource = format!("{account} {arn}");
+    paged!(
+        scan,
+        "ListAccountAssignments",
+        "assignments",
+        &resource,
+        |token| client
+            .list_account_assignments()
+            .instance_arn(instance)
+            .account_id(account)
+            .permission_set_arn(arn)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| found.extend(output.account_assignments().iter().filter_map(|a| {
+            Some(Assignment {
+                account_id: a.account_id().unwrap_or(account).to_string(),
+                permission_set_arn: a.permission_set_arn().unwrap_or(arn).to_string(),
+                principal_type: principal_type(a.principal_type())?,
+                principal_id: a.principal_id()?.to_string(),
+            })
+        }))
+    );
+    found
+}
+
+async fn for_principal(
+    scan: &Scan,
+    client: &Client,
+    instance: &str,
+    kind: PrincipalType,
+    id: &str,
+) -> Vec<Assignment> {
+    let sdk_kind = match kind {
+        PrincipalType::Group => SdkPrincipalType::Group,
+        PrincipalType::User => SdkPrincipalType::User,
+    };
+    let mut found = Vec::new();
+    paged!(
+        scan,
+        "ListAccountAssignmentsForPrincipal",
+        "assignments",
+        id,
+        |token| client
+            .list_account_assignments_for_principal()
+            .instance_arn(instance)
+            .principal_type(sdk_kind.clone())
+            .principal_id(id)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| found.extend(output.account_assignments().iter().filter_map(|a| {
+            Some(Assignment {
+                account_id: a.account_id()?.to_string(),
+                permission_set_arn: a.permission_set_arn()?.to_string(),
+                principal_type: kind,
+                principal_id: id.to_string(),
+            })
+        }))
+    );
+    found
+}

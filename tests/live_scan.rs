@@ -1,0 +1,358 @@
+//! The live scan against moto on loopback: the snapshot of a seeded organization equals the
+//! fixture it was seeded from (ids translated), live `check` equals `check --snapshot`, the
+//! scanner calls only read-only operations of the shipped IAM policy, and faults become gaps.
+
+mod common;
+#[path = "support/moto.rs"]
+mod moto;
+
+use common::*;
+use moto::Moto;
+use serde_json::Value;
+use ssoaudit::snapshot::Snapshot;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The fixture as moto holds it: every id replaced by the one moto made.
+fn translate(fixture: &Snapshot, mapping: &Value) -> Snapshot {
+    let map = |kind: &str, id: &str| -> String {
+        mapping[kind][id]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {kind} mapping for {id}"))
+            .to_string()
+    };
+    let mut s = fixture.clone();
+    let management = map("accounts", &fixture.organization.management_account_id);
+    s.metadata.management_account_id = management.clone();
+    s.metadata.instance_arn = mapping["instance_arn"].as_str().unwrap().to_string();
+    s.metadata.identity_store_id = mapping["identity_store_id"].as_str().unwrap().to_string();
+    s.organization.id = mapping["organization_id"].as_str().unwrap().to_string();
+    s.organization.management_account_id = management.clone();
+    for unit in &mut s.organization.organizational_units {
+        unit.id = map("ous", &unit.id);
+        unit.parent_id = unit.parent_id.as_ref().map(|p| map("ous", p));
+    }
+    for account in &mut s.organization.accounts {
+        account.id = map("accounts", &account.id);
+        account.parent_id = map("ous", &account.parent_id);
+        if account.id == management {
+            // moto names the management account itself.
+            account.name = mapping["management_account"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            account.email = mapping["management_account"]["email"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        }
+    }
+    for set in &mut s.permission_sets {
+        set.arn = map("permission_sets", &set.arn);
+        set.provisioned_accounts = set
+            .provisioned_accounts
+            .iter()
+            .map(|a| map("accounts", a))
+            .collect();
+        set.outdated_accounts = set
+            .outdated_accounts
+            .iter()
+            .map(|a| map("accounts", a))
+            .collect();
+    }
+    for user in &mut s.users {
+        user.id = map("users", &user.id);
+    }
+    for group in &mut s.groups {
+        group.id = map("groups", &group.id);
+    }
+    for membership in &mut s.memberships {
+        membership.user_id = map("users", &membership.user_id);
+        membership.group_id = map("groups", &membership.group_id);
+    }
+    for assignment in &mut s.assignments {
+        assignment.account_id = map("accounts", &assignment.account_id);
+        assignment.permission_set_arn = map("permission_sets", &assignment.permission_set_arn);
+        let kind = if assignment.principal_type.as_str() == "GROUP" {
+            "groups"
+        } else {
+            "users"
+        };
+        assignment.principal_id = map(kind, &assignment.principal_id);
+    }
+    s.normalize();
+    s
+}
+
+/// The parts of a live snapshot that depend on the run, not the organization.
+fn without_run_metadata(mut snapshot: Snapshot) -> Snapshot {
+    snapshot.metadata = ssoaudit::snapshot::Metadata {
+        management_account_id: snapshot.metadata.management_account_id,
+        instance_arn: snapshot.metadata.instance_arn,
+        identity_store_id: snapshot.metadata.identity_store_id,
+        region: snapshot.metadata.region,
+        ..Default::default()
+    };
+    snapshot
+}
+
+fn scan(moto: &Moto, extra: &[&str]) -> (Snapshot, std::process::Output) {
+    let dir = temp_dir(&format!("scan-{}", moto.port));
+    let path = dir.join("live.json");
+    let mut args = vec!["snapshot", "--quiet", "-o", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = moto.ssoaudit(&args);
+    assert!(
+        output.status.success(),
+        "scan failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        Snapshot::load(&path).expect("the scan writes a valid snapshot"),
+        output,
+    )
+}
+
+fn seeded(fixture: &str) -> (Moto, Snapshot) {
+    let moto = Moto::start();
+    let mapping = moto.seed(&root().join(fixture));
+    let expected = translate(&Snapshot::load(&root().join(fixture)).unwrap(), &mapping);
+    (moto, expected)
+}
+
+fn assert_same(live: &Snapshot, expected: &Snapshot) {
+    let live = without_run_metadata(live.clone());
+    let mut expected = without_run_metadata(expected.clone());
+    expected.metadata.region = "us-east-1".into();
+    if live != expected {
+        let a = live.to_canonical_json();
+        let b = expected.to_canonical_json();
+        let first = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(0);
+        let context = |text: &str| {
+            text.lines()
+                .skip(first.saturating_sub(5))
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "live snapshot differs from the fixture at line {}:\n--- live\n{}\n--- fixture\n{}",
+            first + 1,
+            context(&a),
+            context(&b)
+        );
+    }
+}
+
+#[test]
+fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
+    let (moto, expected) = seeded(VIOLATING);
+    let (live, _) = scan(&moto, &[]);
+    assert!(live.gaps.is_empty(), "unexpected gaps: {:?}", live.gaps);
+    assert_same(&live, &expected);
+    let calls = live.metadata.api_calls.values().sum::<u64>();
+    assert!(calls > 0 && live.metadata.scan_duration_ms.is_some());
+
+    // Live check reports what check on the (translated) fixture reports.
+    let dir = temp_dir("live-check");
+    let translated = dir.join("translated.json");
+    std::fs::write(&translated, expected.to_canonical_json()).unwrap();
+    let offline = run(&[
+        "check",
+        "--snapshot",
+        translated.to_str().unwrap(),
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ]);
+    let live_check = moto.ssoaudit(&["check", "--quiet", "--format", "json", "--now", NOW]);
+    assert_eq!(
+        live_check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live_check.stderr)
+    );
+    let findings = |text: &str| -> BTreeSet<(String, String)> {
+        json(text)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule_id"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let live_findings = findings(&String::from_utf8(live_check.stdout).unwrap());
+    assert_eq!(live_findings, findings(&offline.stdout));
+    let rules: BTreeSet<&str> = live_findings.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        rules.len(),
+        BUILTIN_IDS.len(),
+        "every built-in rule fires live too"
+    );
+}
+
+#[test]
+fn compliant_organization_scans_clean() {
+    let (moto, expected) = seeded(COMPLIANT);
+    let (live, _) = scan(&moto, &[]);
+    assert_same(&live, &expected);
+    let check = moto.ssoaudit(&["check", "--quiet", "--fail-on", "info"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+/// The operations the shipped policy allows, as `service:Operation` with the SDK's service names.
+fn policy_operations() -> BTreeSet<String> {
+    let policy =
+        json(&std::fs::read_to_string(root().join("policy/ssoaudit-read-only.json")).unwrap());
+    let mut operations = BTreeSet::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        for action in statement["Action"].as_array().unwrap() {
+            let action = action.as_str().unwrap();
+            let (prefix, operation) = action.split_once(':').unwrap();
+            assert!(
+                !operation.contains('*'),
+                "the policy names operations, no wildcards: {action}"
+            );
+            let service = match prefix {
+                "sso" => "sso-admin",
+                other => other,
+            };
+            operations.insert(format!("{service}:{operation}"));
+        }
+    }
+    operations
+}
+
+#[test]
+fn scanner_calls_only_read_only_operations_of_the_policy() {
+    let (moto, _) = seeded(VIOLATING);
+    let (live, _) = scan(&moto, &[]);
+    let allowed = policy_operations();
+    // What the server saw, not what the scanner says it did.
+    let called: BTreeSet<String> = moto.calls().keys().cloned().collect();
+    for operation in &called {
+        let name = operation.split_once(':').unwrap().1;
+        assert!(
+            ["List", "Describe", "Get"]
+                .iter()
+                .any(|p| name.starts_with(p)),
+            "{operation} is not a read-only operation"
+        );
+        assert!(
+            allowed.contains(operation),
+            "{operation} is not in policy/ssoaudit-read-only.json"
+        );
+    }
+    // The policy lists exactly what the scanner uses: every operation of a full scan, plus the
+    // per-principal assignment listing, which the scanner picks on other organizations.
+    let mut used = called.clone();
+    used.insert("sso-admin:ListAccountAssignments".into());
+    used.insert("sso-admin:ListAccountAssignmentsForPrincipal".into());
+    assert_eq!(used, allowed);
+    // The server's count and the scanner's own agree.
+    let recorded: BTreeMap<String, u64> = live.metadata.api_calls.clone();
+    assert_eq!(recorded, moto.calls());
+}
+
+#[test]
+fn throttled_scan_gives_the_same_snapshot() {
+    let (moto, expected) = seeded(VIOLATING);
+    moto.control(
+        "config",
+        serde_json::json!({"throttle_rate": 0.3, "seed": 7}),
+    );
+    let (live, _) = scan(&moto, &["--max-attempts", "20"]);
+    let throttled = moto.control("calls", serde_json::json!({}))["throttled"]
+        .as_u64()
+        .unwrap();
+    assert!(throttled > 10, "the server throttled {throttled} requests");
+    assert!(live.gaps.is_empty(), "{:?}", live.gaps);
+    assert_same(&live, &expected);
+}
+
+#[test]
+fn access_denied_becomes_a_gap_and_check_exits_3() {
+    let (moto, expected) = seeded(VIOLATING);
+    moto.control(
+        "config",
+        serde_json::json!({"deny": {"sso-admin:GetInlinePolicyForPermissionSet": ""}}),
+    );
+    let (live, _) = scan(&moto, &[]);
+    assert_eq!(
+        live.gaps.len(),
+        expected.permission_sets.len(),
+        "{:?}",
+        live.gaps
+    );
+    assert!(live.gaps.iter().all(|g| g.area == "permission_set_policies"
+        && g.operation == "sso-admin:GetInlinePolicyForPermissionSet"
+        && g.error.contains("AccessDenied")));
+    // Everything else was still read.
+    assert_eq!(live.assignments.len(), expected.assignments.len());
+    assert_eq!(live.users.len(), expected.users.len());
+    let check = moto.ssoaudit(&["check", "--quiet", "--format", "json"]);
+    assert_eq!(
+        check.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let report = json(&String::from_utf8(check.stdout).unwrap());
+    let incomplete: BTreeSet<&str> = report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(incomplete.contains("inline-policy-grants-admin"));
+    assert!(!incomplete.contains("no-direct-user-assignments"));
+}
+
+#[test]
+fn bad_credentials_and_region_fail_fast() {
+    let moto = Moto::start();
+    moto.control("config", serde_json::json!({"deny": {}}));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ssoaudit"));
+    let output = command
+        .args(["snapshot", "--quiet"])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("credentials"), "{stderr}");
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ssoaudit"))
+        .args(["snapshot", "--quiet"])
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--region"), "{stderr}");
+}

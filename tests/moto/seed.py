@@ -1,0 +1,192 @@
+"""Seeds an ssoaudit moto server with the organization of a snapshot file, through the AWS APIs.
+
+Usage: python seed.py ENDPOINT SNAPSHOT.json > mapping.json
+
+Prints how the snapshot's ids map to the ones moto made: accounts, organizational units,
+groups, users, permission sets, and the instance, Identity Store and organization ids.
+"""
+
+import json
+import sys
+import urllib.request
+
+import boto3
+
+REGION = "us-east-1"
+
+
+def client(service, endpoint):
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def control(endpoint, path, body):
+    request = urllib.request.Request(
+        f"{endpoint}/_ssoaudit/{path}", data=json.dumps(body).encode(), method="POST"
+    )
+    urllib.request.urlopen(request).read()
+
+
+def main():
+    endpoint, path = sys.argv[1], sys.argv[2]
+    with open(path) as f:
+        snapshot = json.load(f)
+    organizations = client("organizations", endpoint)
+    sso = client("sso-admin", endpoint)
+    identity = client("identitystore", endpoint)
+    mapping = {"accounts": {}, "ous": {}, "groups": {}, "users": {}, "permission_sets": {}}
+
+    org = organizations.create_organization(FeatureSet="ALL")["Organization"]
+    mapping["organization_id"] = org["Id"]
+    management = org["MasterAccountId"]
+    mapping["management_account_id"] = management
+    root_id = organizations.list_roots()["Roots"][0]["Id"]
+    fixture = snapshot["organization"]
+    mapping["accounts"][fixture["management_account_id"]] = management
+
+    # Organizational units, parents first (paths are sorted by depth).
+    units = sorted(fixture["organizational_units"], key=lambda u: u["path"].count("/"))
+    for unit in units:
+        if unit["parent_id"] is None:
+            mapping["ous"][unit["id"]] = root_id
+            continue
+        created = organizations.create_organizational_unit(
+            ParentId=mapping["ous"][unit["parent_id"]], Name=unit["name"]
+        )["OrganizationalUnit"]
+        mapping["ous"][unit["id"]] = created["Id"]
+
+    for account in fixture["accounts"]:
+        if account["id"] == fixture["management_account_id"]:
+            moto_id = management
+            details = organizations.describe_account(AccountId=management)["Account"]
+            mapping["management_account"] = {"name": details["Name"], "email": details["Email"]}
+        else:
+            status = organizations.create_account(
+                Email=account["email"], AccountName=account["name"]
+            )["CreateAccountStatus"]
+            moto_id = status["AccountId"]
+            mapping["accounts"][account["id"]] = moto_id
+        parent = mapping["ous"][account["parent_id"]]
+        if parent != root_id:
+            organizations.move_account(
+                AccountId=moto_id, SourceParentId=root_id, DestinationParentId=parent
+            )
+        if account["tags"]:
+            organizations.tag_resource(
+                ResourceId=moto_id,
+                Tags=[{"Key": k, "Value": v} for k, v in account["tags"].items()],
+            )
+
+    instance = sso.list_instances()["Instances"][0]
+    instance_arn = instance["InstanceArn"]
+    store = instance["IdentityStoreId"]
+    mapping["instance_arn"] = instance_arn
+    mapping["identity_store_id"] = store
+
+    for group in snapshot["groups"]:
+        arguments = {"IdentityStoreId": store, "DisplayName": group["display_name"]}
+        if group.get("description"):
+            arguments["Description"] = group["description"]
+        mapping["groups"][group["id"]] = identity.create_group(**arguments)["GroupId"]
+    for user in snapshot["users"]:
+        display = user.get("display_name") or user["user_name"]
+        given, _, family = display.partition(" ")
+        emails = [
+            {k: v for k, v in {"Value": e["value"], "Primary": e["primary"], "Type": e.get("type")}.items() if v is not None}
+            for e in user["emails"]
+        ]
+        user_id = identity.create_user(
+            IdentityStoreId=store,
+            UserName=user["user_name"],
+            DisplayName=display,
+            Name={"GivenName": given, "FamilyName": family or given},
+            Emails=emails,
+        )["UserId"]
+        mapping["users"][user["id"]] = user_id
+        if not user["active"]:
+            control(endpoint, "user-status", {"user_id": user_id, "status": "DISABLED"})
+    for membership in snapshot["memberships"]:
+        identity.create_group_membership(
+            IdentityStoreId=store,
+            GroupId=mapping["groups"][membership["group_id"]],
+            MemberId={"UserId": mapping["users"][membership["user_id"]]},
+        )
+
+    for permission_set in snapshot["permission_sets"]:
+        arguments = {
+            "Name": permission_set["name"],
+            "InstanceArn": instance_arn,
+            # moto answers DescribePermissionSet with a bad value when none is set.
+            "SessionDuration": permission_set.get("session_duration") or "PT1H",
+        }
+        if permission_set.get("description"):
+            arguments["Description"] = permission_set["description"]
+        if permission_set.get("relay_state"):
+            arguments["RelayState"] = permission_set["relay_state"]
+        if permission_set["tags"]:
+            arguments["Tags"] = [{"Key": k, "Value": v} for k, v in permission_set["tags"].items()]
+        arn = sso.create_permission_set(**arguments)["PermissionSet"]["PermissionSetArn"]
+        mapping["permission_sets"][permission_set["arn"]] = arn
+        for policy in permission_set["managed_policies"]:
+            sso.attach_managed_policy_to_permission_set(
+                InstanceArn=instance_arn, PermissionSetArn=arn, ManagedPolicyArn=policy
+            )
+        for reference in permission_set["customer_managed_policies"]:
+            sso.attach_customer_managed_policy_reference_to_permission_set(
+                InstanceArn=instance_arn,
+                PermissionSetArn=arn,
+                CustomerManagedPolicyReference={"Name": reference["name"], "Path": reference["path"]},
+            )
+        if permission_set.get("inline_policy") is not None:
+            sso.put_inline_policy_to_permission_set(
+                InstanceArn=instance_arn,
+                PermissionSetArn=arn,
+                InlinePolicy=json.dumps(permission_set["inline_policy"]),
+            )
+        boundary = permission_set.get("permissions_boundary")
+        if boundary:
+            value = {}
+            if boundary.get("managed_policy_arn"):
+                value["ManagedPolicyArn"] = boundary["managed_policy_arn"]
+            if boundary.get("customer_managed_policy"):
+                reference = boundary["customer_managed_policy"]
+                value["CustomerManagedPolicyReference"] = {"Name": reference["name"], "Path": reference["path"]}
+            sso.put_permissions_boundary_to_permission_set(
+                InstanceArn=instance_arn, PermissionSetArn=arn, PermissionsBoundary=value
+            )
+        for account in permission_set["provisioned_accounts"]:
+            sso.provision_permission_set(
+                InstanceArn=instance_arn,
+                PermissionSetArn=arn,
+                TargetType="AWS_ACCOUNT",
+                TargetId=mapping["accounts"][account],
+            )
+        for account in permission_set["outdated_accounts"]:
+            control(
+                endpoint,
+                "outdated",
+                {"permission_set_arn": arn, "account_id": mapping["accounts"][account]},
+            )
+
+    for assignment in snapshot["assignments"]:
+        principals = mapping["groups"] if assignment["principal_type"] == "GROUP" else mapping["users"]
+        sso.create_account_assignment(
+            InstanceArn=instance_arn,
+            TargetId=mapping["accounts"][assignment["account_id"]],
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=mapping["permission_sets"][assignment["permission_set_arn"]],
+            PrincipalType=assignment["principal_type"],
+            PrincipalId=principals[assignment["principal_id"]],
+        )
+    # Seeding calls are not the scanner's.
+    control(endpoint, "reset", {})
+    json.dump(mapping, sys.stdout, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""moto in server mode, with what ssoaudit's tests need that moto 5.2.5 lacks.
+
+Run: python ssoaudit_moto.py [--port 0]; prints "PORT <n>" once listening on 127.0.0.1.
+
+A WSGI layer in front of moto:
+- counts calls per `service:Operation` (GET /_ssoaudit/calls, POST /_ssoaudit/reset);
+- injects faults and latency (POST /_ssoaudit/config: throttle_rate, deny, latency_ms, seed);
+- implements sso-admin operations moto lacks or gets wrong: AttachManagedPolicyToPermissionSet
+  (moto knows AWS-managed policies only at path "/"), ListTagsForResource,
+  Get/PutPermissionsBoundaryToPermissionSet, ProvisionPermissionSet (honours its target),
+  ListAccountsForProvisionedPermissionSet, ListPermissionSetsProvisionedToAccount (both with
+  ProvisioningStatus and pagination);
+- adds Identity Store UserStatus (POST /_ssoaudit/user-status) and marks sets as edited but
+  not re-provisioned in an account (POST /_ssoaudit/outdated).
+"""
+
+import argparse
+import io
+import json
+import random
+import sys
+import threading
+import time
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+TARGET_PREFIXES = {
+    "SWBExternalService": "sso-admin",
+    "AWSIdentityStore": "identitystore",
+    "AWSOrganizationsV20161128": "organizations",
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
+}
+
+THROTTLE_ERRORS = {
+    "organizations": "TooManyRequestsException",
+}
+
+
+def json_response(body, status=200):
+    return Response(json.dumps(body), status=status, content_type="application/x-amz-json-1.1")
+
+
+def error(kind, message, status=400):
+    return json_response({"__type": kind, "message": message, "Message": message}, status)
+
+
+def page(items, params, default=100):
+    start = int(params.get("NextToken") or 0)
+    size = int(params.get("MaxResults") or default)
+    chunk = items[start : start + size]
+    token = str(start + size) if start + size < len(items) else None
+    return chunk, token
+
+
+class Extension:
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.calls = {}
+        self.throttled = 0
+        self.throttle_rate = 0.0
+        self.deny = {}
+        self.latency = 0.0
+        self.random = random.Random(1)
+        # permission set ARN -> set of account ids
+        self.provisioned = {}
+        self.outdated = {}
+        self.boundaries = {}
+        self.user_status = {}
+
+    # --- WSGI ---------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.path.startswith("/_ssoaudit/"):
+            return self.control(request)(environ, start_response)
+        body = request.get_data()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        target = request.headers.get("X-Amz-Target", "")
+        prefix, _, operation = target.rpartition(".")
+        service = TARGET_PREFIXES.get(prefix)
+        if service is None:
+            return self.app(environ, start_response)
+        name = f"{service}:{operation}"
+        params = json.loads(body or b"{}")
+        with self.lock:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            throttle = self.throttle_rate > 0 and self.random.random() < self.throttle_rate
+            if throttle:
+                self.throttled += 1
+        if self.latency:
+            time.sleep(self.latency)
+        denied = self.deny.get(name)
+        if denied is not None and (denied == "" or denied in json.dumps(params)):
+            return error("AccessDeniedException", f"not authorized to perform {name}")(
+                environ, start_response
+            )
+        if throttle:
+            kind = THROTTLE_ERRORS.get(service, "ThrottlingException")
+            return error(kind, "Rate exceeded")(environ, start_response)
+        handler = getattr(self, "handle_" + service.replace("-", "_") + "_" + operation, None)
+        if handler is not None:
+            return handler(params)(environ, start_response)
+        if name in ("identitystore:ListUsers", "identitystore:DescribeUser"):
+            return self.with_user_status(environ, start_response)
+        return self.app(environ, start_response)
+
+    def with_user_status(self, environ, start_response):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: None
+
+        chunks = b"".join(self.app(environ, capture))
+        if captured["status"].startswith("200"):
+            document = json.loads(chunks)
+            users = document.get("Users", [document] if "UserId" in document else [])
+            for user in users:
+                user["UserStatus"] = self.user_status.get(user["UserId"], "ENABLED")
+            chunks = json.dumps(document).encode()
+            captured["headers"] = [
+                (k, v) for k, v in captured["headers"] if k.lower() != "content-length"
+            ] + [("Content-Length", str(len(chunks)))]
+        start_response(captured["status"], captured["headers"])
+        return [chunks]
+
+    # --- control ------------------------------------------------------------------------
+    def control(self, request):
+        path = request.path[len("/_ssoaudit/") :]
+        data = json.loads(request.get_data() or b"{}")
+        with self.lock:
+            if path == "calls":
+                return json_response({"calls": self.calls, "throttled": self.throttled})
+            if path == "reset":
+                self.calls = {}
+                self.throttled = 0
+                return json_response({})
+            if path == "config":
+                self.throttle_rate = float(data.get("throttle_rate", 0.0))
+                self.deny = dict(data.get("deny", {}))
+                self.latency = float(data.get("latency_ms", 0)) / 1000.0
+                self.random = random.Random(int(data.get("seed", 1)))
+                return json_response({})
+            if path == "outdated":
+                arn, account = data["permission_set_arn"], data["account_id"]
+                self.outdated.setdefault(arn, set()).add(account)
+                return json_response({})
+            if path == "user-status":
+                self.user_status[data["user_id"]] = data["status"]
+                return json_response({})
+        return error("NotFound", path, 404)
+
+    # --- sso-admin ----------------------------------------------------------------------
+    def _permission_set(self, arn):
+        from moto.ssoadmin.models import ssoadmin_backends
+
+        for account_backends in ssoadmin_backends.values():
+            for backend in account_backends.values():
+                for permission_set in backend.permission_sets:
+                    if permission_set.permission_set_arn == arn:
+                        return permission_set
+        return None
+
+    def handle_sso_admin_ListTagsForResource(self, params):
+        permission_set = self._permission_set(params.get("ResourceArn"))
+        if permission_set is None:
+            return error("ResourceNotFoundException", "no such resource")
+        tags, token = page(list(permission_set.tags or []), params, 50)
+        body = {"Tags": tags}
+        if token:
+            body["NextToken"] = token
+        return json_response(body)
+
+    def handle_sso_admin_AttachManagedPolicyToPermissionSet(self, params):
+        # moto knows AWS-managed policies only at path "/" (not job-function/Billing, say).
+        from moto.ssoadmin.models import ManagedPolicy
+
+        permission_set = self._permission_set(params.get("PermissionSetArn"))
+        if permission_set is None:
+            return error("ResourceNotFoundException", "no such permission set")
+        arn = params["ManagedPolicyArn"]
+        if not arn.split(":")[4] == "aws" or ":policy/" not in arn:
+            return error("ValidationException", f"not an AWS-managed policy: {arn}")
+        policy = ManagedPolicy(arn, arn.rsplit("/", 1)[-1])
+        if policy in permission_set.managed_policies:
+            return error("ConflictException", "already attached")
+        permission_set.managed_policies.append(policy)
+        permission_set.total_managed_policies_attached += 1
+        return json_response({})
+
+    def handle_sso_admin_PutPermissionsBoundaryToPermissionSet(self, params):
+        if self._permission_set(params.get("PermissionSetArn")) is None:
+            return error("ResourceNotFoundException", "no such permission set")
+        self.boundaries[params["PermissionSetArn"]] = params["PermissionsBoundary"]
+        return json_response({})
+
+    def handle_sso_admin_GetPermissionsBoundaryForPermissionSet(self, params):
+        arn = params.get("PermissionSetArn")
+        if self._permission_set(arn) is None:
+            return error("ResourceNotFoundException", "no such permission set")
+        boundary = self.boundaries.get(arn)
+        if boundary is None:
+            return error("ResourceNotFoundException", "the permission set has no permissions boundary")
+        return json_response({"PermissionsBoundary": boundary})
+
+    def handle_sso_admin_ProvisionPermissionSet(self, params):
+        arn = params["PermissionSetArn"]
+        target_type = params.get("TargetType")
+        with self.lock:
+            if target_type == "AWS_ACCOUNT":
+                account = params["TargetId"]
+                self.provisioned.setdefault(arn, set()).add(account)
+                self.outdated.get(arn, set()).discard(account)
+            elif target_type == "ALL_PROVISIONED_ACCOUNTS":
+                self.outdated[arn] = set()
+            else:
+                return error("ValidationException", "TargetType is required")
+        return json_response(
+            {
+                "PermissionSetProvisioningStatus": {
+                    "AccountId": params.get("TargetId"),
+                    "PermissionSetArn": arn,
+                    "RequestId": "00000000-0000-0000-0000-000000000000",
+                    "Status": "SUCCEEDED",
+                }
+            }
+        )
+
+    def _accounts(self, arn, status):
+        accounts = self.provisioned.get(arn, set())
+        outdated = self.outdated.get(arn, set()) & accounts
+        if status == "LATEST_PERMISSION_SET_PROVISIONED":
+            return sorted(accounts - outdated)
+        if status == "LATEST_PERMISSION_SET_NOT_PROVISIONED":
+            return sorted(outdated)
+        return sorted(accounts)
+
+    def handle_sso_admin_ListAccountsForProvisionedPermissionSet(self, params):
+        accounts = self._accounts(params["PermissionSetArn"], params.get("ProvisioningStatus"))
+        chunk, token = page(accounts, params)
+        body = {"AccountIds": chunk}
+        if token:
+            body["NextToken"] = token
+        return json_response(body)
+
+    def handle_sso_admin_ListPermissionSetsProvisionedToAccount(self, params):
+        account = params["AccountId"]
+        status = params.get("ProvisioningStatus")
+        arns = sorted(
+            arn for arn in self.provisioned if account in self._accounts(arn, status)
+        )
+        chunk, token = page(arns, params)
+        body = {"PermissionSets": chunk}
+        if token:
+            body["NextToken"] = token
+        return json_response(body)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    app = Extension(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    print(f"PORT {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
