@@ -762,3 +762,132 @@ pub fn large(scale: Scale, seed: u64) -> Snapshot {
     snapshot.normalize();
     snapshot
 }
+
+/// The organization of the scan benchmark: 200 accounts, 40 permission sets each provisioned to
+/// 50 accounts with one or two groups assigned per (account, set) pair, 30 groups, and 2,000
+/// users in one to three groups each.
+pub fn scan_benchmark(seed: u64) -> Snapshot {
+    let mut random = Random(seed);
+    let mut snapshot = Snapshot {
+        schema_version: SCHEMA_VERSION,
+        metadata: Metadata {
+            captured_at: "2026-11-02T09:00:00Z".into(),
+            source: "generated: scan benchmark".into(),
+            management_account_id: "300000000000".into(),
+            instance_arn: INSTANCE_ARN.into(),
+            identity_store_id: IDENTITY_STORE_ID.into(),
+            region: "us-east-1".into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    snapshot.organization = Organization {
+        id: ORGANIZATION_ID.into(),
+        management_account_id: "300000000000".into(),
+        organizational_units: vec![
+            OrganizationalUnit {
+                id: "r-b3nc".into(),
+                name: "Root".into(),
+                parent_id: None,
+                path: "Root".into(),
+            },
+            OrganizationalUnit {
+                id: "ou-b3nc-w0rk1oad".into(),
+                name: "workloads".into(),
+                parent_id: Some("r-b3nc".into()),
+                path: "Root/workloads".into(),
+            },
+        ],
+        accounts: (0..200)
+            .map(|i| Account {
+                id: format!("{}", 300_000_000_000u64 + i),
+                name: if i == 0 {
+                    "core-root".into()
+                } else {
+                    format!("workload-{i:03}")
+                },
+                email: format!("aws+{i:03}@bench.example"),
+                status: "ACTIVE".into(),
+                parent_id: if i == 0 {
+                    "r-b3nc".into()
+                } else {
+                    "ou-b3nc-w0rk1oad".into()
+                },
+                ou_path: if i == 0 {
+                    "Root".into()
+                } else {
+                    "Root/workloads".into()
+                },
+                tags: BTreeMap::from([("Team".to_string(), format!("team-{}", i % 7))]),
+            })
+            .collect(),
+    };
+    snapshot.groups = (0..30)
+        .map(|i| Group {
+            id: format!("906700dddd-{i:08x}-0000-0000-0000-000000000000"),
+            display_name: format!("group-{i:02}"),
+            description: None,
+        })
+        .collect();
+    snapshot.users = (0..2_000)
+        .map(|i| User {
+            id: format!("906700eeee-{i:08x}-0000-0000-0000-000000000000"),
+            user_name: format!("user{i:04}@bench.example"),
+            display_name: Some(format!("User {i}")),
+            emails: vec![Email {
+                value: format!("user{i:04}@bench.example"),
+                primary: true,
+                kind: None,
+            }],
+            active: true,
+        })
+        .collect();
+    for user in &snapshot.users {
+        let mut groups: Vec<usize> = (0..1 + random.below(3)).map(|_| random.below(30)).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        for g in groups {
+            snapshot.memberships.push(Membership {
+                group_id: snapshot.groups[g].id.clone(),
+                user_id: user.id.clone(),
+            });
+        }
+    }
+    let sets = reference_permission_sets();
+    for i in 0..40 {
+        let template = &sets[i % sets.len()];
+        let mut set = template.clone();
+        set.arn = permission_set_arn(1_000 + i);
+        set.name = if i < sets.len() {
+            template.name.clone()
+        } else {
+            format!("{}{i}", template.name.trim_end_matches("Access"))
+        };
+        let mut accounts: Vec<usize> = (0..200).collect();
+        // A partial Fisher-Yates shuffle picks 50 distinct accounts.
+        for k in 0..50 {
+            let j = k + random.below(200 - k);
+            accounts.swap(k, j);
+        }
+        for &a in &accounts[..50] {
+            let account = snapshot.organization.accounts[a].id.clone();
+            set.provisioned_accounts.push(account.clone());
+            let first = random.below(30);
+            let mut groups = vec![first];
+            if random.below(2) == 0 {
+                groups.push((first + 1 + random.below(29)) % 30);
+            }
+            for g in groups {
+                snapshot.assignments.push(Assignment {
+                    account_id: account.clone(),
+                    permission_set_arn: set.arn.clone(),
+                    principal_type: PrincipalType::Group,
+                    principal_id: snapshot.groups[g].id.clone(),
+                });
+            }
+        }
+        snapshot.permission_sets.push(set);
+    }
+    snapshot.normalize();
+    snapshot
+}

@@ -1,0 +1,190 @@
+//! Benchmark: a live scan of a seeded moto server on 127.0.0.1 with latency injected per
+//! request, next to `aws-sso-util admin assignments` (PyPI aws-sso-util, which lists
+//! assignments account by account, sequentially, and collects nothing else) on the same server.
+//!
+//! Organization: 200 accounts, 40 permission sets each provisioned to 50 accounts (one or two
+//! groups per pair), 30 groups, 2,000 users in one to three groups each.
+//!
+//! Run: `cargo bench --bench scan` (needs `scripts/test` to have created .venv; installs
+//! aws-sso-util into .venv-bench on first use). Options: `--latency-ms N` (default 50),
+//! `--no-baseline`.
+
+#[path = "../tests/support/moto.rs"]
+mod moto;
+
+use moto::Moto;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const AWS_SSO_UTIL: &str = "aws-sso-util==4.33.0";
+
+fn aws_sso_util(root: &Path) -> PathBuf {
+    let venv = root.join(".venv-bench");
+    let binary = venv.join("bin/aws-sso-util");
+    if !binary.exists() {
+        eprintln!("installing {AWS_SSO_UTIL} into {}", venv.display());
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 runs")
+            .success()
+            && Command::new(venv.join("bin/pip"))
+                .args([
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    AWS_SSO_UTIL,
+                ])
+                .status()
+                .expect("pip runs")
+                .success();
+        assert!(ok, "could not install {AWS_SSO_UTIL}");
+    }
+    binary
+}
+
+struct Run {
+    seconds: f64,
+    calls: BTreeMap<String, u64>,
+}
+
+impl Run {
+    fn per_service(&self) -> BTreeMap<String, u64> {
+        let mut services = BTreeMap::new();
+        for (operation, count) in &self.calls {
+            let service = operation
+                .split_once(':')
+                .map(|(s, _)| s)
+                .unwrap_or(operation);
+            *services.entry(service.to_string()).or_insert(0) += count;
+        }
+        services
+    }
+
+    fn total(&self) -> u64 {
+        self.calls.values().sum()
+    }
+
+    /// The shortest time the client-side rate limits allow: calls per service over that
+    /// service's limit, services in parallel.
+    fn floor(&self) -> f64 {
+        let limit = |service: &str| match service {
+            "sso-admin" | "identitystore" => 20.0,
+            "organizations" => 10.0,
+            _ => f64::INFINITY,
+        };
+        self.per_service()
+            .iter()
+            .map(|(service, &calls)| calls as f64 / limit(service))
+            .fold(0.0, f64::max)
+    }
+}
+
+fn timed(moto: &Moto, latency_ms: u64, command: &mut Command) -> Run {
+    moto.control("reset", serde_json::json!({}));
+    moto.control("config", serde_json::json!({"latency_ms": latency_ms}));
+    let started = Instant::now();
+    let output = command.output().expect("command runs");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let calls = moto.calls();
+    moto.control("config", serde_json::json!({}));
+    Run { seconds, calls }
+}
+
+fn environment(command: &mut Command, moto: &Moto) {
+    command
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE");
+}
+
+fn report(name: &str, run: &Run) {
+    println!("{name}:");
+    println!("  wall time: {:.1} s", run.seconds);
+    println!("  calls: {}", run.total());
+    for (service, calls) in run.per_service() {
+        println!("    {service}: {calls}");
+    }
+    for (operation, calls) in &run.calls {
+        println!("      {operation}: {calls}");
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let latency_ms: u64 = args
+        .iter()
+        .position(|a| a == "--latency-ms")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let baseline = !args.iter().any(|a| a == "--no-baseline");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+
+    let snapshot = ssoaudit::generate::scan_benchmark(11);
+    let dir = std::env::temp_dir().join("ssoaudit-scan-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = dir.join("organization.json");
+    std::fs::write(&fixture, snapshot.to_canonical_json()).unwrap();
+    println!(
+        "organization: {} accounts, {} permission sets, {} groups, {} users, {} memberships, {} assignments; {} ms latency per request",
+        snapshot.organization.accounts.len(),
+        snapshot.permission_sets.len(),
+        snapshot.groups.len(),
+        snapshot.users.len(),
+        snapshot.memberships.len(),
+        snapshot.assignments.len(),
+        latency_ms
+    );
+
+    let moto = Moto::start();
+    let started = Instant::now();
+    moto.seed(&fixture);
+    eprintln!("seeded in {:.1?}", started.elapsed());
+
+    let output = dir.join("live.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ssoaudit"));
+    command.args(["snapshot", "--quiet", "-o"]).arg(&output);
+    environment(&mut command, &moto);
+    let ours = timed(&moto, latency_ms, &mut command);
+    let live = ssoaudit::snapshot::Snapshot::load(&output).expect("the scan wrote a snapshot");
+    assert_eq!(
+        live.assignments.len(),
+        snapshot.assignments.len(),
+        "every assignment was listed"
+    );
+    assert!(live.gaps.is_empty(), "gaps: {:?}", live.gaps);
+    report("ssoaudit snapshot (complete snapshot)", &ours);
+    println!(
+        "  rate-limit floor: {:.1} s; wall time / floor: {:.2}",
+        ours.floor(),
+        ours.seconds / ours.floor()
+    );
+
+    if baseline {
+        let mut command = Command::new(aws_sso_util(root));
+        command.args(["admin", "assignments"]);
+        environment(&mut command, &moto);
+        let theirs = timed(&moto, latency_ms, &mut command);
+        report("aws-sso-util admin assignments (assignments only)", &theirs);
+        println!(
+            "calls: ssoaudit / aws-sso-util = {:.2}; speed-up: {:.2}x",
+            ours.total() as f64 / theirs.total() as f64,
+            theirs.seconds / ours.seconds
+        );
+    }
+}
