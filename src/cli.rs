@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Evaluate the rules against a snapshot (or a live scan) and report findings.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Scan the organization live (read-only) and write a snapshot file.
     Snapshot(SnapshotArgs),
     /// List or explain rules.
@@ -79,6 +79,10 @@ pub struct CheckArgs {
     pub snapshot: Option<PathBuf>,
     #[command(flatten)]
     pub scan: ScanArgs,
+    /// The aws-sso stack file (or `atmos describe component` output) to compare with: enables
+    /// the drift rules.
+    #[arg(long, value_name = "FILE")]
+    pub desired: Option<PathBuf>,
     #[command(flatten)]
     pub selection: RuleSelection,
     /// Evaluate only this rule; repeatable.

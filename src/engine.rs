@@ -6,6 +6,8 @@
 //! for the assignments that pass, so effective access is never materialized as a whole.
 
 use crate::cel_paths::{self, ConditionShape};
+use crate::desired::DesiredState;
+use crate::drift::{self, DriftItem};
 use crate::findings::{
     self, AccountRef, Finding, PermissionSetRef, PrincipalRef, Resource, SourceLocation,
 };
@@ -29,6 +31,8 @@ pub struct Evaluation {
     /// Conditions that failed at run time (a user rule reading a null field, say).
     pub errors: Vec<EvaluationError>,
     pub rules_evaluated: usize,
+    /// Drift rules not evaluated because no stack file was given.
+    pub skipped: Vec<String>,
 }
 
 /// A condition that could not be decided for one subject.
@@ -64,10 +68,27 @@ pub fn evaluate(
     rules: &[Rule],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Evaluation {
+    evaluate_with(snapshot, rules, now, None)
+}
+
+/// Evaluates `rules`; drift rules compare with `desired` and are skipped without it.
+pub fn evaluate_with(
+    snapshot: &Snapshot,
+    rules: &[Rule],
+    now: chrono::DateTime<chrono::Utc>,
+    desired: Option<&DesiredState>,
+) -> Evaluation {
     let model = Model::new(snapshot);
     let cache = ValueCache::new(&model);
     let mut evaluation = Evaluation::default();
+    let mut drift_items: Option<Vec<DriftItem>> = None;
     for rule in rules {
+        if let Logic::Drift { .. } = rule.logic
+            && desired.is_none()
+        {
+            evaluation.skipped.push(rule.id.clone());
+            continue;
+        }
         let gaps = gaps_for(snapshot, rule);
         if !gaps.is_empty() {
             evaluation.incomplete.push(IncompleteRule {
@@ -84,6 +105,11 @@ pub fn evaluate(
         match &rule.logic {
             Logic::RequiredNames { names } => run.required_names(names),
             Logic::Condition(shape) => run.condition(shape, now),
+            Logic::Drift { kind } => {
+                let desired = desired.expect("drift rules without --desired are skipped above");
+                let items = drift_items.get_or_insert_with(|| drift::compute(&model, desired));
+                run.drift(kind, items, desired);
+            }
         }
         evaluation.rules_evaluated += 1;
     }
@@ -524,6 +550,116 @@ impl RuleRun<'_, '_, '_, '_> {
                 name: name.clone(),
             };
             self.push(resource, message, None, None, None, None);
+        }
+    }
+
+    fn drift(&mut self, kind: &str, items: &[DriftItem], desired: &DesiredState) {
+        for item in items.iter().filter(|i| i.kind == kind) {
+            let value = subjects::object(vec![
+                ("kind", subjects::string(item.kind)),
+                ("account_key", subjects::string(&item.account_key)),
+                ("account_id", subjects::string(&item.account_id)),
+                ("account_name", subjects::string(&item.account_name)),
+                ("principal_type", subjects::string(&item.principal_type)),
+                ("principal_name", subjects::string(&item.principal_name)),
+                ("permission_set", subjects::string(&item.permission_set)),
+                ("detail", subjects::string(&item.detail)),
+                ("stack_file", subjects::string(&desired.path)),
+                ("line", Value::Int(i64::from(item.line))),
+            ]);
+            let message = render(
+                &self.rule.message,
+                &[value],
+                &[("drift", subjects::DRIFT_FIELDS)],
+                &self.rule.params,
+            );
+            let account =
+                (!item.account_id.is_empty() || !item.account_key.is_empty()).then(|| AccountRef {
+                    id: item.account_id.clone(),
+                    name: if item.account_name.is_empty() {
+                        item.account_key.clone()
+                    } else {
+                        item.account_name.clone()
+                    },
+                });
+            let principal = (!item.principal_name.is_empty()).then(|| PrincipalRef {
+                principal_type: item.principal_type.clone(),
+                id: item.principal_id.clone(),
+                name: item.principal_name.clone(),
+            });
+            let permission_set = (!item.permission_set.is_empty()).then(|| PermissionSetRef {
+                arn: item.permission_set_arn.clone(),
+                name: item.permission_set.clone(),
+            });
+            let resource = match item.kind {
+                "unknown-account" => Resource {
+                    kind: "account".into(),
+                    id: if item.account_id.is_empty() {
+                        item.account_key.clone()
+                    } else {
+                        item.account_id.clone()
+                    },
+                    name: item.account_key.clone(),
+                },
+                "unknown-principal" => Resource {
+                    kind: item.principal_type.to_ascii_lowercase(),
+                    id: format!("{}/{}", item.principal_type, item.principal_name),
+                    name: item.principal_name.clone(),
+                },
+                "missing-permission-set"
+                | "unmanaged-permission-set"
+                | "permission-set-modified" => Resource {
+                    kind: "permission_set".into(),
+                    id: if item.permission_set_arn.is_empty() {
+                        item.permission_set.clone()
+                    } else {
+                        item.permission_set_arn.clone()
+                    },
+                    name: item.permission_set.clone(),
+                },
+                _ => Resource {
+                    kind: "assignment".into(),
+                    id: format!(
+                        "{}/{}/{}/{}",
+                        if item.account_id.is_empty() {
+                            &item.account_key
+                        } else {
+                            &item.account_id
+                        },
+                        item.permission_set,
+                        item.principal_type,
+                        item.principal_name
+                    ),
+                    name: format!(
+                        "{} {} on {}",
+                        item.principal_name,
+                        item.permission_set,
+                        if item.account_name.is_empty() {
+                            &item.account_key
+                        } else {
+                            &item.account_name
+                        }
+                    ),
+                },
+            };
+            let fingerprint = findings::fingerprint(&self.rule.id, &resource);
+            self.findings.push(Finding {
+                rule_id: self.rule.id.clone(),
+                severity: self.rule.severity,
+                title: self.rule.title.clone(),
+                message,
+                resource,
+                account,
+                principal,
+                permission_set,
+                via: None,
+                fingerprint,
+                location: SourceLocation {
+                    path: desired.path.clone(),
+                    line: item.line,
+                },
+                suppressed: None,
+            });
         }
     }
 

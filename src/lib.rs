@@ -4,6 +4,8 @@
 
 pub mod cel_paths;
 pub mod collect;
+pub mod desired;
+pub mod drift;
 pub mod engine;
 pub mod findings;
 pub mod generate;

@@ -31,7 +31,7 @@ impl<E: std::fmt::Display> From<E> for InputError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Snapshot(args) => snapshot(args),
         Command::Rules(RulesCommand::List { selection, format }) => list_rules(&selection, format),
         Command::Rules(RulesCommand::Explain { id, selection }) => explain_rule(&id, &selection),
@@ -99,7 +99,11 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         None => scan(&args.scan)?,
     };
 
-    let mut evaluation = engine::evaluate(&snapshot, &rules, now);
+    let desired = match &args.desired {
+        Some(path) => Some(ssoaudit::desired::DesiredState::load(path)?),
+        None => None,
+    };
+    let mut evaluation = engine::evaluate_with(&snapshot, &rules, now, desired.as_ref());
     suppress::apply(&mut evaluation.findings, &suppressions, now.date_naive());
 
     let input = ReportInput {
@@ -273,6 +277,9 @@ fn explain_rule(id: &str, selection: &RuleSelection) -> Result<u8, InputError> {
         rules::Logic::RequiredNames { names } => {
             out.push_str(&format!("\nCheck: required-names: {}\n", names.join(", ")))
         }
+        rules::Logic::Drift { kind } => out.push_str(&format!(
+            "\nCheck: drift ({kind}); compares with the stack file given with --desired\n"
+        )),
     }
     out.push_str(&format!(
         "\nReads: {}\n",

@@ -87,6 +87,11 @@ pub enum Logic {
     RequiredNames {
         names: Vec<String>,
     },
+    /// `check: drift`: differences of kind `params.kind` between AWS and the stack file given
+    /// with `--desired`.
+    Drift {
+        kind: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -391,11 +396,27 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
                     }
                 }
             }
+            "drift" => match params.get("kind").and_then(|k| k.as_str()) {
+                Some(kind) if crate::drift::KINDS.contains(&kind) => Some(Logic::Drift {
+                    kind: kind.to_string(),
+                }),
+                _ => {
+                    errors.push(error_at(
+                        check.referenced.line(),
+                        check.referenced.column(),
+                        format!(
+                            "check `drift` needs `params.kind`, one of {}",
+                            crate::drift::KINDS.join(", ")
+                        ),
+                    ));
+                    None
+                }
+            },
             other => {
                 errors.push(error_at(
                     check.referenced.line(),
                     check.referenced.column(),
-                    format!("unknown check `{other}`; expected required-names"),
+                    format!("unknown check `{other}`; expected required-names or drift"),
                 ));
                 None
             }
@@ -420,6 +441,7 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
 
     let template_roots: Vec<(&str, &[crate::subjects::Field])> = match &logic {
         Some(Logic::RequiredNames { .. }) => vec![("missing", MISSING_FIELDS)],
+        Some(Logic::Drift { .. }) => vec![("drift", crate::subjects::DRIFT_FIELDS)],
         _ => subject.roots().to_vec(),
     };
     let message = match parse_template(&raw.message.value, &template_roots) {

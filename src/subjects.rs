@@ -92,12 +92,13 @@ pub fn field_reference() -> String {
         ));
     }
     out.push_str("\nEvery condition can also use `params` (the rule's parameters) and `now` (a timestamp).\n");
-    let tables: [(&str, &[Field]); 5] = [
+    let tables: [(&str, &[Field]); 6] = [
         ("account", ACCOUNT_FIELDS),
         ("permission_set", PERMISSION_SET_FIELDS),
         ("group", GROUP_FIELDS),
         ("user", USER_FIELDS),
         ("principal, via", PRINCIPAL_FIELDS),
+        ("drift (messages of `check: drift` rules)", DRIFT_FIELDS),
     ];
     for (name, fields) in tables {
         out.push_str(&format!(
@@ -292,6 +293,32 @@ pub const USER_FIELDS: &[Field] = &[
         "direct_assignment_count",
         T::Int,
         "account assignments made to the user directly",
+    ),
+];
+
+/// What a drift rule's message can show (`check: drift`).
+pub const DRIFT_FIELDS: &[Field] = &[
+    field("kind", T::String, "the kind of drift (params.kind)"),
+    field("account_key", T::String, "the account key in the stack"),
+    field("account_id", T::String, "the account id"),
+    field(
+        "account_name",
+        T::String,
+        "the account name in Organizations",
+    ),
+    field("principal_type", T::String, "GROUP or USER"),
+    field(
+        "principal_name",
+        T::String,
+        "group display name or user name",
+    ),
+    field("permission_set", T::String, "permission set name"),
+    field("detail", T::String, "what differs"),
+    field("stack_file", T::String, "the stack file"),
+    field(
+        "line",
+        T::Int,
+        "the line of the declaration in the stack file",
     ),
 ];
 

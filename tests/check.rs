@@ -148,7 +148,7 @@ fn table_is_grouped_by_severity_with_a_summary() {
     assert!(
         out.stdout
             .trim_end()
-            .ends_with("18 findings (8 critical, 4 high, 4 medium, 2 low); 13 rules evaluated"),
+            .ends_with("18 findings (8 critical, 4 high, 4 medium, 2 low); 13 rules evaluated; 8 drift rules skipped (no --desired)"),
         "{}",
         out.stdout
     );

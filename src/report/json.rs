@@ -14,7 +14,7 @@ pub struct Report<'a> {
     pub version: u32,
     pub tool: Tool,
     pub snapshot: SnapshotInfo<'a>,
-    pub summary: Summary,
+    pub summary: Summary<'a>,
     pub incomplete: Vec<Incomplete<'a>>,
     pub errors: Vec<String>,
     pub findings: Vec<FindingOut<'a>>,
@@ -32,11 +32,13 @@ pub struct SnapshotInfo<'a> {
 }
 
 #[derive(Serialize)]
-pub struct Summary {
+pub struct Summary<'a> {
     pub findings: usize,
     pub suppressed: usize,
     pub by_severity: BTreeMap<&'static str, usize>,
     pub rules_evaluated: usize,
+    /// Drift rules not evaluated because no stack file was given.
+    pub skipped_rules: Vec<&'a str>,
     pub incomplete_rules: usize,
     pub fail_on: &'static str,
 }
@@ -174,6 +176,7 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
                 .map(|(s, n)| (s.as_str(), n))
                 .collect(),
             rules_evaluated: evaluation.rules_evaluated,
+            skipped_rules: evaluation.skipped.iter().map(String::as_str).collect(),
             incomplete_rules: evaluation.incomplete.len(),
             fail_on: input.fail_on.map(|s| s.as_str()).unwrap_or("never"),
         },

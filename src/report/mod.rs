@@ -73,6 +73,17 @@ pub fn summary_line(input: &ReportInput) -> String {
             "s"
         }
     ));
+    if !evaluation.skipped.is_empty() {
+        line.push_str(&format!(
+            "; {} drift rule{} skipped (no --desired)",
+            evaluation.skipped.len(),
+            if evaluation.skipped.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
     if !evaluation.incomplete.is_empty() {
         line.push_str(&format!(
             "; {} incomplete (collection gaps)",

@@ -61,3 +61,6 @@ pub const BUILTIN_IDS: &[&str] = &[
     "unused-permission-set",
     "user-inactive-with-access",
 ];
+
+/// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
+pub const ALL_BUILTIN_RULES: usize = 21;

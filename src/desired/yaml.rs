@@ -1,0 +1,144 @@
+//! A YAML tree that keeps where every key and value was written, for stack files: anchors,
+//! aliases and merge keys resolved, alias expansion bounded (a "billion laughs" document fails
+//! fast and in bounded memory), every node with its line.
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::fmt;
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+    Seq(Vec<Spanned<Node>>),
+    Scalar(String),
+    Null,
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Spanned<Node>> {
+        match self {
+            Node::Map(entries) => entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[(Spanned<String>, Spanned<Node>)] {
+        match self {
+            Node::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[Spanned<Node>] {
+        match self {
+            Node::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn scalar(&self) -> Option<&str> {
+        match self {
+            Node::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Node::Map(_) => "a mapping",
+            Node::Seq(_) => "a list",
+            Node::Scalar(_) => "a scalar",
+            Node::Null => "null",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a YAML value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    entries.push((key, map.next_value::<Spanned<Node>>()?));
+                }
+                Ok(Node::Map(entries))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+                    items.push(item);
+                }
+                Ok(Node::Seq(items))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Node, E> {
+                Ok(Node::Scalar(s.to_string()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Node, E> {
+                Ok(Node::Scalar(s))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Node, E> {
+                Ok(Node::Scalar(b.to_string()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Node, E> {
+                Ok(Node::Scalar(n.to_string()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Node, E> {
+                Ok(Node::Scalar(n.to_string()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Node, E> {
+                Ok(Node::Scalar(n.to_string()))
+            }
+            fn visit_unit<E>(self) -> Result<Node, E> {
+                Ok(Node::Null)
+            }
+            fn visit_none<E>(self) -> Result<Node, E> {
+                Ok(Node::Null)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+                Node::deserialize(d)
+            }
+        }
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+/// Parses YAML (or JSON, a subset of it) into a located tree, with limits sized for
+/// configuration files: expansions past them are an error, not a hang.
+pub fn parse(text: &str) -> Result<Spanned<Node>, (u64, u64, String)> {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 100_000;
+    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
+    alias_limits.max_total_replayed_events = 100_000;
+    let options = serde_saphyr::options! {
+        budget: Some(budget),
+        alias_limits: alias_limits,
+    };
+    serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        let message = e.without_snippet().to_string();
+        let message = message
+            .strip_prefix("error: ")
+            .unwrap_or(&message)
+            .to_string();
+        let message = match message
+            .strip_prefix("line ")
+            .and_then(|r| r.split_once(": "))
+        {
+            Some((_, rest)) => rest.to_string(),
+            None => message,
+        };
+        (
+            line,
+            column,
+            message.lines().next().unwrap_or("").to_string(),
+        )
+    })
+}

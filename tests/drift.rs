@@ -1,0 +1,274 @@
+//! Drift against a Cloud Posse stack file, end to end on the binary.
+
+mod common;
+
+use common::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+const VIOLATING_STACK: &str = "fixtures/stacks/reference-violating.yaml";
+const COMPLIANT_STACK: &str = "fixtures/stacks/reference-compliant.yaml";
+
+pub const DRIFT_IDS: &[&str] = &[
+    "drift-missing-assignment",
+    "drift-missing-permission-set",
+    "drift-permission-set-modified",
+    "drift-unknown-account",
+    "drift-unknown-permission-set",
+    "drift-unknown-principal",
+    "drift-unmanaged-assignment",
+    "drift-unmanaged-permission-set",
+];
+
+/// The 1-based line of the first line of `file` that contains `needle` after line `after`.
+fn line_of(file: &str, needle: &str, after: u64) -> u64 {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    text.lines()
+        .enumerate()
+        .skip(after as usize)
+        .find(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i as u64 + 1)
+        .unwrap_or_else(|| panic!("{needle} not in {file}"))
+}
+
+fn drift_report(snapshot: &str, stack: &str) -> (i32, serde_json::Value) {
+    let mut args = vec![
+        "check",
+        "--snapshot",
+        snapshot,
+        "--desired",
+        stack,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ];
+    for id in DRIFT_IDS {
+        args.extend(["--only", id]);
+    }
+    let out = run(&args);
+    (out.code, json(&out.stdout))
+}
+
+#[test]
+fn every_drift_rule_fires_on_the_right_stack_line() {
+    let (code, report) = drift_report(VIOLATING, VIOLATING_STACK);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    let ids: BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, DRIFT_IDS.iter().copied().collect());
+    for finding in findings {
+        assert_eq!(finding["location"]["path"], VIOLATING_STACK, "{finding}");
+    }
+    let lines = |rule: &str| -> BTreeMap<String, u64> {
+        findings
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .map(|f| {
+                (
+                    f["message"].as_str().unwrap().to_string(),
+                    f["location"]["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let stack = VIOLATING_STACK;
+    let vars = line_of(stack, "vars:", 0);
+    let core_root = line_of(
+        stack,
+        "core-root:",
+        line_of(stack, "account_assignments:", 0),
+    );
+
+    let typo = lines("drift-unknown-permission-set");
+    assert_eq!(
+        typo.values().copied().collect::<Vec<_>>(),
+        [line_of(stack, "- ReadOnlyAcess", 0)]
+    );
+    let account = lines("drift-unknown-account");
+    assert_eq!(
+        account.values().copied().collect::<Vec<_>>(),
+        [line_of(stack, "plat-qa:", 0)]
+    );
+    let missing = lines("drift-missing-assignment");
+    let core_audit = line_of(stack, "core-audit:", core_root);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(
+        *missing.values().next().unwrap(),
+        line_of(stack, "- BillingReadOnlyAccess", core_audit)
+    );
+    let ghost = lines("drift-unknown-principal");
+    assert!(
+        ghost.iter().any(|(m, &l)| m.contains("ghost@acme.example")
+            && l == line_of(stack, "ghost@acme.example:", 0))
+    );
+    // The group renamed in the IdP is reported where each account declares it, merged or not.
+    assert!(ghost.iter().any(
+        |(m, &l)| m.contains("GROUP Developers declared for core-root")
+            && l == line_of(stack, "<<: *developers-state", core_root)
+    ));
+    assert!(ghost.iter().any(|(m, &l)| m.contains("for core-artifacts")
+        && l == line_of(stack, "groups: *core-groups", core_root)));
+    let unmanaged = lines("drift-unmanaged-assignment");
+    assert!(unmanaged.iter().any(|(m, &l)| {
+        m.starts_with("GROUP DevOps holds AdministratorAccess on core-root") && l == core_root
+    }));
+    assert!(unmanaged.iter().any(|(m, &l)| {
+        m.starts_with("USER julia.rossi@acme.example holds AdministratorAccess on plat-prod")
+            && l == line_of(stack, "plat-prod:", core_root)
+    }));
+    let modified = lines("drift-permission-set-modified");
+    assert_eq!(modified.len(), 1);
+    let (message, line) = modified.iter().next().unwrap();
+    assert!(
+        message.contains("AdministratorAccess") && message.contains("session duration is PT12H"),
+        "{message}"
+    );
+    assert_eq!(*line, vars);
+    let sets: BTreeSet<String> = lines("drift-unmanaged-permission-set")
+        .into_keys()
+        .collect();
+    assert_eq!(sets.len(), 2, "{sets:?}");
+    assert!(
+        lines("drift-missing-permission-set")
+            .keys()
+            .any(|m| m.contains("TerraformStateAccess"))
+    );
+}
+
+#[test]
+fn compliant_organization_and_stack_have_no_drift() {
+    let (code, report) = drift_report(COMPLIANT, COMPLIANT_STACK);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(report["summary"]["rules_evaluated"], DRIFT_IDS.len());
+    // The whole pack, drift included, is clean too.
+    let out = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--desired",
+        COMPLIANT_STACK,
+        "--fail-on",
+        "info",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no findings; 21 rules evaluated"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn drift_rules_are_skipped_without_a_stack_file() {
+    let out = run(&["check", "--snapshot", COMPLIANT, "--format", "json"]);
+    assert_eq!(out.code, 0);
+    let report = json(&out.stdout);
+    let skipped: BTreeSet<&str> = report["summary"]["skipped_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, DRIFT_IDS.iter().copied().collect());
+}
+
+#[test]
+fn sarif_points_drift_at_the_stack_line() {
+    let mut args = vec![
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--desired",
+        VIOLATING_STACK,
+        "--format",
+        "sarif",
+        "--only",
+        "drift-unknown-account",
+    ];
+    args.push("--now");
+    args.push(NOW);
+    let out = run(&args);
+    let sarif = json(&out.stdout);
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], VIOLATING_STACK);
+    assert_eq!(
+        location["region"]["startLine"].as_u64().unwrap(),
+        line_of(VIOLATING_STACK, "plat-qa:", 0)
+    );
+}
+
+#[test]
+fn reference_examples_load() {
+    for example in [
+        "fixtures/cloudposse/v4-component-readme-basic.yaml",
+        "fixtures/cloudposse/v4-component-readme-anchors.yaml",
+        "fixtures/cloudposse/v1-terraform-aws-components-readme.yaml",
+    ] {
+        let out = run(&[
+            "check",
+            "--snapshot",
+            COMPLIANT,
+            "--desired",
+            example,
+            "--format",
+            "json",
+            "--only",
+            "drift-unknown-account",
+        ]);
+        assert_eq!(out.code, 1, "{example}: {}", out.stderr);
+        let report = json(&out.stdout);
+        assert!(
+            !report["findings"].as_array().unwrap().is_empty(),
+            "{example}: its accounts are not in the fixture organization"
+        );
+    }
+}
+
+#[test]
+fn bad_stack_files_are_input_errors() {
+    let dir = temp_dir("stacks");
+    let mut laughs = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let mut previous = 'a';
+    for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
+        laughs.push_str(&format!(
+            "{name}: &{name} [{}]\n",
+            vec![format!("*{previous}"); 9].join(",")
+        ));
+        previous = name;
+    }
+    let bomb = dir.join("laughs.yaml");
+    std::fs::write(&bomb, laughs).unwrap();
+    let started = std::time::Instant::now();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--desired",
+        bomb.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(out.stderr.contains("laughs.yaml:"), "{}", out.stderr);
+
+    let wrong = dir.join("wrong.yaml");
+    std::fs::write(&wrong, "components:\n  terraform:\n    aws-sso:\n      vars:\n        account_assignments:\n          plat-dev:\n            groups:\n              DevOps:\n                permission_sets: AdministratorAccess\n").unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--desired",
+        wrong.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("wrong.yaml:9:"), "{}", out.stderr);
+}
