@@ -23,6 +23,10 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Scan the organization live (read-only) and write a snapshot file.
     Snapshot(SnapshotArgs),
+    /// Compare two snapshots: what changed, and who gained or lost access.
+    Diff(DiffArgs),
+    /// Who can reach what: effective access with group members expanded.
+    Access(Box<AccessArgs>),
     /// List or explain rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -109,6 +113,63 @@ pub struct CheckArgs {
     /// A YAML file of accepted findings (rule, resource or fingerprint, reason, expires).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    Markdown,
+    Sarif,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot.
+    pub old: PathBuf,
+    /// The later snapshot.
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 on any change, not only when effective access grew.
+    #[arg(long)]
+    pub fail_on_change: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum AccessFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Args)]
+pub struct AccessArgs {
+    /// The snapshot file; without it, the organization is scanned live.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Only this account (name or id).
+    #[arg(long, value_name = "NAME|ID")]
+    pub account: Option<String>,
+    /// Only this user (user name or id).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Only access through this group (display name).
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
+    /// Only this permission set (name).
+    #[arg(long, value_name = "NAME")]
+    pub permission_set: Option<String>,
+    #[arg(long, value_enum, default_value_t = AccessFormat::Table)]
+    pub format: AccessFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

@@ -891,3 +891,43 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
     snapshot.normalize();
     snapshot
 }
+
+/// The compliant organization a week later: Vera Novak joined DevOps, ReadOnlyAccess gained an
+/// inline statement, and Quentin Moreau left (disabled). For `ssoaudit diff`.
+pub fn reference_week_later() -> Snapshot {
+    let mut snapshot = reference(Variant::Compliant);
+    snapshot.metadata.captured_at = "2026-11-09T09:00:00Z".into();
+    snapshot.metadata.source = "fixture: reference architecture (compliant, a week later)".into();
+    let vera = snapshot
+        .users
+        .iter()
+        .position(|u| u.user_name.starts_with("vera.novak"))
+        .expect("vera");
+    snapshot.memberships.push(Membership {
+        group_id: group_id("DevOps"),
+        user_id: snapshot.users[vera].id.clone(),
+    });
+    if let Some(quentin) = snapshot
+        .users
+        .iter_mut()
+        .find(|u| u.user_name.starts_with("quentin.moreau"))
+    {
+        quentin.active = false;
+    }
+    if let Some(read_only) = snapshot
+        .permission_sets
+        .iter_mut()
+        .find(|s| s.name == "ReadOnlyAccess")
+        && let Some(serde_json::Value::Array(statements)) = read_only
+            .inline_policy
+            .as_mut()
+            .and_then(|p| p.get_mut("Statement"))
+    {
+        statements.push(json!({
+            "Sid": "AllowSecretsRead", "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"], "Resource": ["*"]
+        }));
+    }
+    snapshot.normalize();
+    snapshot
+}

@@ -2,9 +2,11 @@
 //!
 //! Data flows one way: collect → snapshot → evaluate → findings → report.
 
+pub mod access;
 pub mod cel_paths;
 pub mod collect;
 pub mod desired;
+pub mod diff;
 pub mod drift;
 pub mod engine;
 pub mod findings;

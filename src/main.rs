@@ -4,7 +4,10 @@
 mod cli;
 
 use clap::Parser;
-use cli::{CheckArgs, Cli, Command, Format, RuleSelection, RulesCommand, ScanArgs, SnapshotArgs};
+use cli::{
+    AccessArgs, AccessFormat, CheckArgs, Cli, Command, DiffArgs, DiffFormat, Format, RuleSelection,
+    RulesCommand, ScanArgs, SnapshotArgs,
+};
 use ssoaudit::engine;
 use ssoaudit::report::{self, ReportInput};
 use ssoaudit::rules::{self, Rule, RuleSource};
@@ -33,6 +36,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Check(args) => check(*args),
         Command::Snapshot(args) => snapshot(args),
+        Command::Diff(args) => diff(args),
+        Command::Access(args) => access(*args),
         Command::Rules(RulesCommand::List { selection, format }) => list_rules(&selection, format),
         Command::Rules(RulesCommand::Explain { id, selection }) => explain_rule(&id, &selection),
         Command::Rules(RulesCommand::Fields) => {
@@ -200,6 +205,112 @@ fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
             snapshot.gaps.len()
         );
     }
+    Ok(EXIT_CLEAN)
+}
+
+/// Writes a report to the file given with `-o`, or to standard output.
+fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), InputError> {
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| InputError(format!("cannot write {}: {e}", path.display()))),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn diff(args: DiffArgs) -> Result<u8, InputError> {
+    let old = Snapshot::load(&args.old)?;
+    let new = Snapshot::load(&args.new)?;
+    let changes = ssoaudit::diff::compare(&old, &new);
+    let input = report::diff::DiffInput {
+        diff: &changes,
+        old: &old,
+        new: &new,
+        old_path: &args.old.display().to_string(),
+        new_path: &args.new.display().to_string(),
+    };
+    let text = match args.format {
+        DiffFormat::Table => report::diff::table(&input),
+        DiffFormat::Json => report::diff::json(&input),
+        DiffFormat::Markdown => report::diff::markdown(&input),
+        DiffFormat::Sarif => report::diff::sarif(&input),
+    };
+    emit(args.output.as_deref(), &text)?;
+    if args.format != DiffFormat::Table || args.output.is_some() {
+        eprintln!("{}", report::diff::summary_line(&input));
+    }
+    let failing = !changes.access_gained.is_empty() || (args.fail_on_change && !changes.is_empty());
+    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+fn access(args: AccessArgs) -> Result<u8, InputError> {
+    let snapshot = match &args.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => scan(&args.scan)?,
+    };
+    let filter = ssoaudit::access::Filter {
+        account: args.account.clone(),
+        user: args.user.clone(),
+        group: args.group.clone(),
+        permission_set: args.permission_set.clone(),
+    };
+    if let Some(account) = &filter.account
+        && !snapshot
+            .organization
+            .accounts
+            .iter()
+            .any(|a| &a.name == account || &a.id == account)
+    {
+        return Err(InputError(format!(
+            "no account named or numbered `{account}` in the snapshot"
+        )));
+    }
+    let rows = ssoaudit::access::effective_access(&snapshot, &filter);
+    let text = match args.format {
+        AccessFormat::Csv => ssoaudit::access::to_csv(&rows),
+        AccessFormat::Json => {
+            let mut text =
+                serde_json::to_string_pretty(&serde_json::json!({"version": 1, "access": rows}))
+                    .map_err(|e| InputError(e.to_string()))?;
+            text.push('\n');
+            text
+        }
+        AccessFormat::Table => {
+            let mut table = comfy_table::Table::new();
+            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+            table.set_header(vec!["Account", "User", "Permission set", "Via", "Active"]);
+            for row in &rows {
+                let via = if row.via_type == "GROUP" {
+                    format!("group {}", row.via_name)
+                } else {
+                    "direct assignment".into()
+                };
+                table.add_row(vec![
+                    format!("{} ({})", row.account_name, row.account_id),
+                    row.user_name.clone(),
+                    row.permission_set.clone(),
+                    via,
+                    if row.user_active {
+                        "yes".into()
+                    } else {
+                        "no".to_string()
+                    },
+                ]);
+            }
+            let users: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r.user_id.as_str()).collect();
+            format!(
+                "{table}\n{} access rows, {} users\n",
+                rows.len(),
+                users.len()
+            )
+        }
+    };
+    emit(args.output.as_deref(), &text)?;
     Ok(EXIT_CLEAN)
 }
 

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use ssoaudit::generate::{Variant, reference};
+use ssoaudit::generate::{Variant, reference, reference_week_later};
 
 const REPORTS: &[(&str, &str)] = &[
     ("table", "reports/reference-violating.table.txt"),
@@ -63,6 +63,11 @@ fn committed_fixtures_match_their_generator() {
             "{path} is stale: regenerate with `cargo run --example generate_fixtures`"
         );
     }
+    let committed = std::fs::read_to_string(root().join(WEEK_LATER)).unwrap();
+    assert!(
+        committed == reference_week_later().to_canonical_json(),
+        "{WEEK_LATER} is stale: regenerate with `cargo run --example generate_fixtures`"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Reports: each format is a pure function of the evaluation and the rules, written to a
 //! writer. Nothing else in the program prints findings.
 
+pub mod diff;
 pub mod json;
 pub mod sarif;
 pub mod table;

@@ -6,6 +6,7 @@ use std::process::Command;
 
 pub const VIOLATING: &str = "fixtures/reference-violating.snapshot.json";
 pub const COMPLIANT: &str = "fixtures/reference-compliant.snapshot.json";
+pub const WEEK_LATER: &str = "fixtures/reference-compliant-week-later.snapshot.json";
 pub const NOW: &str = "2026-11-28T00:00:00Z";
 
 pub struct Output {

@@ -1,0 +1,257 @@
+//! `ssoaudit diff` and `ssoaudit access` end to end on the binary.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+
+#[test]
+fn diff_reports_access_gained_through_a_new_membership() {
+    let table = run(&["diff", COMPLIANT, WEEK_LATER]);
+    assert_eq!(table.code, 1, "effective access grew: {}", table.stderr);
+    assert!(table.stdout.contains("Effective access gained:"));
+    assert!(table.stdout.contains("vera.novak@acme.example"));
+    assert!(
+        table
+            .stdout
+            .contains("membership     ┆ added   ┆ vera.novak@acme.example in DevOps"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("+        \"secretsmanager:GetSecretValue\""),
+        "policy diff: {}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .trim_end()
+            .ends_with("effective access: 23 gained, 0 lost; 3 other changes")
+    );
+
+    let out = run(&["diff", COMPLIANT, WEEK_LATER, "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let report = json(&out.stdout);
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["summary"]["access_gained"], 23);
+    let gained: BTreeSet<&str> = report["access"]["gained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        gained
+            .contains("vera.novak@acme.example gained AdministratorAccess on plat-prod via DevOps"),
+        "{gained:?}"
+    );
+    assert!(gained.iter().all(|m| m.starts_with("vera.novak@acme.example gained ") && m.ends_with(" via DevOps")));
+    let kinds: BTreeSet<(&str, &str)> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["kind"].as_str().unwrap(), c["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("membership", "added"),
+            ("permission_set", "changed"),
+            ("user", "changed")
+        ]
+        .into_iter()
+        .collect()
+    );
+
+    let markdown = run(&["diff", COMPLIANT, WEEK_LATER, "--format", "markdown"]);
+    assert_eq!(markdown.code, 1);
+    assert!(
+        markdown
+            .stdout
+            .starts_with("## ssoaudit: IAM Identity Center changes")
+    );
+    assert!(markdown.stdout.contains("### Effective access gained (23)"));
+    assert!(
+        markdown
+            .stdout
+            .contains("| vera.novak@acme.example | plat-prod | AdministratorAccess | DevOps |")
+    );
+    assert!(markdown.stdout.contains("```diff"));
+}
+
+#[test]
+fn diff_exit_codes() {
+    let same = run(&["diff", COMPLIANT, COMPLIANT]);
+    assert_eq!(same.code, 0);
+    assert!(same.stdout.contains("no changes"));
+    // Going back a week loses access: not a failure unless any change should fail.
+    let back = run(&["diff", WEEK_LATER, COMPLIANT, "--format", "json"]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(json(&back.stdout)["summary"]["access_lost"], 23);
+    let strict = run(&["diff", WEEK_LATER, COMPLIANT, "--fail-on-change"]);
+    assert_eq!(strict.code, 1);
+    let missing = run(&["diff", COMPLIANT, "no/such.json"]);
+    assert_eq!(missing.code, 2);
+}
+
+#[test]
+fn diff_sarif_validates() {
+    let schema =
+        json(&std::fs::read_to_string(root().join("fixtures/sarif-schema-2.1.0.json")).unwrap());
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let out = run(&["diff", COMPLIANT, WEEK_LATER, "--format", "sarif"]);
+    let sarif = json(&out.stdout);
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 26);
+}
+
+#[test]
+fn access_lists_every_user_of_an_account_with_the_group() {
+    let out = run(&[
+        "access",
+        "--snapshot",
+        COMPLIANT,
+        "--account",
+        "core-root",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows: BTreeSet<(String, String, String)> = json(&out.stdout)["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["account_name"], "core-root");
+            assert_eq!(r["via_type"], "GROUP");
+            (
+                r["user_name"].as_str().unwrap().to_string(),
+                r["permission_set"].as_str().unwrap().to_string(),
+                r["via_name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Expected from the fixture itself: members of each group assigned on core-root.
+    let snapshot = ssoaudit::snapshot::Snapshot::load(&root().join(COMPLIANT)).unwrap();
+    let root_id = &snapshot.organization.management_account_id;
+    let mut expected = BTreeSet::new();
+    for assignment in snapshot
+        .assignments
+        .iter()
+        .filter(|a| &a.account_id == root_id)
+    {
+        let set = snapshot
+            .permission_sets
+            .iter()
+            .find(|p| p.arn == assignment.permission_set_arn)
+            .unwrap();
+        let group = snapshot
+            .groups
+            .iter()
+            .find(|g| g.id == assignment.principal_id)
+            .unwrap();
+        for membership in snapshot
+            .memberships
+            .iter()
+            .filter(|m| m.group_id == group.id)
+        {
+            let user = snapshot
+                .users
+                .iter()
+                .find(|u| u.id == membership.user_id)
+                .unwrap();
+            expected.insert((
+                user.user_name.clone(),
+                set.name.clone(),
+                group.display_name.clone(),
+            ));
+        }
+    }
+    assert_eq!(rows, expected);
+    let users: BTreeSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        users.len(),
+        21,
+        "everyone but the new hire reaches core-root"
+    );
+    assert!(rows.contains(&(
+        "hana.sato@acme.example".into(),
+        "TerraformStateAccess".into(),
+        "Developers".into()
+    )));
+
+    let by_id = run(&[
+        "access",
+        "--snapshot",
+        COMPLIANT,
+        "--account",
+        "100000000001",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        json(&by_id.stdout)["access"].as_array().unwrap().len(),
+        rows.len()
+    );
+    let table = run(&["access", "--snapshot", COMPLIANT, "--account", "core-root"]);
+    assert!(table.stdout.contains("group Managers"));
+    assert!(
+        table
+            .stdout
+            .trim_end()
+            .ends_with(&format!("{} access rows, 21 users", rows.len()))
+    );
+}
+
+#[test]
+fn access_filters_and_csv() {
+    let out = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--user",
+        "julia.rossi@acme.example",
+        "--permission-set",
+        "AdministratorAccess",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.code, 0);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active"
+    );
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(
+        lines[1].starts_with("plat-prod,100000000011,julia.rossi@acme.example,")
+            && lines[1].contains(",USER,")
+    );
+    let group = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--group",
+        "Contractors",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        group.stdout.lines().count(),
+        1,
+        "an empty group gives nobody access"
+    );
+    let unknown = run(&["access", "--snapshot", VIOLATING, "--account", "plat-qa"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("plat-qa"));
+}
