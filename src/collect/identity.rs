@@ -58,139 +58,97 @@ pub async fn collect(scan: Arc<Scan>, client: Client, store: String) -> Director
 
 async fn users(scan: &Scan, client: &Client, store: &str) -> Option<Vec<User>> {
     let mut users = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let result = scan
-            .caller
-            .call(SERVICE, "ListUsers", || {
-                client
-                    .list_users()
-                    .identity_store_id(store)
-                    .max_results(PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(output) => {
-                for user in output.users() {
-                    users.push(User {
-                        id: user.user_id().to_string(),
-                        user_name: user.user_name().unwrap_or_default().to_string(),
-                        display_name: user.display_name().map(str::to_string),
-                        emails: user
-                            .emails()
-                            .iter()
-                            .filter_map(|e| {
-                                Some(Email {
-                                    value: e.value()?.to_string(),
-                                    primary: e.primary(),
-                                    kind: e.r#type().map(str::to_string),
-                                })
+    let complete = paged!(
+        scan,
+        "ListUsers",
+        "users",
+        store,
+        |token| client
+            .list_users()
+            .identity_store_id(store)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| {
+            users.extend(output.users().iter().map(|user| {
+                User {
+                    id: user.user_id().to_string(),
+                    user_name: user.user_name().unwrap_or_default().to_string(),
+                    display_name: user.display_name().map(str::to_string),
+                    emails: user
+                        .emails()
+                        .iter()
+                        .filter_map(|e| {
+                            Some(Email {
+                                value: e.value()?.to_string(),
+                                primary: e.primary(),
+                                kind: e.r#type().map(str::to_string),
                             })
-                            .collect(),
-                        active: !matches!(user.user_status(), Some(UserStatus::Disabled)),
-                    });
+                        })
+                        .collect(),
+                    active: !matches!(user.user_status(), Some(UserStatus::Disabled)),
                 }
-                scan.progress
-                    .counters
-                    .users
-                    .store(users.len() as u64, Ordering::Relaxed);
-                token = output.next_token().map(str::to_string);
-                if token.is_none() {
-                    return Some(users);
-                }
-            }
-            Err(error) => {
-                scan.gap("users", SERVICE, "ListUsers", store, &error);
-                return None;
-            }
+            }));
+            scan.progress
+                .counters
+                .users
+                .store(users.len() as u64, Ordering::Relaxed);
         }
-    }
+    );
+    complete.then_some(users)
 }
 
 async fn groups(scan: &Scan, client: &Client, store: &str) -> Option<Vec<Group>> {
     let mut groups = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let result = scan
-            .caller
-            .call(SERVICE, "ListGroups", || {
-                client
-                    .list_groups()
-                    .identity_store_id(store)
-                    .max_results(PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(output) => {
-                for group in output.groups() {
-                    groups.push(Group {
-                        id: group.group_id().to_string(),
-                        display_name: group.display_name().unwrap_or_default().to_string(),
-                        description: group.description().map(str::to_string),
-                    });
-                }
-                scan.progress
-                    .counters
-                    .groups
-                    .store(groups.len() as u64, Ordering::Relaxed);
-                token = output.next_token().map(str::to_string);
-                if token.is_none() {
-                    return Some(groups);
-                }
-            }
-            Err(error) => {
-                scan.gap("groups", SERVICE, "ListGroups", store, &error);
-                return None;
-            }
+    let complete = paged!(
+        scan,
+        "ListGroups",
+        "groups",
+        store,
+        |token| client
+            .list_groups()
+            .identity_store_id(store)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| {
+            groups.extend(output.groups().iter().map(|group| Group {
+                id: group.group_id().to_string(),
+                display_name: group.display_name().unwrap_or_default().to_string(),
+                description: group.description().map(str::to_string),
+            }));
+            scan.progress
+                .counters
+                .groups
+                .store(groups.len() as u64, Ordering::Relaxed);
         }
-    }
+    );
+    complete.then_some(groups)
 }
 
 async fn memberships(scan: &Scan, client: &Client, store: &str, group_id: &str) -> Vec<Membership> {
     let mut memberships = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let result = scan
-            .caller
-            .call(SERVICE, "ListGroupMemberships", || {
-                client
-                    .list_group_memberships()
-                    .identity_store_id(store)
-                    .group_id(group_id)
-                    .max_results(PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(output) => {
-                for membership in output.group_memberships() {
-                    if let Some(MemberId::UserId(user_id)) = membership.member_id() {
-                        memberships.push(Membership {
-                            group_id: group_id.to_string(),
-                            user_id: user_id.clone(),
-                        });
-                    }
-                }
-                token = output.next_token().map(str::to_string);
-                if token.is_none() {
-                    return memberships;
-                }
+    paged!(
+        scan,
+        "ListGroupMemberships",
+        "memberships",
+        group_id,
+        |token| client
+            .list_group_memberships()
+            .identity_store_id(store)
+            .group_id(group_id)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| memberships.extend(output.group_memberships().iter().filter_map(|membership| {
+            match membership.member_id() {
+                Some(MemberId::UserId(user_id)) => Some(Membership {
+                    group_id: group_id.to_string(),
+                    user_id: user_id.clone(),
+                }),
+                _ => None,
             }
-            Err(error) => {
-                scan.gap(
-                    "memberships",
-                    SERVICE,
-                    "ListGroupMemberships",
-                    group_id,
-                    &error,
-                );
-                return memberships;
-            }
-        }
-    }
+        }))
+    );
+    memberships
 }

@@ -2,6 +2,32 @@
 //! nothing else. Every operation it calls is a List, Describe or Get (see
 //! `policy/ssoaudit-read-only.json`); a part it cannot read becomes a collection gap.
 
+/// Follows `NextToken` until the listing ends; a failure ends it with a gap.
+/// `SERVICE` is the calling module's service.
+macro_rules! paged {
+    ($scan:expr, $operation:literal, $area:literal, $resource:expr, |$token:ident| $request:expr, |$output:ident| $each:expr) => {{
+        let mut $token: Option<String> = None;
+        let mut complete = true;
+        loop {
+            match $scan.caller.call(SERVICE, $operation, || $request).await {
+                Ok($output) => {
+                    $each;
+                    $token = $output.next_token().map(str::to_string);
+                    if $token.is_none() {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    $scan.gap($area, SERVICE, $operation, $resource, &error);
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        complete
+    }};
+}
+
 pub mod calls;
 mod identity;
 mod organizations;

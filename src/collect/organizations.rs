@@ -38,38 +38,25 @@ pub async fn collect(scan: Arc<Scan>, client: Client) -> Organization {
 
     // Roots, then each level of OUs with the accounts directly under each parent.
     let mut roots = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let result = scan
-            .caller
-            .call(SERVICE, "ListRoots", || {
-                client
-                    .list_roots()
-                    .max_results(PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(output) => {
-                for root in output.roots() {
-                    roots.push(OrganizationalUnit {
-                        id: root.id().unwrap_or_default().to_string(),
-                        name: root.name().unwrap_or("Root").to_string(),
-                        parent_id: None,
-                        path: root.name().unwrap_or("Root").to_string(),
-                    });
-                }
-                token = output.next_token().map(str::to_string);
-                if token.is_none() {
-                    break;
-                }
-            }
-            Err(error) => {
-                scan.gap("organization", SERVICE, "ListRoots", "", &error);
-                return organization;
-            }
-        }
+    let listed = paged!(
+        scan,
+        "ListRoots",
+        "organization",
+        "",
+        |token| client
+            .list_roots()
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| roots.extend(output.roots().iter().map(|root| OrganizationalUnit {
+            id: root.id().unwrap_or_default().to_string(),
+            name: root.name().unwrap_or("Root").to_string(),
+            parent_id: None,
+            path: root.name().unwrap_or("Root").to_string(),
+        }))
+    );
+    if !listed {
+        return organization;
     }
 
     let mut level: Vec<OrganizationalUnit> = roots;
@@ -126,136 +113,81 @@ async fn child_units(
     parent: &OrganizationalUnit,
 ) -> Vec<OrganizationalUnit> {
     let mut units = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let result = scan
-            .caller
-            .call(SERVICE, "ListOrganizationalUnitsForParent", || {
-                client
-                    .list_organizational_units_for_parent()
-                    .parent_id(&parent.id)
-                    .max_results(PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(output) => {
-                for unit in output.organizational_units() {
-                    let name = unit.name().unwrap_or_default().to_string();
-                    units.push(OrganizationalUnit {
-                        id: unit.id().unwrap_or_default().to_string(),
-                        path: format!("{}/{name}", parent.path),
-                        name,
-                        parent_id: Some(parent.id.clone()),
-                    });
-                }
-                // An empty page can still carry a token: follow it.
-                token = output.next_token().map(str::to_string);
-                if token.is_none() {
-                    return units;
-                }
+    // An empty page can still carry a token: `paged!` follows it.
+    paged!(
+        scan,
+        "ListOrganizationalUnitsForParent",
+        "organization",
+        &parent.id,
+        |token| client
+            .list_organizational_units_for_parent()
+            .parent_id(&parent.id)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| units.extend(output.organizational_units().iter().map(|unit| {
+            let name = unit.name().unwrap_or_default().to_string();
+            OrganizationalUnit {
+                id: unit.id().unwrap_or_default().to_string(),
+                path: format!("{}/{name}", parent.path),
+                name,
+                parent_id: Some(parent.id.clone()),
             }
-            Err(error) => {
-                scan.gap(
-                    "organization",
-                    SERVICE,
-                    "ListOrganizationalUnitsForParent",
-                    &parent.id,
-                    &error,
-                );
-                return units;
-            }
-        }
-    }
+        }))
+    );
+    units
 }
 
 async fn child_accounts(scan: &Scan, client: &Client, parent: &OrganizationalUnit) -> Vec<Account> {
     let mut accounts = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let result = scan
-            .caller
-            .call(SERVICE, "ListAccountsForParent", || {
-                client
-                    .list_accounts_for_parent()
-                    .parent_id(&parent.id)
-                    .max_results(PAGE)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(output) => {
-                for account in output.accounts() {
-                    let status = account
-                        .state()
-                        .map(|s| s.as_str().to_string())
-                        .or_else(|| account.status().map(|s| s.as_str().to_string()))
-                        .unwrap_or_default();
-                    accounts.push(Account {
-                        id: account.id().unwrap_or_default().to_string(),
-                        name: account.name().unwrap_or_default().to_string(),
-                        email: account.email().unwrap_or_default().to_string(),
-                        status,
-                        parent_id: parent.id.clone(),
-                        ou_path: parent.path.clone(),
-                        tags: BTreeMap::new(),
-                    });
-                }
-                token = output.next_token().map(str::to_string);
-                if token.is_none() {
-                    return accounts;
-                }
+    paged!(
+        scan,
+        "ListAccountsForParent",
+        "organization",
+        &parent.id,
+        |token| client
+            .list_accounts_for_parent()
+            .parent_id(&parent.id)
+            .max_results(PAGE)
+            .set_next_token(token.clone())
+            .send(),
+        |output| accounts.extend(output.accounts().iter().map(|account| {
+            Account {
+                id: account.id().unwrap_or_default().to_string(),
+                name: account.name().unwrap_or_default().to_string(),
+                email: account.email().unwrap_or_default().to_string(),
+                status: account
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|| account.status().map(|s| s.as_str().to_string()))
+                    .unwrap_or_default(),
+                parent_id: parent.id.clone(),
+                ou_path: parent.path.clone(),
+                tags: BTreeMap::new(),
             }
-            Err(error) => {
-                scan.gap(
-                    "organization",
-                    SERVICE,
-                    "ListAccountsForParent",
-                    &parent.id,
-                    &error,
-                );
-                return accounts;
-            }
-        }
-    }
+        }))
+    );
+    accounts
 }
 
 async fn tags(scan: &Scan, client: &Client, account_id: &str) -> BTreeMap<String, String> {
     let mut tags = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let result = scan
-            .caller
-            .call(SERVICE, "ListTagsForResource", || {
-                client
-                    .list_tags_for_resource()
-                    .resource_id(account_id)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await;
-        match result {
-            Ok(output) => {
-                for tag in output.tags() {
-                    tags.insert(tag.key().to_string(), tag.value().to_string());
-                }
-                token = output.next_token().map(str::to_string);
-                if token.is_none() {
-                    return tags;
-                }
-            }
-            Err(error) => {
-                scan.gap(
-                    "account_tags",
-                    SERVICE,
-                    "ListTagsForResource",
-                    account_id,
-                    &error,
-                );
-                return tags;
-            }
-        }
-    }
+    paged!(
+        scan,
+        "ListTagsForResource",
+        "account_tags",
+        account_id,
+        |token| client
+            .list_tags_for_resource()
+            .resource_id(account_id)
+            .set_next_token(token.clone())
+            .send(),
+        |output| tags.extend(
+            output
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+        )
+    );
+    tags
 }

@@ -45,31 +45,6 @@ pub async fn instance(scan: &Scan, client: &Client) -> Result<Option<Instance>, 
     }))
 }
 
-/// Follows `NextToken` until the listing ends; a failure ends it with a gap.
-macro_rules! paged {
-    ($scan:expr, $operation:literal, $area:literal, $resource:expr, |$token:ident| $request:expr, |$output:ident| $each:expr) => {{
-        let mut $token: Option<String> = None;
-        let mut complete = true;
-        loop {
-            match $scan.caller.call(SERVICE, $operation, || $request).await {
-                Ok($output) => {
-                    $each;
-                    $token = $output.next_token().map(str::to_string);
-                    if $token.is_none() {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    $scan.gap($area, SERVICE, $operation, $resource, &error);
-                    complete = false;
-                    break;
-                }
-            }
-        }
-        complete
-    }};
-}
-
 pub async fn permission_sets(
     scan: Arc<Scan>,
     client: Client,
