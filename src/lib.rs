@@ -9,6 +9,7 @@ pub mod desired;
 pub mod diff;
 pub mod drift;
 pub mod engine;
+pub mod events;
 pub mod findings;
 pub mod generate;
 pub mod model;

@@ -1,0 +1,3 @@
+//! Sign-in and access evidence from CloudTrail.
+
+pub mod normalize;
