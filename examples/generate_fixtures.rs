@@ -1,7 +1,12 @@
 //! Writes the reference-architecture fixture snapshots into `fixtures/`:
 //! `cargo run --example generate_fixtures`.
 
-use ssoaudit::generate::{Variant, reference, reference_week_later};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use ssoaudit::generate::{
+    Variant, reference, reference_history, reference_week_later, reference_without_events,
+};
+use std::io::Write;
 
 fn main() -> std::io::Result<()> {
     for (variant, name) in [
@@ -20,5 +25,28 @@ fn main() -> std::io::Result<()> {
     let name = "fixtures/reference-compliant-week-later.snapshot.json";
     std::fs::write(name, reference_week_later().to_canonical_json())?;
     println!("wrote {name}");
+
+    // The event history as trail log files, one per day, in the S3 layout.
+    let root = std::path::Path::new("fixtures/cloudtrail/reference-history");
+    if root.exists() {
+        std::fs::remove_dir_all(root)?;
+    }
+    let account = "100000000001";
+    let days = reference_history(&reference_without_events(Variant::Violating), true);
+    for (day, records) in &days {
+        let folder = root.join(format!(
+            "AWSLogs/o-a1b2c3d4e5/{account}/CloudTrail/us-east-1/{day}"
+        ));
+        std::fs::create_dir_all(&folder)?;
+        let stamp = day.replace('/', "");
+        let file = folder.join(format!(
+            "{account}_CloudTrail_us-east-1_{stamp}T0000Z_fixture{stamp}.json.gz"
+        ));
+        let body = serde_json::to_string(&serde_json::json!({ "Records": records }))?;
+        let mut encoder = GzEncoder::new(std::fs::File::create(&file)?, Compression::default());
+        encoder.write_all(body.as_bytes())?;
+        encoder.finish()?;
+    }
+    println!("wrote {} log files under {}", days.len(), root.display());
     Ok(())
 }

@@ -65,6 +65,10 @@ pub struct ScanArgs {
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Read sign-in and access evidence from a local copy of CloudTrail trail log files (the
+    /// S3 layout, `.json.gz`).
+    #[arg(long, value_name = "DIR")]
+    pub cloudtrail_logs: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -74,6 +78,9 @@ pub struct SnapshotArgs {
     /// Write the snapshot to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Add events to this snapshot instead of scanning the organization.
+    #[arg(long, value_name = "FILE")]
+    pub base: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -107,6 +114,10 @@ pub struct CheckArgs {
     /// The current time for time-based rules (RFC 3339); defaults to the system clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// Look-back of `unused-assignment` and `dormant-user-with-access`, in days (else the
+    /// rules' `params.days`, 90).
+    #[arg(long, value_name = "DAYS")]
+    pub unused_days: Option<u32>,
     /// Report collection gaps as a warning instead of exit code 3.
     #[arg(long)]
     pub allow_gaps: bool,

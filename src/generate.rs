@@ -244,9 +244,33 @@ fn reference_permission_sets() -> Vec<PermissionSet> {
     sets
 }
 
-/// The reference-architecture organization: 11 accounts, the four groups, 22 users, the
-/// component's permission sets, and assignments following the access matrix.
+/// The reference-architecture organization with its CloudTrail evidence: clean for the compliant
+/// variant, with the planted cases of `reference_history` for the violating one.
 pub fn reference(variant: Variant) -> Snapshot {
+    let mut snapshot = reference_without_events(variant);
+    let mut ingest = crate::events::Ingest::default();
+    for (_, records) in reference_history(&snapshot, variant == Variant::Violating) {
+        let events = records
+            .iter()
+            .filter_map(|r| crate::events::normalize::normalize(r).ok().flatten())
+            .collect();
+        ingest.add(events).expect("fixture events aggregate");
+    }
+    let history_start = history_now() - chrono::Duration::days(HISTORY_DAYS);
+    ingest.covering(
+        Some(&history_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        Some(HISTORY_NOW),
+    );
+    snapshot.events = ingest
+        .finish(vec!["trail-logs".into()])
+        .expect("fixture events aggregate");
+    snapshot.normalize();
+    snapshot
+}
+
+/// The reference-architecture organization: 11 accounts, the four groups, 22 users, the
+/// component's permission sets, and assignments following the access matrix; no events.
+pub fn reference_without_events(variant: Variant) -> Snapshot {
     let management = ACCOUNTS[0].1;
     let mut ous = vec![OrganizationalUnit {
         id: "r-a1b2".into(),
@@ -631,7 +655,7 @@ impl Random {
 /// A large organization built on the reference one: the reference accounts, groups, users and
 /// sets first, then generated ones up to `scale`.
 pub fn large(scale: Scale, seed: u64) -> Snapshot {
-    let mut snapshot = reference(Variant::Compliant);
+    let mut snapshot = reference_without_events(Variant::Compliant);
     let mut random = Random(seed);
     snapshot.metadata.source = format!(
         "generated: {} accounts, {} permission sets, {} groups, {} users, {} assignments",
@@ -930,4 +954,405 @@ pub fn reference_week_later() -> Snapshot {
     }
     snapshot.normalize();
     snapshot
+}
+
+/// `now` of the fixture event history.
+pub const HISTORY_NOW: &str = "2026-11-28T00:00:00Z";
+/// How far back the fixture history goes.
+pub const HISTORY_DAYS: i64 = 130;
+
+fn history_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(HISTORY_NOW)
+        .expect("valid")
+        .with_timezone(&chrono::Utc)
+}
+
+/// A CloudTrail event history (current identity shape) for the compliant reference
+/// organization, 130 days up to `HISTORY_NOW`, with planted cases: a password-only sign-in
+/// (ivan.petrov), a TOTP one, external-IdP sign-ins (bruno.silva), a burst of failures
+/// (julia.rossi), a root console login without MFA (plat-prod), an `AssumeRoot` session with
+/// root actions (plat-dev) and root actions with a real root key (core-audit), dormant users
+/// (rosa.jimenez never signs in, samir.khan last did 100 days ago), an assignment last used
+/// 120 days ago (Developers, TerraformPlanAccess, plat-staging) and one never used
+/// (DevOps, DNSRecordAdministratorAccess, core-dns). Every other assignment is used.
+/// Without `planted`, the same organization behaves: everyone signs in with MFA, every
+/// assignment is used, nothing fails and root is untouched.
+/// Records come grouped by day: (day "YYYY/MM/DD", records).
+pub fn reference_history(
+    snapshot: &Snapshot,
+    planted: bool,
+) -> Vec<(String, Vec<serde_json::Value>)> {
+    let now = history_now();
+    let management = snapshot.organization.management_account_id.clone();
+    let store_arn =
+        format!("arn:aws:identitystore::{management}:identitystore/{IDENTITY_STORE_ID}");
+    let mut records: Vec<(chrono::DateTime<chrono::Utc>, serde_json::Value)> = Vec::new();
+    let mut sequence = 0u64;
+    let mut next_id = || {
+        sequence += 1;
+        format!("00000000-0000-4000-8000-{sequence:012}")
+    };
+    let user = |prefix: &str| {
+        snapshot
+            .users
+            .iter()
+            .find(|u| u.user_name.starts_with(prefix))
+            .expect("fixture user")
+            .clone()
+    };
+    let at = |days: i64, minutes: i64| {
+        now - chrono::Duration::days(days) + chrono::Duration::minutes(minutes)
+    };
+    let time =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    // An IdC sign-in workflow: challenge and verification per factor, then UserAuthentication.
+    let sign_in = |records: &mut Vec<(chrono::DateTime<chrono::Utc>, serde_json::Value)>,
+                   who: &User,
+                   when: chrono::DateTime<chrono::Utc>,
+                   factors: &[&str],
+                   succeed: bool,
+                   next_id: &mut dyn FnMut() -> String| {
+        let workflow = next_id();
+        let identity = |authenticated: bool| {
+            if authenticated {
+                json!({"type": "IdentityCenterUser", "accountId": management,
+                       "onBehalfOf": {"userId": who.id, "identityStoreArn": store_arn}})
+            } else {
+                json!({"type": "Unknown", "accountId": management})
+            }
+        };
+        let event = |name: &str,
+                     outcome: &str,
+                     credential: &str,
+                     extra: serde_json::Value,
+                     id: String,
+                     offset: i64| {
+            let mut additional = json!({"AuthWorkflowID": workflow, "CredentialType": credential});
+            if let serde_json::Value::Object(extra) = extra {
+                for (k, v) in extra {
+                    additional[k] = v;
+                }
+            }
+            (
+                when + chrono::Duration::seconds(offset),
+                json!({
+                    "eventVersion": "1.11", "userIdentity": identity(name == "UserAuthentication"),
+                    "eventTime": time(when + chrono::Duration::seconds(offset)), "eventSource": "signin.amazonaws.com",
+                    "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7",
+                    "userAgent": "Mozilla/5.0", "requestParameters": null, "responseElements": null,
+                    "additionalEventData": additional, "requestID": id.clone(), "eventID": id,
+                    "readOnly": false, "eventType": "AwsServiceEvent", "managementEvent": true,
+                    "recipientAccountId": management, "eventCategory": "Management",
+                    "serviceEventDetails": {name: outcome},
+                }),
+            )
+        };
+        let mut offset = 0;
+        for (n, factor) in factors.iter().enumerate() {
+            let extra = if n == 0 {
+                json!({"UserName": who.user_name})
+            } else {
+                json!({})
+            };
+            records.push(event(
+                "CredentialChallenge",
+                "Success",
+                factor,
+                extra,
+                next_id(),
+                offset,
+            ));
+            let last = n + 1 == factors.len();
+            let outcome = if succeed || !last {
+                "Success"
+            } else {
+                "Failure"
+            };
+            records.push(event(
+                "CredentialVerification",
+                outcome,
+                factor,
+                json!({}),
+                next_id(),
+                offset + 5,
+            ));
+            offset += 10;
+        }
+        if succeed {
+            records.push(event(
+                "UserAuthentication",
+                "Success",
+                &factors.join(","),
+                json!({"LoginTo": "https://d-9067c2a1b3.awsapps.com/start/"}),
+                next_id(),
+                offset,
+            ));
+        }
+    };
+    let role_use = |who: &User,
+                    account: &str,
+                    set: &str,
+                    when: chrono::DateTime<chrono::Utc>,
+                    id: String| {
+        (
+            when,
+            json!({
+                "eventVersion": "1.11",
+                "userIdentity": {"type": "IdentityCenterUser", "accountId": management,
+                                 "onBehalfOf": {"userId": who.id, "identityStoreArn": store_arn}},
+                "eventTime": time(when), "eventSource": "sso.amazonaws.com", "eventName": "GetRoleCredentials",
+                "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.22.0",
+                "requestParameters": null, "responseElements": null, "requestID": id.clone(), "eventID": id,
+                "readOnly": true, "eventType": "AwsServiceEvent", "managementEvent": true,
+                "recipientAccountId": management, "eventCategory": "Management",
+                "serviceEventDetails": {"role_name": set, "account_id": account},
+            }),
+        )
+    };
+
+    // Sign-ins: everyone with access signs in with TOTP in the last 90 days, but the planted cases.
+    let groups_of = |u: &User| {
+        snapshot
+            .memberships
+            .iter()
+            .filter(|m| m.user_id == u.id)
+            .count()
+    };
+    for (i, who) in snapshot.users.iter().enumerate() {
+        let name = who.user_name.as_str();
+        let direct = snapshot
+            .assignments
+            .iter()
+            .any(|a| a.principal_id == who.id);
+        if !who.active
+            || (groups_of(who) == 0 && !direct)
+            || (planted && name.starts_with("rosa.jimenez"))
+        {
+            continue;
+        }
+        let (days, factors): (i64, &[&str]) = if !planted {
+            (1 + (i as i64 % 20), &["PASSWORD", "TOTP"])
+        } else if name.starts_with("samir.khan") {
+            (100, &["PASSWORD", "TOTP"])
+        } else if name.starts_with("ivan.petrov") {
+            (2, &["PASSWORD"])
+        } else if name.starts_with("bruno.silva") {
+            (3, &["EXTERNAL_IDP"])
+        } else {
+            (1 + (i as i64 % 20), &["PASSWORD", "TOTP"])
+        };
+        if factors == ["EXTERNAL_IDP"] {
+            // External IdP sign-ins have a UserAuthentication only.
+            sign_in(&mut records, who, at(days, 60), &[], true, &mut next_id);
+            if let Some((_, last)) = records.last_mut() {
+                last["additionalEventData"]["CredentialType"] = json!("EXTERNAL_IDP");
+            }
+        } else {
+            sign_in(&mut records, who, at(days, 60), factors, true, &mut next_id);
+        }
+    }
+    // julia.rossi: 7 failed attempts in 12 minutes, 5 days ago; emeka.obi: one typo.
+    if planted {
+        let julia = user("julia.rossi");
+        for attempt in 0..7 {
+            sign_in(
+                &mut records,
+                &julia,
+                at(5, 2 * attempt),
+                &["PASSWORD"],
+                false,
+                &mut next_id,
+            );
+        }
+        sign_in(
+            &mut records,
+            &user("emeka.obi"),
+            at(6, 0),
+            &["PASSWORD"],
+            false,
+            &mut next_id,
+        );
+    }
+
+    // Role use: one member of each group assignment takes the role, but the planted cases.
+    let account = |name: &str| {
+        snapshot
+            .organization
+            .accounts
+            .iter()
+            .find(|a| a.name == name)
+            .expect("account")
+            .id
+            .clone()
+    };
+    for assignment in &snapshot.assignments {
+        let Some(set) = snapshot
+            .permission_sets
+            .iter()
+            .find(|p| p.arn == assignment.permission_set_arn)
+        else {
+            continue;
+        };
+        let account_name = snapshot
+            .organization
+            .accounts
+            .iter()
+            .find(|a| a.id == assignment.account_id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        let (route, members): (String, Vec<&User>) = match assignment.principal_type {
+            PrincipalType::Group => {
+                let Some(group) = snapshot
+                    .groups
+                    .iter()
+                    .find(|g| g.id == assignment.principal_id)
+                else {
+                    continue;
+                };
+                let members = snapshot
+                    .memberships
+                    .iter()
+                    .filter(|m| m.group_id == group.id)
+                    .filter_map(|m| snapshot.users.iter().find(|u| u.id == m.user_id))
+                    .collect();
+                (group.display_name.to_ascii_lowercase(), members)
+            }
+            PrincipalType::User => (
+                String::new(),
+                snapshot
+                    .users
+                    .iter()
+                    .filter(|u| u.id == assignment.principal_id)
+                    .collect(),
+            ),
+        };
+        if planted && route == "devops" && set.name == "DNSRecordAdministratorAccess" {
+            continue;
+        }
+        let days = if planted
+            && route == "developers"
+            && set.name == "TerraformPlanAccess"
+            && account_name == "plat-staging"
+        {
+            120
+        } else {
+            10
+        };
+        let Some(member) = members.into_iter().find(|u| {
+            u.active
+                && !u.user_name.starts_with("rosa.jimenez")
+                && !u.user_name.starts_with("samir.khan")
+        }) else {
+            continue;
+        };
+        let id = next_id();
+        records.push(role_use(
+            member,
+            &assignment.account_id,
+            &set.name,
+            at(days, 90),
+            id,
+        ));
+    }
+
+    // Root: a console login without MFA in plat-prod; an AssumeRoot session in plat-dev; root
+    // actions with a real root key in core-audit.
+    let root_event = |account: &str,
+                      name: &str,
+                      source: &str,
+                      key: Option<&str>,
+                      when: chrono::DateTime<chrono::Utc>,
+                      id: String,
+                      extra: serde_json::Value| {
+        let mut identity = json!({"type": "Root", "principalId": account, "arn": format!("arn:aws:iam::{account}:root"), "accountId": account});
+        if let Some(key) = key {
+            identity["accessKeyId"] = json!(key);
+        }
+        let mut record = json!({
+            "eventVersion": "1.11", "userIdentity": identity, "eventTime": time(when), "eventSource": source,
+            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9", "userAgent": "console",
+            "requestParameters": null, "responseElements": null, "requestID": id.clone(), "eventID": id,
+            "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true,
+            "recipientAccountId": account, "eventCategory": "Management",
+        });
+        if let serde_json::Value::Object(extra) = extra {
+            for (k, v) in extra {
+                record[k] = v;
+            }
+        }
+        (when, record)
+    };
+    if planted {
+        let id = next_id();
+        records.push(root_event(&account("plat-prod"), "ConsoleLogin", "signin.amazonaws.com", None, at(4, 0), id, json!({
+        "eventType": "AwsConsoleSignIn", "responseElements": {"ConsoleLogin": "Success"},
+        "additionalEventData": {"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com/"},
+    })));
+        let alice = user("alice.nguyen");
+        let id = next_id();
+        records.push((at(7, 0), json!({
+        "eventVersion": "1.11",
+        "userIdentity": {"type": "AssumedRole", "accountId": management,
+                         "arn": format!("arn:aws:sts::{management}:assumed-role/AWSReservedSSO_RootAccess_0123456789abcdef/{}", alice.user_name),
+                         "onBehalfOf": {"userId": alice.id, "identityStoreArn": store_arn}},
+        "eventTime": time(at(7, 0)), "eventSource": "sts.amazonaws.com", "eventName": "AssumeRoot",
+        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.22.0",
+        "requestParameters": {"targetPrincipal": account("plat-dev"), "taskPolicyArn": {"arn": "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy"}},
+        "responseElements": {"credentials": {"accessKeyId": "ASIAFIXTUREROOTSESSION", "expiration": time(at(7, 15))}},
+        "requestID": id.clone(), "eventID": id, "readOnly": true, "eventType": "AwsApiCall",
+        "managementEvent": true, "recipientAccountId": management, "eventCategory": "Management",
+    })));
+        let id = next_id();
+        records.push(root_event(
+            &account("plat-dev"),
+            "DeleteBucketPolicy",
+            "s3.amazonaws.com",
+            Some("ASIAFIXTUREROOTSESSION"),
+            at(7, 2),
+            id,
+            json!({}),
+        ));
+        for minutes in [0, 3] {
+            let id = next_id();
+            records.push(root_event(
+                &account("core-audit"),
+                "CreateAccessKey",
+                "iam.amazonaws.com",
+                Some("AKIAFIXTUREREALROOT01"),
+                at(9, minutes),
+                id,
+                json!({}),
+            ));
+        }
+    }
+
+    // Unrelated management events, as trails are full of them.
+    for day in (0..HISTORY_DAYS).step_by(3) {
+        let id = next_id();
+        records.push((at(day, 30), json!({
+            "eventVersion": "1.11", "userIdentity": {"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"},
+            "eventTime": time(at(day, 30)), "eventSource": "kms.amazonaws.com", "eventName": "GenerateDataKey",
+            "awsRegion": "us-east-1", "requestID": id.clone(), "eventID": id, "readOnly": true,
+            "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": management,
+        })));
+    }
+    // The first day of the covered period.
+    let id = next_id();
+    records.push((at(HISTORY_DAYS, 0), json!({
+        "eventVersion": "1.11", "userIdentity": {"type": "AWSService"}, "eventTime": time(at(HISTORY_DAYS, 0)),
+        "eventSource": "sso.amazonaws.com", "eventName": "ListApplications", "awsRegion": "us-east-1",
+        "eventID": id, "recipientAccountId": management,
+    })));
+
+    records.sort_by_key(|r| r.0);
+    let mut days: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for (when, record) in records {
+        let day = when.format("%Y/%m/%d").to_string();
+        match days.last_mut() {
+            Some((last, list)) if *last == day => list.push(record),
+            _ => days.push((day, vec![record])),
+        }
+    }
+    days
 }

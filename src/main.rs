@@ -108,7 +108,8 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         Some(path) => Some(ssoaudit::desired::DesiredState::load(path)?),
         None => None,
     };
-    let mut evaluation = engine::evaluate_with(&snapshot, &rules, now, desired.as_ref());
+    let mut evaluation =
+        engine::evaluate_with(&snapshot, &rules, now, desired.as_ref(), args.unused_days);
     suppress::apply(&mut evaluation.findings, &suppressions, now.date_naive());
 
     let input = ReportInput {
@@ -175,6 +176,46 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
+/// Reads the event sources given on the command line into the snapshot.
+fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError> {
+    let Some(dir) = &args.cloudtrail_logs else {
+        return Ok(());
+    };
+    let started = std::time::Instant::now();
+    let ingest = std::sync::Mutex::new(ssoaudit::events::Ingest::default());
+    let failure = std::sync::Mutex::new(None);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let (stats, gaps) = ssoaudit::events::trail_logs::read_dir(dir, threads, &|batch| {
+        if let Err(error) = ingest.lock().expect("ingest").add(batch) {
+            failure.lock().expect("failure").get_or_insert(error);
+        }
+    })
+    .map_err(|e| InputError(format!("cannot read {}: {e}", dir.display())))?;
+    if let Some(error) = failure.into_inner().expect("failure") {
+        return Err(InputError(error));
+    }
+    let mut sources = snapshot.events.sources.clone();
+    sources.push("trail-logs".into());
+    let mut ingest = ingest.into_inner().expect("ingest");
+    ingest.covering(stats.earliest.as_deref(), stats.latest.as_deref());
+    snapshot.events = ingest.finish(sources).map_err(InputError)?;
+    snapshot.gaps.extend(gaps);
+    snapshot.normalize();
+    if !args.quiet {
+        eprintln!(
+            "events: {} files, {} records, {} sign-in and access events, {:.1} MB uncompressed in {:.1?}",
+            stats.files,
+            stats.records,
+            stats.normalized,
+            stats.bytes_uncompressed as f64 / 1e6,
+            started.elapsed()
+        );
+    }
+    Ok(())
+}
+
 /// Scans the organization live.
 fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
     let options = ssoaudit::collect::ScanOptions {
@@ -188,11 +229,20 @@ fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
         .enable_all()
         .build()
         .map_err(|e| InputError(format!("cannot start the async runtime: {e}")))?;
-    Ok(runtime.block_on(ssoaudit::collect::scan(&options))?)
+    let mut snapshot = runtime.block_on(ssoaudit::collect::scan(&options))?;
+    add_events(&mut snapshot, args)?;
+    Ok(snapshot)
 }
 
 fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
-    let snapshot = scan(&args.scan)?;
+    let snapshot = match &args.base {
+        Some(base) => {
+            let mut snapshot = Snapshot::load(base)?;
+            add_events(&mut snapshot, &args.scan)?;
+            snapshot
+        }
+        None => scan(&args.scan)?,
+    };
     let text = snapshot.to_canonical_json();
     match &args.output {
         Some(path) => std::fs::write(path, text)
@@ -388,6 +438,9 @@ fn explain_rule(id: &str, selection: &RuleSelection) -> Result<u8, InputError> {
         rules::Logic::RequiredNames { names } => {
             out.push_str(&format!("\nCheck: required-names: {}\n", names.join(", ")))
         }
+        rules::Logic::Events { kind } => out.push_str(&format!(
+            "\nCheck: events ({kind}); reads the sign-in and access evidence of the snapshot\n"
+        )),
         rules::Logic::Drift { kind } => out.push_str(&format!(
             "\nCheck: drift ({kind}); compares with the stack file given with --desired\n"
         )),

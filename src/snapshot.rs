@@ -206,7 +206,9 @@ pub struct Assignment {
     pub principal_id: String,
 }
 
-/// Sign-in and access events in normalized form, and the sources they were read from.
+/// Sign-in and access evidence: what was read, summaries whose size depends on the number of
+/// users and assignments (not on the length of the history), and the rare events every one of
+/// which matters (failures, console logins of root and IAM users, root activity).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Events {
@@ -214,12 +216,57 @@ pub struct Events {
     /// events were collected, which is not the same as "no events happened".
     #[serde(default)]
     pub sources: Vec<String>,
+    /// The period the events cover (RFC 3339); a rule about the last N days needs N days.
     #[serde(default)]
-    pub sign_ins: Vec<SignIn>,
+    pub covered_from: Option<String>,
     #[serde(default)]
-    pub role_uses: Vec<RoleUse>,
+    pub covered_to: Option<String>,
+    /// Per Identity Center user: when they last signed in, and how.
+    #[serde(default)]
+    pub users: Vec<UserSignInSummary>,
+    /// Per (user, account, permission set): when the role was last taken.
+    #[serde(default)]
+    pub role_uses: Vec<RoleUseSummary>,
+    /// Failed Identity Center sign-ins, one entry each (for bursts).
+    #[serde(default)]
+    pub failures: Vec<SignIn>,
+    /// Console logins of root and IAM users, one entry each.
+    #[serde(default)]
+    pub console_logins: Vec<SignIn>,
+    /// Actions taken as the root user, one entry each.
     #[serde(default)]
     pub root_activity: Vec<RootActivity>,
+}
+
+/// How one Identity Center user signed in over the covered period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSignInSummary {
+    /// Identity Store user id when the events carry it (current shape), else None.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// The user name when the events carry it (legacy shape).
+    #[serde(default)]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub last_sign_in: Option<String>,
+    /// Last successful sign-in with a single factor (IdC directory or AD source).
+    #[serde(default)]
+    pub last_sign_in_without_mfa: Option<String>,
+    /// Last successful sign-in through an external IdP, whose MFA CloudTrail cannot show.
+    #[serde(default)]
+    pub last_external_idp_sign_in: Option<String>,
+}
+
+/// When a user last took a permission set's role in an account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleUseSummary {
+    /// Identity Store user id, or the user name for legacy events.
+    pub user: String,
+    pub account_id: String,
+    pub permission_set_name: String,
+    pub last_used: String,
 }
 
 /// One sign-in attempt: an IdC authentication workflow or a console login.
@@ -367,12 +414,22 @@ impl Snapshot {
         self.assignments.dedup();
         self.events.sources.sort();
         self.events.sources.dedup();
-        self.events.sign_ins.sort();
-        self.events.sign_ins.dedup();
+        self.events.users.sort();
+        self.events.users.dedup();
         self.events.role_uses.sort();
         self.events.role_uses.dedup();
+        self.events.failures.sort();
+        self.events
+            .failures
+            .dedup_by(|a, b| a.event_id == b.event_id);
+        self.events.console_logins.sort();
+        self.events
+            .console_logins
+            .dedup_by(|a, b| a.event_id == b.event_id);
         self.events.root_activity.sort();
-        self.events.root_activity.dedup();
+        self.events
+            .root_activity
+            .dedup_by(|a, b| a.event_id == b.event_id);
         self.gaps.sort();
         self.gaps.dedup();
     }

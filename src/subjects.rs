@@ -92,13 +92,14 @@ pub fn field_reference() -> String {
         ));
     }
     out.push_str("\nEvery condition can also use `params` (the rule's parameters) and `now` (a timestamp).\n");
-    let tables: [(&str, &[Field]); 6] = [
+    let tables: [(&str, &[Field]); 7] = [
         ("account", ACCOUNT_FIELDS),
         ("permission_set", PERMISSION_SET_FIELDS),
         ("group", GROUP_FIELDS),
         ("user", USER_FIELDS),
         ("principal, via", PRINCIPAL_FIELDS),
         ("drift (messages of `check: drift` rules)", DRIFT_FIELDS),
+        ("event (messages of `check: events` rules)", EVENT_FIELDS),
     ];
     for (name, fields) in tables {
         out.push_str(&format!(
@@ -320,6 +321,33 @@ pub const DRIFT_FIELDS: &[Field] = &[
         T::Int,
         "the line of the declaration in the stack file",
     ),
+];
+
+/// What an events rule's message can show (`check: events`).
+pub const EVENT_FIELDS: &[Field] = &[
+    field("kind", T::String, "the kind of evidence rule (params.kind)"),
+    field(
+        "user_name",
+        T::String,
+        "user name (or root, or the IAM user)",
+    ),
+    field("user_id", T::String, "Identity Store user id, when known"),
+    field("account_id", T::String, "account id"),
+    field("account_name", T::String, "account name"),
+    field("permission_set", T::String, "permission set name"),
+    field(
+        "via",
+        T::String,
+        "the group (or direct assignment) of an assignment",
+    ),
+    field(
+        "time",
+        T::String,
+        "the time of the event the finding is about (RFC 3339)",
+    ),
+    field("count", T::Int, "how many events the finding sums up"),
+    field("days", T::Int, "the look-back period of the rule, in days"),
+    field("detail", T::String, "what the evidence shows"),
 ];
 
 pub const PRINCIPAL_FIELDS: &[Field] = &[

@@ -28,7 +28,7 @@ fn violating_fixture_reports_every_builtin_rule() {
         .collect();
     let expected: BTreeSet<&str> = BUILTIN_IDS.iter().copied().collect();
     assert_eq!(ids, expected);
-    assert_eq!(report["summary"]["rules_evaluated"], 13);
+    assert_eq!(report["summary"]["rules_evaluated"], 19);
 }
 
 #[test]
@@ -125,10 +125,10 @@ fn compliant_fixture_is_clean() {
     let report = json(&out.stdout);
     assert_eq!(report["findings"].as_array().unwrap().len(), 0);
     assert_eq!(report["summary"]["findings"], 0);
-    let table = run(&["check", "--snapshot", COMPLIANT]);
+    let table = run(&["check", "--snapshot", COMPLIANT, "--now", NOW]);
     assert_eq!(table.code, 0);
     assert!(
-        table.stdout.contains("no findings; 13 rules evaluated"),
+        table.stdout.contains("no findings; 19 rules evaluated"),
         "{}",
         table.stdout
     );
@@ -148,7 +148,7 @@ fn table_is_grouped_by_severity_with_a_summary() {
     assert!(
         out.stdout
             .trim_end()
-            .ends_with("18 findings (8 critical, 4 high, 4 medium, 2 low); 13 rules evaluated; 8 drift rules skipped (no --desired)"),
+            .ends_with("28 findings (10 critical, 6 high, 9 medium, 2 low, 1 info); 19 rules evaluated; 8 drift rules skipped (no --desired)"),
         "{}",
         out.stdout
     );
@@ -199,7 +199,7 @@ fn only_and_skip_select_rules() {
         "admin-on-management-account",
     ]);
     let report = json(&skipped.stdout);
-    assert_eq!(report["summary"]["rules_evaluated"], 12);
+    assert_eq!(report["summary"]["rules_evaluated"], 18);
     assert!(
         report["findings"]
             .as_array()
@@ -233,7 +233,7 @@ fn output_is_deterministic_and_can_go_to_a_file() {
             assert_eq!(out.code, 1);
             assert!(out.stdout.is_empty(), "report went to the file");
             assert!(
-                out.stderr.contains("18 findings"),
+                out.stderr.contains("28 findings"),
                 "summary on stderr: {}",
                 out.stderr
             );

@@ -153,10 +153,12 @@ fn compliant_organization_and_stack_have_no_drift() {
         COMPLIANT_STACK,
         "--fail-on",
         "info",
+        "--now",
+        NOW,
     ]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
-        out.stdout.contains("no findings; 21 rules evaluated"),
+        out.stdout.contains("no findings; 27 rules evaluated"),
         "{}",
         out.stdout
     );
@@ -164,7 +166,15 @@ fn compliant_organization_and_stack_have_no_drift() {
 
 #[test]
 fn drift_rules_are_skipped_without_a_stack_file() {
-    let out = run(&["check", "--snapshot", COMPLIANT, "--format", "json"]);
+    let out = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ]);
     assert_eq!(out.code, 0);
     let report = json(&out.stdout);
     let skipped: BTreeSet<&str> = report["summary"]["skipped_rules"]

@@ -79,6 +79,8 @@ fn translate(fixture: &Snapshot, mapping: &Value) -> Snapshot {
         };
         assignment.principal_id = map(kind, &assignment.principal_id);
     }
+    // The scan collects no events (they come from their own sources).
+    s.events = Default::default();
     s.normalize();
     s
 }
@@ -168,8 +170,18 @@ fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
         "json",
         "--now",
         NOW,
+        "--allow-gaps",
     ]);
-    let live_check = moto.ssoaudit(&["check", "--quiet", "--format", "json", "--now", NOW]);
+    // Neither has events: the evidence rules report their gap, --allow-gaps lets the rest speak.
+    let live_check = moto.ssoaudit(&[
+        "check",
+        "--quiet",
+        "--format",
+        "json",
+        "--now",
+        NOW,
+        "--allow-gaps",
+    ]);
     assert_eq!(
         live_check.status.code(),
         Some(1),
@@ -194,8 +206,8 @@ fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
     let rules: BTreeSet<&str> = live_findings.iter().map(|(r, _)| r.as_str()).collect();
     assert_eq!(
         rules.len(),
-        BUILTIN_IDS.len(),
-        "every built-in rule fires live too"
+        BUILTIN_IDS.len() - 6,
+        "every built-in rule but the evidence ones fires live too"
     );
 }
 
@@ -204,7 +216,7 @@ fn compliant_organization_scans_clean() {
     let (moto, expected) = seeded(COMPLIANT);
     let (live, _) = scan(&moto, &[]);
     assert_same(&live, &expected);
-    let check = moto.ssoaudit(&["check", "--quiet", "--fail-on", "info"]);
+    let check = moto.ssoaudit(&["check", "--quiet", "--fail-on", "info", "--allow-gaps"]);
     assert_eq!(
         check.status.code(),
         Some(0),

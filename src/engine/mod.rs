@@ -7,6 +7,7 @@
 
 mod decide;
 mod drift_findings;
+mod events_findings;
 mod render;
 
 pub use render::render;
@@ -72,7 +73,7 @@ pub fn evaluate(
     rules: &[Rule],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Evaluation {
-    evaluate_with(snapshot, rules, now, None)
+    evaluate_with(snapshot, rules, now, None, None)
 }
 
 /// Evaluates `rules`; drift rules compare with `desired` and are skipped without it.
@@ -81,6 +82,7 @@ pub fn evaluate_with(
     rules: &[Rule],
     now: chrono::DateTime<chrono::Utc>,
     desired: Option<&DesiredState>,
+    unused_days: Option<u32>,
 ) -> Evaluation {
     let model = Model::new(snapshot);
     let cache = ValueCache::new(&model);
@@ -93,22 +95,36 @@ pub fn evaluate_with(
             evaluation.skipped.push(rule.id.clone());
             continue;
         }
-        let gaps = gaps_for(snapshot, rule);
+        let mut gaps = gaps_for(snapshot, rule);
+        if let Logic::Events { kind } = &rule.logic {
+            let days = events_findings::days(&rule.params, unused_days);
+            gaps.extend(events_findings::coverage_gap(snapshot, kind, days, now));
+        }
+        // Evidence rules conclude from absence (no sign-in, no use): on missing or too short
+        // a history they would report everything, so they report the gap alone.
+        let evidence_missing =
+            matches!(rule.logic, Logic::Events { .. }) && gaps.iter().any(|g| g.area == "events");
         if !gaps.is_empty() {
             evaluation.incomplete.push(IncompleteRule {
                 rule_id: rule.id.clone(),
                 gaps,
             });
         }
+        if evidence_missing {
+            evaluation.rules_evaluated += 1;
+            continue;
+        }
         let mut run = RuleRun {
             rule,
             cache: &cache,
             findings: &mut evaluation.findings,
             errors: &mut evaluation.errors,
+            override_days: unused_days,
         };
         match &rule.logic {
             Logic::RequiredNames { names } => run.required_names(names),
             Logic::Condition(shape) => run.condition(shape, now),
+            Logic::Events { kind } => run.events(kind, now, unused_days),
             Logic::Drift { kind } => {
                 let desired = desired.expect("drift rules without --desired are skipped above");
                 let items = drift_items.get_or_insert_with(|| drift::compute(&model, desired));
@@ -147,6 +163,8 @@ struct RuleRun<'r, 'c, 'm, 's> {
     cache: &'c ValueCache<'m, 's>,
     findings: &'r mut Vec<Finding>,
     errors: &'r mut Vec<EvaluationError>,
+    /// `--unused-days`, overriding the look-back of evidence rules.
+    override_days: Option<u32>,
 }
 
 pub fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<'static, 'static> {

@@ -1,4 +1,128 @@
-//! Sign-in and access evidence from CloudTrail.
+//! Sign-in and access evidence from CloudTrail: normalization of records, the sources they are
+//! read from, and the analytics that turn them into the snapshot's `events`.
 
+pub mod analytics;
 pub mod normalize;
 pub mod trail_logs;
+
+use crate::snapshot::{Events, RoleUse, RootActivity, SignIn};
+use analytics::Analytics;
+use normalize::{AssumeRoot, Normalized, SignInAssembler};
+
+/// Sign-ins and role uses are aggregated in batches of this many rows.
+const BATCH: usize = 200_000;
+
+/// Turns normalized events, in any order and in batches, into the snapshot's `events`.
+#[derive(Default)]
+pub struct Ingest {
+    analytics: Analytics,
+    assembler: SignInAssembler,
+    sign_ins: Vec<SignIn>,
+    role_uses: Vec<RoleUse>,
+    failures: Vec<SignIn>,
+    console_logins: Vec<SignIn>,
+    root_activity: Vec<RootActivity>,
+    assume_root: Vec<AssumeRoot>,
+    earliest: Option<String>,
+    latest: Option<String>,
+}
+
+impl Ingest {
+    fn seen(&mut self, time: &str) {
+        if self.earliest.as_deref().is_none_or(|t| time < t) {
+            self.earliest = Some(time.to_string());
+        }
+        if self.latest.as_deref().is_none_or(|t| time > t) {
+            self.latest = Some(time.to_string());
+        }
+    }
+
+    pub fn add(&mut self, events: Vec<Normalized>) -> Result<(), String> {
+        for event in events {
+            match event {
+                Normalized::SignInStep(step) => {
+                    self.seen(&step.time.clone());
+                    self.assembler.add(step);
+                }
+                Normalized::ConsoleLogin(sign_in) => {
+                    self.seen(&sign_in.time.clone());
+                    self.console_logins.push(sign_in);
+                }
+                Normalized::RoleUse(role_use) => {
+                    self.seen(&role_use.time.clone());
+                    self.role_uses.push(role_use);
+                }
+                Normalized::AssumeRoot(session) => {
+                    self.seen(&session.time.clone());
+                    self.assume_root.push(session);
+                }
+                Normalized::RootAction(action) => {
+                    self.seen(&action.time.clone());
+                    self.root_activity.push(action);
+                }
+            }
+        }
+        let complete = self.assembler.drain_complete();
+        self.take_sign_ins(complete);
+        self.flush(false)
+    }
+
+    fn take_sign_ins(&mut self, sign_ins: Vec<SignIn>) {
+        for sign_in in sign_ins {
+            if sign_in.success {
+                self.sign_ins.push(sign_in);
+            } else {
+                self.failures.push(sign_in);
+            }
+        }
+    }
+
+    fn flush(&mut self, all: bool) -> Result<(), String> {
+        if all || self.sign_ins.len() >= BATCH {
+            self.analytics.add_sign_ins(&self.sign_ins)?;
+            self.sign_ins.clear();
+        }
+        if all || self.role_uses.len() >= BATCH {
+            self.analytics.add_role_uses(&self.role_uses)?;
+            self.role_uses.clear();
+        }
+        Ok(())
+    }
+
+    /// Widens the covered period (to the times of log files that held no relevant event).
+    pub fn covering(&mut self, earliest: Option<&str>, latest: Option<&str>) {
+        for time in [earliest, latest].into_iter().flatten() {
+            self.seen(time);
+        }
+    }
+
+    /// The `events` part of a snapshot, from everything added.
+    pub fn finish(mut self, sources: Vec<String>) -> Result<Events, String> {
+        let rest = std::mem::take(&mut self.assembler).finish();
+        self.take_sign_ins(rest);
+        self.flush(true)?;
+        normalize::link_root_sessions(&mut self.root_activity, &self.assume_root);
+        let (users, role_uses) = self.analytics.finish()?;
+        let mut events = Events {
+            sources,
+            covered_from: self.earliest,
+            covered_to: self.latest,
+            users,
+            role_uses,
+            failures: self.failures,
+            console_logins: self.console_logins,
+            root_activity: self.root_activity,
+        };
+        events.failures.sort();
+        events.failures.dedup_by(|a, b| a.event_id == b.event_id);
+        events.console_logins.sort();
+        events
+            .console_logins
+            .dedup_by(|a, b| a.event_id == b.event_id);
+        events.root_activity.sort();
+        events
+            .root_activity
+            .dedup_by(|a, b| a.event_id == b.event_id);
+        Ok(events)
+    }
+}

@@ -223,62 +223,80 @@ impl SignInAssembler {
             .push(step);
     }
 
+    /// Sign-ins of the workflows that reached `UserAuthentication`, removed from the pending
+    /// ones: memory holds only workflows in progress (or failed).
+    pub fn drain_complete(&mut self) -> Vec<SignIn> {
+        let complete: Vec<String> = self
+            .workflows
+            .iter()
+            .filter(|(_, steps)| {
+                steps
+                    .iter()
+                    .any(|s| matches!(s.step, Step::Authentication { .. }))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        complete
+            .into_iter()
+            .filter_map(|id| self.workflows.remove(&id).and_then(assemble))
+            .collect()
+    }
+
     /// One sign-in per workflow: a `UserAuthentication` decides success and the factors; a
     /// workflow without one is a failed attempt when a verification failed, and is dropped
     /// otherwise (still in progress, or abandoned before any factor was checked).
     pub fn finish(self) -> Vec<SignIn> {
-        let mut sign_ins = Vec::new();
-        for (_, mut steps) in self.workflows {
-            steps.sort_by(|a, b| {
-                a.time
-                    .cmp(&b.time)
-                    .then_with(|| a.event_id.cmp(&b.event_id))
-            });
-            let user_id = steps.iter().find_map(|s| s.user.id.clone());
-            let user_name = steps.iter().find_map(|s| s.user.name.clone());
-            let authentication = steps
-                .iter()
-                .rev()
-                .find(|s| matches!(s.step, Step::Authentication { .. }));
-            let (decisive, success, credential_types) = match authentication {
-                Some(step) => (
-                    step,
-                    matches!(step.step, Step::Authentication { success: true }),
-                    step.credential_types.clone(),
-                ),
-                None => match steps
-                    .iter()
-                    .find(|s| matches!(s.step, Step::Verification { success: false }))
-                {
-                    Some(step) => (step, false, step.credential_types.clone()),
-                    None => continue,
-                },
-            };
-            let mfa = if credential_types.iter().any(|c| c == "EXTERNAL_IDP") {
-                "unverifiable"
-            } else if credential_types
-                .iter()
-                .any(|c| c == "TOTP" || c == "WEBAUTHN")
-            {
-                "yes"
-            } else {
-                "no"
-            };
-            sign_ins.push(SignIn {
-                time: decisive.time.clone(),
-                event_id: decisive.event_id.clone(),
-                kind: "identity-center".into(),
-                user_id,
-                user_name,
-                identity_type: decisive.identity_type.clone(),
-                account_id: decisive.account_id.clone(),
-                credential_types,
-                mfa: mfa.into(),
-                success,
-            });
-        }
-        sign_ins
+        self.workflows.into_values().filter_map(assemble).collect()
     }
+}
+
+fn assemble(mut steps: Vec<SignInStep>) -> Option<SignIn> {
+    steps.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then_with(|| a.event_id.cmp(&b.event_id))
+    });
+    let user_id = steps.iter().find_map(|s| s.user.id.clone());
+    let user_name = steps.iter().find_map(|s| s.user.name.clone());
+    let authentication = steps
+        .iter()
+        .rev()
+        .find(|s| matches!(s.step, Step::Authentication { .. }));
+    let (decisive, success, credential_types) = match authentication {
+        Some(step) => (
+            step,
+            matches!(step.step, Step::Authentication { success: true }),
+            step.credential_types.clone(),
+        ),
+        None => {
+            let step = steps
+                .iter()
+                .find(|s| matches!(s.step, Step::Verification { success: false }))?;
+            (step, false, step.credential_types.clone())
+        }
+    };
+    let mfa = if credential_types.iter().any(|c| c == "EXTERNAL_IDP") {
+        "unverifiable"
+    } else if credential_types
+        .iter()
+        .any(|c| c == "TOTP" || c == "WEBAUTHN")
+    {
+        "yes"
+    } else {
+        "no"
+    };
+    Some(SignIn {
+        time: decisive.time.clone(),
+        event_id: decisive.event_id.clone(),
+        kind: "identity-center".into(),
+        user_id,
+        user_name,
+        identity_type: decisive.identity_type.clone(),
+        account_id: decisive.account_id.clone(),
+        credential_types,
+        mfa: mfa.into(),
+        success,
+    })
 }
 
 /// Marks root actions whose access key an `AssumeRoot` issued.

@@ -19,6 +19,37 @@ pub struct ReadStats {
     pub records: u64,
     pub normalized: u64,
     pub bytes_uncompressed: u64,
+    /// Earliest and latest times in the file names read (`..._YYYYMMDDTHHmmZ_...`), RFC 3339:
+    /// the period the logs cover, irrelevant records included.
+    pub earliest: Option<String>,
+    pub latest: Option<String>,
+}
+
+/// `111111111111_CloudTrail_us-east-1_20260115T0905Z_abc.json.gz` → `2026-01-15T09:05:00Z`.
+fn file_time(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let stamp = name
+        .split('_')
+        .find(|part| part.len() == 14 && part.ends_with('Z') && part.as_bytes()[8] == b'T')?;
+    let parsed = chrono::NaiveDateTime::parse_from_str(&stamp[..13], "%Y%m%dT%H%M").ok()?;
+    Some(
+        parsed
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+fn widen(stats: &mut ReadStats, earliest: Option<&String>, latest: Option<&String>) {
+    if let Some(time) = earliest
+        && stats.earliest.as_ref().is_none_or(|e| time < e)
+    {
+        stats.earliest = Some(time.clone());
+    }
+    if let Some(time) = latest
+        && stats.latest.as_ref().is_none_or(|l| time > l)
+    {
+        stats.latest = Some(time.clone());
+    }
 }
 
 /// Log files below `dir`, sorted, without `CloudTrail-Digest/` and `CloudTrail-Insight/`.
@@ -77,6 +108,8 @@ fn read_file(
     let object: LogObject = serde_json::from_slice(&bytes)
         .map_err(|e| gap(path, format!("not a CloudTrail log object: {e}")))?;
     stats.files += 1;
+    let time = file_time(path);
+    widen(stats, time.as_ref(), time.as_ref());
     for raw in object.records {
         stats.records += 1;
         // Most records are of no interest: look at the source first, parse fully only if needed.
@@ -138,6 +171,8 @@ pub fn read_dir(
                 totals.0.records += stats.records;
                 totals.0.normalized += stats.normalized;
                 totals.0.bytes_uncompressed += stats.bytes_uncompressed;
+                let (earliest, latest) = (stats.earliest.clone(), stats.latest.clone());
+                widen(&mut totals.0, earliest.as_ref(), latest.as_ref());
                 totals.1.append(&mut gaps);
             });
         }
@@ -199,6 +234,8 @@ mod tests {
         let (stats, gaps) =
             read_dir(&dir, 2, &|batch| collected.lock().unwrap().extend(batch)).unwrap();
         assert_eq!(stats.files, 2, "two good files");
+        assert_eq!(stats.earliest.as_deref(), Some("2026-01-15T09:00:00Z"));
+        assert_eq!(stats.latest.as_deref(), Some("2026-01-15T09:05:00Z"));
         assert_eq!(stats.records, 4);
         assert_eq!(
             collected.lock().unwrap().len(),

@@ -69,6 +69,16 @@ pub struct Origin {
     pub builtin: bool,
 }
 
+/// The kinds of `check: events` rules.
+pub const EVENT_KINDS: &[&str] = &[
+    "sign-in-without-mfa",
+    "mfa-unverifiable-external-idp",
+    "root-credential-use",
+    "unused-assignment",
+    "dormant-user-with-access",
+    "sign-in-failures-burst",
+];
+
 /// The parts of the snapshot a rule reads. A collection gap in one of them makes the rule's
 /// result incomplete.
 pub const DATA_AREAS: &[&str] = &[
@@ -94,6 +104,10 @@ pub enum Logic {
     /// `check: drift`: differences of kind `params.kind` between AWS and the stack file given
     /// with `--desired`.
     Drift {
+        kind: String,
+    },
+    /// `check: events`: sign-in and access evidence of kind `params.kind`.
+    Events {
         kind: String,
     },
 }
@@ -400,6 +414,22 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
                     }
                 }
             }
+            "events" => match params.get("kind").and_then(|k| k.as_str()) {
+                Some(kind) if EVENT_KINDS.contains(&kind) => Some(Logic::Events {
+                    kind: kind.to_string(),
+                }),
+                _ => {
+                    errors.push(error_at(
+                        check.referenced.line(),
+                        check.referenced.column(),
+                        format!(
+                            "check `events` needs `params.kind`, one of {}",
+                            EVENT_KINDS.join(", ")
+                        ),
+                    ));
+                    None
+                }
+            },
             "drift" => match params.get("kind").and_then(|k| k.as_str()) {
                 Some(kind) if crate::drift::KINDS.contains(&kind) => Some(Logic::Drift {
                     kind: kind.to_string(),
@@ -420,7 +450,7 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
                 errors.push(error_at(
                     check.referenced.line(),
                     check.referenced.column(),
-                    format!("unknown check `{other}`; expected required-names or drift"),
+                    format!("unknown check `{other}`; expected required-names, drift or events"),
                 ));
                 None
             }
@@ -446,6 +476,7 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
     let template_roots: Vec<(&str, &[crate::subjects::Field])> = match &logic {
         Some(Logic::RequiredNames { .. }) => vec![("missing", MISSING_FIELDS)],
         Some(Logic::Drift { .. }) => vec![("drift", crate::subjects::DRIFT_FIELDS)],
+        Some(Logic::Events { .. }) => vec![("event", crate::subjects::EVENT_FIELDS)],
         _ => subject.roots().to_vec(),
     };
     let message = match parse_template(&raw.message.value, &template_roots) {
@@ -469,6 +500,9 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
     }
 
     let mut requires = default_requirements(subject, &referenced_paths);
+    if matches!(logic, Some(Logic::Events { .. })) {
+        requires.insert("events".to_string());
+    }
     if let Some(extra) = &raw.requires {
         for area in &extra.value {
             if DATA_AREAS.contains(&area.as_str()) {

@@ -61,7 +61,13 @@ pub const BUILTIN_IDS: &[&str] = &[
     "session-duration-too-long",
     "unused-permission-set",
     "user-inactive-with-access",
+    "sign-in-without-mfa",
+    "mfa-unverifiable-external-idp",
+    "root-credential-use",
+    "unused-assignment",
+    "dormant-user-with-access",
+    "sign-in-failures-burst",
 ];
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 21;
+pub const ALL_BUILTIN_RULES: usize = 27;

@@ -1,0 +1,272 @@
+//! Sign-in and access evidence end to end: trail log files replayed into a snapshot, and the
+//! evidence rules on the fixture organization with `--now` fixed.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+
+const HISTORY: &str = "fixtures/cloudtrail/reference-history";
+const EVIDENCE_RULES: &[&str] = &[
+    "sign-in-without-mfa",
+    "mfa-unverifiable-external-idp",
+    "root-credential-use",
+    "unused-assignment",
+    "dormant-user-with-access",
+    "sign-in-failures-burst",
+];
+
+fn evidence(snapshot: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec![
+        "check",
+        "--snapshot",
+        snapshot,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ];
+    for id in EVIDENCE_RULES {
+        args.extend(["--only", id]);
+    }
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    (out.code, json(&out.stdout))
+}
+
+fn findings(report: &serde_json::Value) -> BTreeSet<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn replaying_the_trail_logs_reproduces_the_fixture_events() {
+    let dir = temp_dir("replay");
+    let path = dir.join("replayed.json");
+    let out = run(&[
+        "snapshot",
+        "--base",
+        VIOLATING,
+        "--cloudtrail-logs",
+        HISTORY,
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("events: 59 files"), "{}", out.stderr);
+    let replayed = std::fs::read_to_string(&path).unwrap();
+    let fixture = std::fs::read_to_string(root().join(VIOLATING)).unwrap();
+    assert!(
+        replayed == fixture,
+        "the snapshot built from the .json.gz files differs from the fixture"
+    );
+}
+
+#[test]
+fn planted_cases_and_nothing_else() {
+    let (code, report) = evidence(VIOLATING, &[]);
+    assert_eq!(code, 1);
+    let expected: BTreeSet<(String, String)> = [
+        ("sign-in-without-mfa", "ivan.petrov@acme.example"),
+        ("sign-in-without-mfa", "root in plat-prod"),
+        ("mfa-unverifiable-external-idp", "bruno.silva@acme.example"),
+        ("root-credential-use", "root of plat-prod"),
+        ("root-credential-use", "root of core-audit"),
+        (
+            "unused-assignment",
+            "DevOps DNSRecordAdministratorAccess on core-dns",
+        ),
+        (
+            "unused-assignment",
+            "developers TerraformPlanAccess on plat-staging",
+        ),
+        ("dormant-user-with-access", "rosa.jimenez@acme.example"),
+        ("dormant-user-with-access", "samir.khan@acme.example"),
+        ("sign-in-failures-burst", "julia.rossi@acme.example"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(findings(&report), expected);
+    let messages: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("TerraformPlanAccess on plat-staging")
+                && m.contains("last used 2026-07-31")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("AKIAFIXTUREREALROOT01")),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.contains("plat-dev")),
+        "the AssumeRoot session is not root credential use"
+    );
+
+    // The compliant organization's history is clean.
+    let (code, report) = evidence(COMPLIANT, &["--fail-on", "info"]);
+    assert_eq!(code, 0, "{report}");
+    assert!(findings(&report).is_empty());
+}
+
+#[test]
+fn without_events_or_with_too_short_a_history_the_rules_are_incomplete() {
+    let dir = temp_dir("no-events");
+    let bare = dir.join("bare.json");
+    std::fs::write(
+        &bare,
+        ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Violating)
+            .to_canonical_json(),
+    )
+    .unwrap();
+    let (code, report) = evidence(bare.to_str().unwrap(), &[]);
+    assert_eq!(code, 3, "never a silent pass");
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "no conclusion from absent evidence"
+    );
+    assert_eq!(
+        report["incomplete"].as_array().unwrap().len(),
+        EVIDENCE_RULES.len()
+    );
+
+    // 130 days of history cannot show 200 days without use.
+    let (code, report) = evidence(VIOLATING, &["--unused-days", "200"]);
+    assert_eq!(code, 3);
+    let incomplete: BTreeSet<&str> = report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        incomplete,
+        ["dormant-user-with-access", "unused-assignment"]
+            .into_iter()
+            .collect()
+    );
+    assert!(
+        report["incomplete"][0]["gaps"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("look"),
+        "{report}"
+    );
+
+    // A shorter look-back finds more unused assignments.
+    let (_, short) = evidence(VIOLATING, &["--unused-days", "5"]);
+    let unused = |r: &serde_json::Value| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "unused-assignment")
+            .count()
+    };
+    assert!(unused(&short) > 2, "{}", unused(&short));
+}
+
+#[test]
+fn legacy_samples_replay_through_a_log_folder() {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+    let samples: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/cloudtrail/idc-signin.legacy-2022.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let dir = temp_dir("legacy");
+    let folder = dir.join("AWSLogs/111122223333/CloudTrail/us-east-1/2020/12/07");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut records = Vec::new();
+    for (n, (_, scenario)) in samples["scenarios"].as_object().unwrap().iter().enumerate() {
+        for record in scenario.as_array().unwrap() {
+            let mut record = record.clone();
+            // The documentation reuses one workflow id across scenarios; each scenario is one sign-in.
+            record["additionalEventData"]["AuthWorkflowID"] =
+                serde_json::json!(format!("scenario-{n}"));
+            record["eventID"] = serde_json::json!(format!("scenario-{n}-{}", records.len()));
+            records.push(record);
+        }
+    }
+    let file = folder.join("111122223333_CloudTrail_us-east-1_20201207T2030Z_legacy.json.gz");
+    let mut encoder = GzEncoder::new(
+        std::fs::File::create(&file).unwrap(),
+        Compression::default(),
+    );
+    encoder
+        .write_all(
+            serde_json::json!({"Records": records})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+    encoder.finish().unwrap();
+    let bare = dir.join("bare.json");
+    std::fs::write(
+        &bare,
+        ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Compliant)
+            .to_canonical_json(),
+    )
+    .unwrap();
+    let with_events = dir.join("with-events.json");
+    let out = run(&[
+        "snapshot",
+        "--base",
+        bare.to_str().unwrap(),
+        "--cloudtrail-logs",
+        dir.join("AWSLogs").to_str().unwrap(),
+        "-o",
+        with_events.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let snapshot = ssoaudit::snapshot::Snapshot::load(&with_events).unwrap();
+    let user1 = snapshot
+        .events
+        .users
+        .iter()
+        .find(|u| u.user_name.as_deref() == Some("user1"))
+        .expect("user1 summarized");
+    assert!(user1.last_sign_in_without_mfa.is_some() && user1.last_external_idp_sign_in.is_some());
+    assert_eq!(snapshot.events.failures.len(), 1);
+    let out = run(&[
+        "check",
+        "--snapshot",
+        with_events.to_str().unwrap(),
+        "--only",
+        "sign-in-without-mfa",
+        "--only",
+        "mfa-unverifiable-external-idp",
+        "--format",
+        "json",
+        "--now",
+        "2020-12-08T00:00:00Z",
+    ]);
+    let report = json(&out.stdout);
+    let found = findings(&report);
+    assert!(
+        found.contains(&("sign-in-without-mfa".into(), "user1".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("mfa-unverifiable-external-idp".into(), "user1".into())),
+        "{found:?}"
+    );
+}
