@@ -69,6 +69,13 @@ pub struct ScanArgs {
     /// S3 layout, `.json.gz`).
     #[arg(long, value_name = "DIR")]
     pub cloudtrail_logs: Option<PathBuf>,
+    /// Read sign-in and access evidence with CloudTrail LookupEvents (this account's management
+    /// events of the last 90 days, IdC home Region and us-east-1).
+    #[arg(long)]
+    pub lookup_events: bool,
+    /// How many days back LookupEvents reads (at most 90, the API's limit).
+    #[arg(long, default_value_t = 90, value_name = "DAYS")]
+    pub events_since: u32,
 }
 
 #[derive(Args)]

@@ -176,60 +176,90 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
     Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
 }
 
-/// Reads the event sources given on the command line into the snapshot.
-fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError> {
-    let Some(dir) = &args.cloudtrail_logs else {
-        return Ok(());
-    };
-    let started = std::time::Instant::now();
-    let ingest = std::sync::Mutex::new(ssoaudit::events::Ingest::default());
-    let failure = std::sync::Mutex::new(None);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let (stats, gaps) = ssoaudit::events::trail_logs::read_dir(dir, threads, &|batch| {
-        if let Err(error) = ingest.lock().expect("ingest").add(batch) {
-            failure.lock().expect("failure").get_or_insert(error);
-        }
-    })
-    .map_err(|e| InputError(format!("cannot read {}: {e}", dir.display())))?;
-    if let Some(error) = failure.into_inner().expect("failure") {
-        return Err(InputError(error));
-    }
-    let mut sources = snapshot.events.sources.clone();
-    sources.push("trail-logs".into());
-    let mut ingest = ingest.into_inner().expect("ingest");
-    ingest.covering(stats.earliest.as_deref(), stats.latest.as_deref());
-    snapshot.events = ingest.finish(sources).map_err(InputError)?;
-    snapshot.gaps.extend(gaps);
-    snapshot.normalize();
-    if !args.quiet {
-        eprintln!(
-            "events: {} files, {} records, {} sign-in and access events, {:.1} MB uncompressed in {:.1?}",
-            stats.files,
-            stats.records,
-            stats.normalized,
-            stats.bytes_uncompressed as f64 / 1e6,
-            started.elapsed()
-        );
-    }
-    Ok(())
-}
-
-/// Scans the organization live.
-fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
-    let options = ssoaudit::collect::ScanOptions {
+fn scan_options(args: &ScanArgs) -> ssoaudit::collect::ScanOptions {
+    ssoaudit::collect::ScanOptions {
         profile: args.profile.clone(),
         region: args.region.clone(),
         limits: None,
         max_attempts: Some(args.max_attempts),
         quiet: args.quiet,
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, InputError> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| InputError(format!("cannot start the async runtime: {e}")))?;
-    let mut snapshot = runtime.block_on(ssoaudit::collect::scan(&options))?;
+        .map_err(|e| InputError(format!("cannot start the async runtime: {e}")))
+}
+
+/// Reads the event sources given on the command line into the snapshot.
+fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError> {
+    if args.cloudtrail_logs.is_none() && !args.lookup_events {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let ingest = std::sync::Mutex::new(ssoaudit::events::Ingest::default());
+    let failure = std::sync::Mutex::new(None);
+    let mut sources = snapshot.events.sources.clone();
+    if let Some(dir) = &args.cloudtrail_logs {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let (stats, gaps) = ssoaudit::events::trail_logs::read_dir(dir, threads, &|batch| {
+            if let Err(error) = ingest.lock().expect("ingest").add(batch) {
+                failure.lock().expect("failure").get_or_insert(error);
+            }
+        })
+        .map_err(|e| InputError(format!("cannot read {}: {e}", dir.display())))?;
+        ingest
+            .lock()
+            .expect("ingest")
+            .covering(stats.earliest.as_deref(), stats.latest.as_deref());
+        snapshot.gaps.extend(gaps);
+        sources.push("trail-logs".into());
+        if !args.quiet {
+            eprintln!(
+                "events: {} files, {} records, {} sign-in and access events, {:.1} MB uncompressed in {:.1?}",
+                stats.files,
+                stats.records,
+                stats.normalized,
+                stats.bytes_uncompressed as f64 / 1e6,
+                started.elapsed()
+            );
+        }
+    }
+    if args.lookup_events {
+        let until = chrono::Utc::now();
+        let since = until - chrono::Duration::days(i64::from(args.events_since.min(90)));
+        let home =
+            (!snapshot.metadata.region.is_empty()).then_some(snapshot.metadata.region.as_str());
+        let (events, gaps) = runtime()?.block_on(ssoaudit::collect::lookup_events(
+            &scan_options(args),
+            home,
+            since,
+            until,
+        ))?;
+        let mut ingest = ingest.lock().expect("ingest");
+        ingest.add(events).map_err(InputError)?;
+        let format =
+            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        ingest.covering(Some(&format(since)), Some(&format(until)));
+        snapshot.gaps.extend(gaps);
+        sources.push("lookup-events".into());
+    }
+    if let Some(error) = failure.into_inner().expect("failure") {
+        return Err(InputError(error));
+    }
+    let ingest = ingest.into_inner().expect("ingest");
+    snapshot.events = ingest.finish(sources).map_err(InputError)?;
+    snapshot.normalize();
+    Ok(())
+}
+
+/// Scans the organization live.
+fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
+    let mut snapshot = runtime()?.block_on(ssoaudit::collect::scan(&scan_options(args)))?;
     add_events(&mut snapshot, args)?;
     Ok(snapshot)
 }

@@ -274,6 +274,8 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     let mut used = called.clone();
     used.insert("sso-admin:ListAccountAssignments".into());
     used.insert("sso-admin:ListAccountAssignmentsForPrincipal".into());
+    // And LookupEvents, with --lookup-events (see lookup_events_feed_the_evidence_rules).
+    used.insert("cloudtrail:LookupEvents".into());
     assert_eq!(used, allowed);
     // The server's count and the scanner's own agree.
     let recorded: BTreeMap<String, u64> = live.metadata.api_calls.clone();
@@ -367,4 +369,110 @@ fn bad_credentials_and_region_fail_fast() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--region"), "{stderr}");
+}
+
+#[test]
+fn lookup_events_feed_the_evidence_rules() {
+    let moto = Moto::start();
+    // The fixture history, moved so that it ends now: LookupEvents reads the last 90 days.
+    let base = ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Violating);
+    let end = chrono::DateTime::parse_from_rfc3339(ssoaudit::generate::HISTORY_NOW)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let shift = chrono::Utc::now() - end;
+    let mut records = Vec::new();
+    for (_, day) in ssoaudit::generate::reference_history(&base, true) {
+        for mut record in day {
+            let time = chrono::DateTime::parse_from_rfc3339(record["eventTime"].as_str().unwrap())
+                .unwrap()
+                + shift;
+            record["eventTime"] = serde_json::json!(
+                time.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            records.push(record);
+        }
+    }
+    moto.control("cloudtrail-events", serde_json::json!({"records": records}));
+    let dir = temp_dir("lookup");
+    let bare = dir.join("bare.json");
+    std::fs::write(&bare, base.to_canonical_json()).unwrap();
+    let with_events = dir.join("with-events.json");
+    let out = moto.ssoaudit(&[
+        "snapshot",
+        "--quiet",
+        "--base",
+        bare.to_str().unwrap(),
+        "--lookup-events",
+        "-o",
+        with_events.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = moto.calls();
+    assert_eq!(
+        calls.keys().cloned().collect::<Vec<_>>(),
+        ["cloudtrail:LookupEvents"],
+        "--base calls nothing else"
+    );
+    assert!(calls["cloudtrail:LookupEvents"] >= 4);
+    let snapshot = Snapshot::load(&with_events).unwrap();
+    assert_eq!(snapshot.events.sources, ["lookup-events"]);
+    assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
+
+    let mut args = vec![
+        "check",
+        "--snapshot",
+        with_events.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    for id in [
+        "sign-in-without-mfa",
+        "mfa-unverifiable-external-idp",
+        "root-credential-use",
+        "unused-assignment",
+        "dormant-user-with-access",
+        "sign-in-failures-burst",
+    ] {
+        args.extend(["--only", id]);
+    }
+    let out = run(&args);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let found: BTreeSet<(String, String)> = json(&out.stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("sign-in-without-mfa", "ivan.petrov@acme.example"),
+        ("sign-in-without-mfa", "root in plat-prod"),
+        ("mfa-unverifiable-external-idp", "bruno.silva@acme.example"),
+        ("root-credential-use", "root of plat-prod"),
+        ("root-credential-use", "root of core-audit"),
+        (
+            "unused-assignment",
+            "DevOps DNSRecordAdministratorAccess on core-dns",
+        ),
+        (
+            "unused-assignment",
+            "developers TerraformPlanAccess on plat-staging",
+        ),
+        ("dormant-user-with-access", "rosa.jimenez@acme.example"),
+        ("dormant-user-with-access", "samir.khan@acme.example"),
+        ("sign-in-failures-burst", "julia.rossi@acme.example"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(found, expected);
 }

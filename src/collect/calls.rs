@@ -20,6 +20,7 @@ pub enum Service {
     SsoAdmin,
     IdentityStore,
     Organizations,
+    CloudTrail,
 }
 
 impl Service {
@@ -28,6 +29,7 @@ impl Service {
             Service::SsoAdmin => "sso-admin",
             Service::IdentityStore => "identitystore",
             Service::Organizations => "organizations",
+            Service::CloudTrail => "cloudtrail",
         }
     }
 
@@ -37,6 +39,7 @@ impl Service {
             Service::SsoAdmin => "sso",
             Service::IdentityStore => "identitystore",
             Service::Organizations => "organizations",
+            Service::CloudTrail => "cloudtrail",
         }
     }
 }
@@ -48,6 +51,8 @@ pub struct Limits {
     pub sso_admin: f64,
     pub identity_store: f64,
     pub organizations: f64,
+    /// LookupEvents allows 2 requests/s per account and Region.
+    pub cloudtrail: f64,
 }
 
 impl Default for Limits {
@@ -56,6 +61,7 @@ impl Default for Limits {
             sso_admin: 20.0,
             identity_store: 20.0,
             organizations: 10.0,
+            cloudtrail: 2.0,
         }
     }
 }
@@ -129,6 +135,7 @@ pub struct Caller {
     sso_admin: Pacer,
     identity_store: Pacer,
     organizations: Pacer,
+    cloudtrail: Pacer,
     pub log: CallLog,
     counters: Arc<Counters>,
     max_attempts: u32,
@@ -160,6 +167,7 @@ impl Caller {
             sso_admin: Pacer::new(limits.sso_admin),
             identity_store: Pacer::new(limits.identity_store),
             organizations: Pacer::new(limits.organizations),
+            cloudtrail: Pacer::new(limits.cloudtrail),
             log: CallLog::default(),
             counters,
             max_attempts: max_attempts.max(1),
@@ -172,6 +180,7 @@ impl Caller {
             Service::SsoAdmin => &self.sso_admin,
             Service::IdentityStore => &self.identity_store,
             Service::Organizations => &self.organizations,
+            Service::CloudTrail => &self.cloudtrail,
         }
     }
 
@@ -298,9 +307,16 @@ fn describe<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
             match (err.code(), err.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_string(),
-                _ => aws_smithy_types::error::display::DisplayErrorContext(error).to_string(),
+                // An answer that is not an AWS error document (a proxy's HTML page, say).
+                _ => format!(
+                    "HTTP {} without an AWS error code",
+                    service.raw().status().as_u16()
+                ),
             }
         }
-        other => aws_smithy_types::error::display::DisplayErrorContext(other).to_string(),
+        other => {
+            let text = aws_smithy_types::error::display::DisplayErrorContext(other).to_string();
+            text.chars().take(300).collect()
+        }
     }
 }

@@ -29,6 +29,7 @@ macro_rules! paged {
 }
 
 pub mod calls;
+mod cloudtrail;
 mod identity;
 mod organizations;
 pub mod progress;
@@ -103,9 +104,8 @@ impl Scan {
     }
 }
 
-/// Scans the organization the credentials reach and returns its snapshot.
-pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
-    let started = Instant::now();
+/// Loads the AWS configuration: the standard chain, with our retries instead of the SDK's.
+async fn load_config(options: &ScanOptions) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::disabled());
     if let Some(profile) = &options.profile {
@@ -114,7 +114,55 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     if let Some(region) = &options.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
-    let config = loader.load().await;
+    loader.load().await
+}
+
+/// Sign-in and access events from CloudTrail LookupEvents, in the IdC home Region (the
+/// snapshot's, unless --region says otherwise) and us-east-1, from `since` to `until`.
+/// Returns the normalized events and the gaps.
+pub async fn lookup_events(
+    options: &ScanOptions,
+    home_region: Option<&str>,
+    since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<crate::events::normalize::Normalized>, Vec<Gap>), ScanError> {
+    let config = load_config(options).await;
+    let region = options
+        .region
+        .clone()
+        .or_else(|| home_region.map(str::to_string))
+        .or_else(|| config.region().map(|r| r.to_string()))
+        .ok_or(ScanError::NoRegion)?;
+    let mut regions = vec![region];
+    if regions[0] != "us-east-1" {
+        regions.push("us-east-1".into());
+    }
+    let progress = Progress::start(options.quiet);
+    let scan = Arc::new(Scan {
+        caller: Caller::new(
+            options.limits.unwrap_or_default(),
+            options.max_attempts.unwrap_or(8),
+            progress.counters.clone(),
+        ),
+        progress,
+        gaps: Mutex::new(Vec::new()),
+    });
+    let events = cloudtrail::lookup_events(scan.clone(), &config, &regions, since, until).await;
+    scan.progress.finish();
+    let gaps = std::mem::take(&mut *scan.gaps.lock().expect("gap lock"));
+    if let Some(refused) = gaps.iter().find(|g| {
+        let e = g.error.to_ascii_lowercase();
+        e.contains("credential") || e.contains("unrecognizedclient") || e.contains("expiredtoken")
+    }) {
+        return Err(ScanError::Credentials(refused.error.clone()));
+    }
+    Ok((events, gaps))
+}
+
+/// Scans the organization the credentials reach and returns its snapshot.
+pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
+    let started = Instant::now();
+    let config = load_config(options).await;
     let region = config
         .region()
         .map(|r| r.to_string())

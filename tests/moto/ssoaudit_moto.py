@@ -11,7 +11,9 @@ A WSGI layer in front of moto:
   ListAccountsForProvisionedPermissionSet, ListPermissionSetsProvisionedToAccount (both with
   ProvisioningStatus and pagination);
 - adds Identity Store UserStatus (POST /_ssoaudit/user-status) and marks sets as edited but
-  not re-provisioned in an account (POST /_ssoaudit/outdated).
+  not re-provisioned in an account (POST /_ssoaudit/outdated);
+- serves CloudTrail LookupEvents (moto has none) over records given to
+  POST /_ssoaudit/cloudtrail-events: one lookup attribute, time range, newest first, 50 a page.
 """
 
 import argparse
@@ -36,6 +38,7 @@ TARGET_PREFIXES = {
     "AWSIdentityStore": "identitystore",
     "AWSOrganizationsV20161128": "organizations",
     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
+    "CloudTrail_20131101": "cloudtrail",
 }
 
 THROTTLE_ERRORS = {
@@ -74,6 +77,8 @@ class Extension:
         self.outdated = {}
         self.boundaries = {}
         self.user_status = {}
+        # CloudTrail records served by LookupEvents (newest first).
+        self.trail_events = []
 
     # --- WSGI ---------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -154,10 +159,79 @@ class Extension:
                 arn, account = data["permission_set_arn"], data["account_id"]
                 self.outdated.setdefault(arn, set()).add(account)
                 return json_response({})
+            if path == "cloudtrail-events":
+                self.trail_events = sorted(
+                    data["records"], key=lambda r: r["eventTime"], reverse=True
+                )
+                return json_response({})
             if path == "user-status":
                 self.user_status[data["user_id"]] = data["status"]
                 return json_response({})
         return error("NotFound", path, 404)
+
+    # --- cloudtrail ---------------------------------------------------------------------
+    def handle_cloudtrail_LookupEvents(self, params):
+        import datetime
+
+        def epoch(text):
+            return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc
+            ).timestamp()
+
+        attributes = params.get("LookupAttributes") or []
+        if len(attributes) > 1:
+            return error("InvalidLookupAttributesException", "at most one lookup attribute")
+        start = params.get("StartTime")
+        end = params.get("EndTime")
+        max_results = int(params.get("MaxResults") or 50)
+        if max_results > 50:
+            return error("InvalidMaxResultsException", "MaxResults is at most 50")
+
+        def user_name(record):
+            identity = record.get("userIdentity", {})
+            if identity.get("type") == "Root":
+                return "root"
+            return identity.get("userName") or (record.get("additionalEventData") or {}).get("UserName")
+
+        def matches(record):
+            t = epoch(record["eventTime"])
+            if start is not None and t < float(start):
+                return False
+            if end is not None and t > float(end):
+                return False
+            for attribute in attributes:
+                key, value = attribute["AttributeKey"], attribute["AttributeValue"]
+                field = {
+                    "EventSource": record.get("eventSource"),
+                    "EventName": record.get("eventName"),
+                    "Username": user_name(record),
+                    "EventId": record.get("eventID"),
+                }.get(key)
+                if field != value:
+                    return False
+            return True
+
+        selected = [r for r in self.trail_events if matches(r)]
+        chunk, token = page(selected, {"NextToken": params.get("NextToken"), "MaxResults": max_results}, 50)
+        events = []
+        for record in chunk:
+            event = {
+                "EventId": record.get("eventID"),
+                "EventName": record.get("eventName"),
+                "ReadOnly": str(record.get("readOnly", False)).lower(),
+                "EventTime": epoch(record["eventTime"]),
+                "EventSource": record.get("eventSource"),
+                "Resources": [],
+                "CloudTrailEvent": json.dumps(record),
+            }
+            name = user_name(record)
+            if name:
+                event["Username"] = name
+            events.append(event)
+        body = {"Events": events}
+        if token:
+            body["NextToken"] = token
+        return json_response(body)
 
     # --- sso-admin ----------------------------------------------------------------------
     def _permission_set(self, arn):
