@@ -73,7 +73,11 @@ pub struct ScanArgs {
     /// events of the last 90 days, IdC home Region and us-east-1).
     #[arg(long)]
     pub lookup_events: bool,
-    /// How many days back LookupEvents reads (at most 90, the API's limit).
+    /// Read sign-in and access evidence from this CloudTrail Lake event data store (ARN or id):
+    /// the aggregation runs in AWS, only result rows are fetched.
+    #[arg(long, value_name = "EVENT_DATA_STORE")]
+    pub cloudtrail_lake: Option<String>,
+    /// How many days back LookupEvents (at most 90, the API's limit) and Lake queries read.
     #[arg(long, default_value_t = 90, value_name = "DAYS")]
     pub events_since: u32,
 }

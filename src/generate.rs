@@ -1356,3 +1356,102 @@ pub fn reference_history(
     }
     days
 }
+
+/// Writes a synthetic trail-log folder for the ingestion benchmark: `users` Identity Center
+/// users over `days` days, each signing in (TOTP, sometimes password only or through an external
+/// IdP, now and then failing) and taking roles, mixed with other management events, in one
+/// `.json.gz` file per account, Region and hour as CloudTrail writes them. Stops once
+/// `target_bytes` of JSON are written. Returns (files, records, uncompressed bytes).
+pub fn write_benchmark_logs(
+    dir: &std::path::Path,
+    users: usize,
+    days: i64,
+    target_bytes: u64,
+) -> std::io::Result<(u64, u64, u64)> {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+    let mut random = Random(7);
+    let start = history_now() - chrono::Duration::days(days);
+    let accounts: Vec<String> = (0..50)
+        .map(|i| format!("{}", 400_000_000_000u64 + i))
+        .collect();
+    let sets = [
+        "AdministratorAccess",
+        "ReadOnlyAccess",
+        "TerraformApplyAccess",
+        "TerraformPlanAccess",
+        "PowerUserAccess",
+    ];
+    let store = "arn:aws:identitystore::400000000000:identitystore/d-9067bench00";
+    let (mut files, mut records_written, mut bytes) = (0u64, 0u64, 0u64);
+    let hours = (days * 24) as usize;
+    let mut sequence = 0u64;
+    'hours: for hour in 0..hours {
+        let when = start + chrono::Duration::hours(hour as i64);
+        let folder = dir.join(format!(
+            "AWSLogs/o-bench00000/400000000000/CloudTrail/us-east-1/{}",
+            when.format("%Y/%m/%d")
+        ));
+        std::fs::create_dir_all(&folder)?;
+        let stamp = when.format("%Y%m%dT%H%MZ");
+        let path = folder.join(format!(
+            "400000000000_CloudTrail_us-east-1_{stamp}_bench{hour:08}.json.gz"
+        ));
+        let mut body = String::with_capacity(8 << 20);
+        body.push_str("{\"Records\":[");
+        let per_hour = 4_000;
+        for n in 0..per_hour {
+            sequence += 1;
+            let time = (when + chrono::Duration::seconds((n * 3600 / per_hour) as i64))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let user = random.below(users);
+            let user_id = format!("906700bbbb-{user:08x}-0000-4000-8000-000000000000");
+            let kind = random.below(100);
+            if n > 0 {
+                body.push(',');
+            }
+            let identity = format!(
+                r#"{{"type":"IdentityCenterUser","accountId":"400000000000","onBehalfOf":{{"userId":"{user_id}","identityStoreArn":"{store}"}}}}"#
+            );
+            let common = format!(
+                r#""eventVersion":"1.11","eventTime":"{time}","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.{}","userAgent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36","requestID":"{sequence:08x}-0000-4000-8000-000000000000","eventID":"{sequence:08x}-1111-4000-8000-000000000000","managementEvent":true,"recipientAccountId":"400000000000","eventCategory":"Management""#,
+                user % 250
+            );
+            if kind < 30 {
+                // A sign-in: the decisive UserAuthentication (challenges and verifications are
+                // written as separate records below for a fifth of them).
+                let credential = match random.below(20) {
+                    0 => "PASSWORD",
+                    1 => "EXTERNAL_IDP",
+                    _ => "PASSWORD,TOTP",
+                };
+                let workflow = format!("{sequence:08x}-2222-4000-8000-000000000000");
+                body.push_str(&format!(r#"{{{common},"userIdentity":{identity},"eventSource":"signin.amazonaws.com","eventName":"UserAuthentication","eventType":"AwsServiceEvent","readOnly":false,"requestParameters":null,"responseElements":null,"additionalEventData":{{"AuthWorkflowID":"{workflow}","CredentialType":"{credential}","LoginTo":"https://d-9067bench00.awsapps.com/start/"}},"serviceEventDetails":{{"UserAuthentication":"Success"}}}}"#));
+                if random.below(5) == 0 {
+                    let failed = random.below(10) == 0;
+                    body.push_str(&format!(r#",{{{common},"userIdentity":{{"type":"Unknown","accountId":"400000000000"}},"eventSource":"signin.amazonaws.com","eventName":"CredentialVerification","eventType":"AwsServiceEvent","readOnly":false,"requestParameters":null,"responseElements":null,"additionalEventData":{{"AuthWorkflowID":"{workflow}f","CredentialType":"PASSWORD","UserName":"user{user}"}},"serviceEventDetails":{{"CredentialVerification":"{}"}}}}"#, if failed { "Failure" } else { "Success" }));
+                }
+            } else if kind < 60 {
+                let account = &accounts[random.below(accounts.len())];
+                let set = sets[random.below(sets.len())];
+                body.push_str(&format!(r#"{{{common},"userIdentity":{identity},"eventSource":"sso.amazonaws.com","eventName":"GetRoleCredentials","eventType":"AwsServiceEvent","readOnly":true,"requestParameters":null,"responseElements":null,"serviceEventDetails":{{"role_name":"{set}","account_id":"{account}"}}}}"#));
+            } else {
+                // Everything else a trail is full of.
+                let account = &accounts[random.below(accounts.len())];
+                body.push_str(&format!(r#"{{{common},"userIdentity":{{"type":"AssumedRole","principalId":"AROABENCH:user{user}","arn":"arn:aws:sts::{account}:assumed-role/AWSReservedSSO_ReadOnlyAccess_0123456789abcdef/user{user}","accountId":"{account}","accessKeyId":"ASIABENCH{user:08}","sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROABENCH","arn":"arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnlyAccess_0123456789abcdef","accountId":"{account}","userName":"AWSReservedSSO_ReadOnlyAccess_0123456789abcdef"}},"attributes":{{"creationDate":"{time}","mfaAuthenticated":"false"}}}}}},"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","eventType":"AwsApiCall","readOnly":true,"requestParameters":{{"instancesSet":{{}},"filterSet":{{}}}},"responseElements":null}}"#));
+            }
+            records_written += 1;
+        }
+        body.push_str("]}");
+        bytes += body.len() as u64;
+        let mut encoder = GzEncoder::new(std::fs::File::create(&path)?, Compression::fast());
+        encoder.write_all(body.as_bytes())?;
+        encoder.finish()?;
+        files += 1;
+        if bytes >= target_bytes {
+            break 'hours;
+        }
+    }
+    Ok((files, records_written, bytes))
+}

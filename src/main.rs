@@ -195,7 +195,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, InputError> {
 
 /// Reads the event sources given on the command line into the snapshot.
 fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError> {
-    if args.cloudtrail_logs.is_none() && !args.lookup_events {
+    if args.cloudtrail_logs.is_none() && !args.lookup_events && args.cloudtrail_lake.is_none() {
         return Ok(());
     }
     let started = std::time::Instant::now();
@@ -247,6 +247,23 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         ingest.covering(Some(&format(since)), Some(&format(until)));
         snapshot.gaps.extend(gaps);
         sources.push("lookup-events".into());
+    }
+    if let Some(store) = &args.cloudtrail_lake {
+        let until = chrono::Utc::now();
+        let since = until - chrono::Duration::days(i64::from(args.events_since));
+        let (evidence, gaps) = runtime()?.block_on(ssoaudit::collect::lake_events(
+            &scan_options(args),
+            store,
+            since,
+        ))?;
+        let mut ingest = ingest.lock().expect("ingest");
+        ingest.add_summaries(evidence.users, evidence.role_uses);
+        ingest.add(evidence.rare).map_err(InputError)?;
+        let format =
+            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        ingest.covering(Some(&format(since)), Some(&format(until)));
+        snapshot.gaps.extend(gaps);
+        sources.push("lake".into());
     }
     if let Some(error) = failure.into_inner().expect("failure") {
         return Err(InputError(error));

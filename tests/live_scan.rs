@@ -276,6 +276,14 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     used.insert("sso-admin:ListAccountAssignmentsForPrincipal".into());
     // And LookupEvents, with --lookup-events (see lookup_events_feed_the_evidence_rules).
     used.insert("cloudtrail:LookupEvents".into());
+    // And CloudTrail Lake, with --cloudtrail-lake.
+    for operation in [
+        "cloudtrail:StartQuery",
+        "cloudtrail:DescribeQuery",
+        "cloudtrail:GetQueryResults",
+    ] {
+        used.insert(operation.into());
+    }
     assert_eq!(used, allowed);
     // The server's count and the scanner's own agree.
     let recorded: BTreeMap<String, u64> = live.metadata.api_calls.clone();
@@ -371,8 +379,9 @@ fn bad_credentials_and_region_fail_fast() {
     assert!(stderr.contains("--region"), "{stderr}");
 }
 
-#[test]
-fn lookup_events_feed_the_evidence_rules() {
+/// The fixture history, moved so that it ends now, served by the moto extension; returns the
+/// server and a snapshot file of the organization without events.
+fn serving_history(name: &str) -> (Moto, std::path::PathBuf) {
     let moto = Moto::start();
     // The fixture history, moved so that it ends now: LookupEvents reads the last 90 days.
     let base = ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Violating);
@@ -394,10 +403,15 @@ fn lookup_events_feed_the_evidence_rules() {
         }
     }
     moto.control("cloudtrail-events", serde_json::json!({"records": records}));
-    let dir = temp_dir("lookup");
-    let bare = dir.join("bare.json");
+    let bare = temp_dir(name).join("bare.json");
     std::fs::write(&bare, base.to_canonical_json()).unwrap();
-    let with_events = dir.join("with-events.json");
+    (moto, bare)
+}
+
+#[test]
+fn lookup_events_feed_the_evidence_rules() {
+    let (moto, bare) = serving_history("lookup");
+    let with_events = bare.with_file_name("with-events.json");
     let out = moto.ssoaudit(&[
         "snapshot",
         "--quiet",
@@ -423,37 +437,40 @@ fn lookup_events_feed_the_evidence_rules() {
     assert_eq!(snapshot.events.sources, ["lookup-events"]);
     assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
 
-    let mut args = vec![
-        "check",
-        "--snapshot",
+    assert_eq!(evidence_findings(&with_events), planted());
+}
+
+#[test]
+fn cloudtrail_lake_queries_feed_the_evidence_rules() {
+    let (moto, bare) = serving_history("lake");
+    let with_events = bare.with_file_name("with-events.json");
+    let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";
+    let out = moto.ssoaudit(&[
+        "snapshot",
+        "--quiet",
+        "--base",
+        bare.to_str().unwrap(),
+        "--cloudtrail-lake",
+        store,
+        "-o",
         with_events.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    for id in [
-        "sign-in-without-mfa",
-        "mfa-unverifiable-external-idp",
-        "root-credential-use",
-        "unused-assignment",
-        "dormant-user-with-access",
-        "sign-in-failures-burst",
-    ] {
-        args.extend(["--only", id]);
-    }
-    let out = run(&args);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    let found: BTreeSet<(String, String)> = json(&out.stdout)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["resource"]["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let expected: BTreeSet<(String, String)> = [
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = moto.calls();
+    assert_eq!(calls["cloudtrail:StartQuery"], 3, "{calls:?}");
+    assert!(!calls.contains_key("cloudtrail:LookupEvents"));
+    let snapshot = Snapshot::load(&with_events).unwrap();
+    assert_eq!(snapshot.events.sources, ["lake"]);
+    assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
+    assert_eq!(evidence_findings(&with_events), planted());
+}
+
+fn planted() -> BTreeSet<(String, String)> {
+    [
         ("sign-in-without-mfa", "ivan.petrov@acme.example"),
         ("sign-in-without-mfa", "root in plat-prod"),
         ("mfa-unverifiable-external-idp", "bruno.silva@acme.example"),
@@ -473,6 +490,38 @@ fn lookup_events_feed_the_evidence_rules() {
     ]
     .into_iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    assert_eq!(found, expected);
+    .collect()
+}
+
+fn evidence_findings(snapshot: &std::path::Path) -> BTreeSet<(String, String)> {
+    let mut args = vec![
+        "check",
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    for id in [
+        "sign-in-without-mfa",
+        "mfa-unverifiable-external-idp",
+        "root-credential-use",
+        "unused-assignment",
+        "dormant-user-with-access",
+        "sign-in-failures-burst",
+    ] {
+        args.extend(["--only", id]);
+    }
+    let out = run(&args);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    json(&out.stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }

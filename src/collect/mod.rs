@@ -31,6 +31,7 @@ macro_rules! paged {
 pub mod calls;
 mod cloudtrail;
 mod identity;
+pub mod lake;
 mod organizations;
 pub mod progress;
 mod sso_admin;
@@ -157,6 +158,30 @@ pub async fn lookup_events(
         return Err(ScanError::Credentials(refused.error.clone()));
     }
     Ok((events, gaps))
+}
+
+/// Sign-in and access evidence from a CloudTrail Lake event data store, aggregated in AWS.
+pub async fn lake_events(
+    options: &ScanOptions,
+    store: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<(lake::LakeEvidence, Vec<Gap>), ScanError> {
+    let config = load_config(options).await;
+    let progress = Progress::start(options.quiet);
+    let scan = Arc::new(Scan {
+        caller: Caller::new(
+            options.limits.unwrap_or_default(),
+            options.max_attempts.unwrap_or(8),
+            progress.counters.clone(),
+        ),
+        progress,
+        gaps: Mutex::new(Vec::new()),
+    });
+    let client = aws_sdk_cloudtrail::Client::new(&config);
+    let evidence = lake::read(&scan, &client, store, since).await;
+    scan.progress.finish();
+    let gaps = std::mem::take(&mut *scan.gaps.lock().expect("gap lock"));
+    Ok((evidence, gaps))
 }
 
 /// Scans the organization the credentials reach and returns its snapshot.

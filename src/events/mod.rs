@@ -5,7 +5,7 @@ pub mod analytics;
 pub mod normalize;
 pub mod trail_logs;
 
-use crate::snapshot::{Events, RoleUse, RootActivity, SignIn};
+use crate::snapshot::{Events, RoleUse, RoleUseSummary, RootActivity, SignIn, UserSignInSummary};
 use analytics::Analytics;
 use normalize::{AssumeRoot, Normalized, SignInAssembler};
 
@@ -25,6 +25,9 @@ pub struct Ingest {
     assume_root: Vec<AssumeRoot>,
     earliest: Option<String>,
     latest: Option<String>,
+    /// Summaries computed elsewhere (CloudTrail Lake), merged at the end.
+    users: Vec<UserSignInSummary>,
+    role_use_summaries: Vec<RoleUseSummary>,
 }
 
 impl Ingest {
@@ -89,6 +92,12 @@ impl Ingest {
         Ok(())
     }
 
+    /// Adds summaries aggregated elsewhere (a CloudTrail Lake query).
+    pub fn add_summaries(&mut self, users: Vec<UserSignInSummary>, role_uses: Vec<RoleUseSummary>) {
+        self.users.extend(users);
+        self.role_use_summaries.extend(role_uses);
+    }
+
     /// Widens the covered period (to the times of log files that held no relevant event).
     pub fn covering(&mut self, earliest: Option<&str>, latest: Option<&str>) {
         for time in [earliest, latest].into_iter().flatten() {
@@ -102,7 +111,10 @@ impl Ingest {
         self.take_sign_ins(rest);
         self.flush(true)?;
         normalize::link_root_sessions(&mut self.root_activity, &self.assume_root);
-        let (users, role_uses) = self.analytics.finish()?;
+        let (mut users, mut role_uses) = self.analytics.finish()?;
+        users.append(&mut self.users);
+        role_uses.append(&mut self.role_use_summaries);
+        let (users, role_uses) = (merge_users(users), merge_role_uses(role_uses));
         let mut events = Events {
             sources,
             covered_from: self.earliest,
@@ -125,4 +137,60 @@ impl Ingest {
             .dedup_by(|a, b| a.event_id == b.event_id);
         Ok(events)
     }
+}
+
+/// One summary per user: the latest of each time.
+fn merge_users(users: Vec<UserSignInSummary>) -> Vec<UserSignInSummary> {
+    let mut merged: std::collections::BTreeMap<
+        (Option<String>, Option<String>),
+        UserSignInSummary,
+    > = Default::default();
+    for user in users {
+        let entry = merged
+            .entry((user.user_id.clone(), user.user_name.clone()))
+            .or_insert_with(|| UserSignInSummary {
+                user_id: user.user_id.clone(),
+                user_name: user.user_name.clone(),
+                ..Default::default()
+            });
+        entry.last_sign_in = entry.last_sign_in.take().max(user.last_sign_in);
+        entry.last_sign_in_without_mfa = entry
+            .last_sign_in_without_mfa
+            .take()
+            .max(user.last_sign_in_without_mfa);
+        entry.last_external_idp_sign_in = entry
+            .last_external_idp_sign_in
+            .take()
+            .max(user.last_external_idp_sign_in);
+    }
+    merged.into_values().collect()
+}
+
+/// One summary per (user, account, permission set): the latest use.
+fn merge_role_uses(uses: Vec<RoleUseSummary>) -> Vec<RoleUseSummary> {
+    let mut merged: std::collections::BTreeMap<(String, String, String), String> =
+        Default::default();
+    for role_use in uses {
+        let entry = merged
+            .entry((
+                role_use.user,
+                role_use.account_id,
+                role_use.permission_set_name,
+            ))
+            .or_default();
+        if role_use.last_used > *entry {
+            *entry = role_use.last_used;
+        }
+    }
+    merged
+        .into_iter()
+        .map(
+            |((user, account_id, permission_set_name), last_used)| RoleUseSummary {
+                user,
+                account_id,
+                permission_set_name,
+                last_used,
+            },
+        )
+        .collect()
 }
