@@ -75,27 +75,7 @@ fn replaying_the_trail_logs_reproduces_the_fixture_events() {
 fn planted_cases_and_nothing_else() {
     let (code, report) = evidence(VIOLATING, &[]);
     assert_eq!(code, 1);
-    let expected: BTreeSet<(String, String)> = [
-        ("sign-in-without-mfa", "ivan.petrov@acme.example"),
-        ("sign-in-without-mfa", "root in plat-prod"),
-        ("mfa-unverifiable-external-idp", "bruno.silva@acme.example"),
-        ("root-credential-use", "root of plat-prod"),
-        ("root-credential-use", "root of core-audit"),
-        (
-            "unused-assignment",
-            "DevOps DNSRecordAdministratorAccess on core-dns",
-        ),
-        (
-            "unused-assignment",
-            "developers TerraformPlanAccess on plat-staging",
-        ),
-        ("dormant-user-with-access", "rosa.jimenez@acme.example"),
-        ("dormant-user-with-access", "samir.khan@acme.example"),
-        ("sign-in-failures-burst", "julia.rossi@acme.example"),
-    ]
-    .into_iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
+    let expected = planted_evidence();
     assert_eq!(findings(&report), expected);
     let messages: Vec<&str> = report["findings"]
         .as_array()

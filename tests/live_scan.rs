@@ -437,7 +437,7 @@ fn lookup_events_feed_the_evidence_rules() {
     assert_eq!(snapshot.events.sources, ["lookup-events"]);
     assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
 
-    assert_eq!(evidence_findings(&with_events), planted());
+    assert_eq!(evidence_findings(&with_events), planted_evidence());
 }
 
 #[test]
@@ -466,31 +466,7 @@ fn cloudtrail_lake_queries_feed_the_evidence_rules() {
     let snapshot = Snapshot::load(&with_events).unwrap();
     assert_eq!(snapshot.events.sources, ["lake"]);
     assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
-    assert_eq!(evidence_findings(&with_events), planted());
-}
-
-fn planted() -> BTreeSet<(String, String)> {
-    [
-        ("sign-in-without-mfa", "ivan.petrov@acme.example"),
-        ("sign-in-without-mfa", "root in plat-prod"),
-        ("mfa-unverifiable-external-idp", "bruno.silva@acme.example"),
-        ("root-credential-use", "root of plat-prod"),
-        ("root-credential-use", "root of core-audit"),
-        (
-            "unused-assignment",
-            "DevOps DNSRecordAdministratorAccess on core-dns",
-        ),
-        (
-            "unused-assignment",
-            "developers TerraformPlanAccess on plat-staging",
-        ),
-        ("dormant-user-with-access", "rosa.jimenez@acme.example"),
-        ("dormant-user-with-access", "samir.khan@acme.example"),
-        ("sign-in-failures-burst", "julia.rossi@acme.example"),
-    ]
-    .into_iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect()
+    assert_eq!(evidence_findings(&with_events), planted_evidence());
 }
 
 fn evidence_findings(snapshot: &std::path::Path) -> BTreeSet<(String, String)> {

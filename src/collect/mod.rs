@@ -82,6 +82,25 @@ pub(crate) struct Scan {
 }
 
 impl Scan {
+    fn new(options: &ScanOptions) -> Scan {
+        let progress = Progress::start(options.quiet);
+        Scan {
+            caller: Caller::new(
+                options.limits.unwrap_or_default(),
+                options.max_attempts.unwrap_or(8),
+                progress.counters.clone(),
+            ),
+            progress,
+            gaps: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Ends the progress display and hands over the gaps recorded.
+    fn finish(&self) -> Vec<Gap> {
+        self.progress.finish();
+        std::mem::take(&mut *self.gaps.lock().expect("gap lock"))
+    }
+
     /// Records a part that could not be read.
     pub fn gap(
         &self,
@@ -138,19 +157,9 @@ pub async fn lookup_events(
     if regions[0] != "us-east-1" {
         regions.push("us-east-1".into());
     }
-    let progress = Progress::start(options.quiet);
-    let scan = Arc::new(Scan {
-        caller: Caller::new(
-            options.limits.unwrap_or_default(),
-            options.max_attempts.unwrap_or(8),
-            progress.counters.clone(),
-        ),
-        progress,
-        gaps: Mutex::new(Vec::new()),
-    });
+    let scan = Arc::new(Scan::new(options));
     let events = cloudtrail::lookup_events(scan.clone(), &config, &regions, since, until).await;
-    scan.progress.finish();
-    let gaps = std::mem::take(&mut *scan.gaps.lock().expect("gap lock"));
+    let gaps = scan.finish();
     if let Some(refused) = gaps.iter().find(|g| {
         let e = g.error.to_ascii_lowercase();
         e.contains("credential") || e.contains("unrecognizedclient") || e.contains("expiredtoken")
@@ -167,21 +176,10 @@ pub async fn lake_events(
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<(lake::LakeEvidence, Vec<Gap>), ScanError> {
     let config = load_config(options).await;
-    let progress = Progress::start(options.quiet);
-    let scan = Arc::new(Scan {
-        caller: Caller::new(
-            options.limits.unwrap_or_default(),
-            options.max_attempts.unwrap_or(8),
-            progress.counters.clone(),
-        ),
-        progress,
-        gaps: Mutex::new(Vec::new()),
-    });
+    let scan = Arc::new(Scan::new(options));
     let client = aws_sdk_cloudtrail::Client::new(&config);
     let evidence = lake::read(&scan, &client, store, since).await;
-    scan.progress.finish();
-    let gaps = std::mem::take(&mut *scan.gaps.lock().expect("gap lock"));
-    Ok((evidence, gaps))
+    Ok((evidence, scan.finish()))
 }
 
 /// Scans the organization the credentials reach and returns its snapshot.
@@ -193,16 +191,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         .map(|r| r.to_string())
         .ok_or(ScanError::NoRegion)?;
 
-    let progress = Progress::start(options.quiet);
-    let scan = Arc::new(Scan {
-        caller: Caller::new(
-            options.limits.unwrap_or_default(),
-            options.max_attempts.unwrap_or(8),
-            progress.counters.clone(),
-        ),
-        progress,
-        gaps: Mutex::new(Vec::new()),
-    });
+    let scan = Arc::new(Scan::new(options));
     let sso = aws_sdk_ssoadmin::Client::new(&config);
     let identity_store = aws_sdk_identitystore::Client::new(&config);
     // Organizations is a global service served from us-east-1.

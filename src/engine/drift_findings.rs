@@ -3,9 +3,7 @@
 use super::RuleRun;
 use crate::desired::DesiredState;
 use crate::drift::DriftItem;
-use crate::findings::{
-    self, AccountRef, Finding, PermissionSetRef, PrincipalRef, Resource, SourceLocation,
-};
+use crate::findings::{AccountRef, PermissionSetRef, PrincipalRef, Resource, SourceLocation};
 use crate::subjects;
 use cel::Value;
 
@@ -99,24 +97,19 @@ impl RuleRun<'_, '_, '_, '_> {
                     ),
                 },
             };
-            let fingerprint = findings::fingerprint(&self.rule.id, &resource);
-            self.findings.push(Finding {
-                rule_id: self.rule.id.clone(),
-                severity: self.rule.severity,
-                title: self.rule.title.clone(),
-                message,
+            let location = SourceLocation {
+                path: desired.path.clone(),
+                line: item.line,
+            };
+            self.push_at(
                 resource,
+                message,
                 account,
                 principal,
                 permission_set,
-                via: None,
-                fingerprint,
-                location: SourceLocation {
-                    path: desired.path.clone(),
-                    line: item.line,
-                },
-                suppressed: None,
-            });
+                None,
+                location,
+            );
         }
     }
 }

@@ -3,9 +3,7 @@
 
 use super::RuleRun;
 use crate::events::analytics::user_key;
-use crate::findings::{
-    self, AccountRef, Finding, PermissionSetRef, PrincipalRef, Resource, SourceLocation,
-};
+use crate::findings::{AccountRef, PermissionSetRef, PrincipalRef, Resource};
 use crate::snapshot::{Gap, PrincipalType, Snapshot, User};
 use crate::subjects;
 use cel::Value;
@@ -518,23 +516,6 @@ impl RuleRun<'_, '_, '_, '_> {
             &[("event", subjects::EVENT_FIELDS)],
             &self.rule.params,
         );
-        let fingerprint = findings::fingerprint(&self.rule.id, &resource);
-        self.findings.push(Finding {
-            rule_id: self.rule.id.clone(),
-            severity: self.rule.severity,
-            title: self.rule.title.clone(),
-            message,
-            resource,
-            account,
-            principal,
-            permission_set,
-            via: None,
-            fingerprint,
-            location: SourceLocation {
-                path: self.rule.origin.path.clone(),
-                line: self.rule.origin.line,
-            },
-            suppressed: None,
-        });
+        self.push(resource, message, account, principal, permission_set, None);
     }
 }

@@ -265,8 +265,31 @@ impl RuleRun<'_, '_, '_, '_> {
         permission_set: Option<PermissionSetRef>,
         via: Option<PrincipalRef>,
     ) {
-        let fingerprint = findings::fingerprint(&self.rule.id, &resource);
         let location = self.location();
+        self.push_at(
+            resource,
+            message,
+            account,
+            principal,
+            permission_set,
+            via,
+            location,
+        );
+    }
+
+    /// A finding located somewhere else than the rule (a stack file line).
+    #[allow(clippy::too_many_arguments)]
+    fn push_at(
+        &mut self,
+        resource: Resource,
+        message: String,
+        account: Option<AccountRef>,
+        principal: Option<PrincipalRef>,
+        permission_set: Option<PermissionSetRef>,
+        via: Option<PrincipalRef>,
+        location: SourceLocation,
+    ) {
+        let fingerprint = findings::fingerprint(&self.rule.id, &resource);
         self.findings.push(Finding {
             rule_id: self.rule.id.clone(),
             severity: self.rule.severity,

@@ -71,3 +71,28 @@ pub const BUILTIN_IDS: &[&str] = &[
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
 pub const ALL_BUILTIN_RULES: usize = 27;
+
+/// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
+pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {
+    [
+        ("sign-in-without-mfa", "ivan.petrov@acme.example"),
+        ("sign-in-without-mfa", "root in plat-prod"),
+        ("mfa-unverifiable-external-idp", "bruno.silva@acme.example"),
+        ("root-credential-use", "root of plat-prod"),
+        ("root-credential-use", "root of core-audit"),
+        (
+            "unused-assignment",
+            "DevOps DNSRecordAdministratorAccess on core-dns",
+        ),
+        (
+            "unused-assignment",
+            "developers TerraformPlanAccess on plat-staging",
+        ),
+        ("dormant-user-with-access", "rosa.jimenez@acme.example"),
+        ("dormant-user-with-access", "samir.khan@acme.example"),
+        ("sign-in-failures-burst", "julia.rossi@acme.example"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
+}
