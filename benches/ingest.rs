@@ -143,6 +143,7 @@ fn main() {
 import duckdb
 con = duckdb.connect()
 con.execute("SET threads=2")
+con.execute("SET enable_progress_bar=false")
 rows = con.execute('''
 WITH r AS (
   SELECT unnest(Records) AS e

@@ -282,7 +282,7 @@ fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
 }
 
 fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
-    let snapshot = match &args.base {
+    let mut snapshot = match &args.base {
         Some(base) => {
             let mut snapshot = Snapshot::load(base)?;
             add_events(&mut snapshot, &args.scan)?;
@@ -290,11 +290,15 @@ fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
         }
         None => scan(&args.scan)?,
     };
-    let text = snapshot.to_canonical_json();
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?;
+            snapshot
+                .write_canonical(file)
+                .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?;
+        }
+        None => snapshot.write_canonical(std::io::stdout().lock())?,
     }
     if !snapshot.gaps.is_empty() {
         eprintln!(

@@ -434,6 +434,17 @@ impl Snapshot {
         self.gaps.dedup();
     }
 
+    /// Writes the canonical form, normalizing in place: no copy of the snapshot or of its text
+    /// is held in memory.
+    pub fn write_canonical(&mut self, out: impl std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.normalize();
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
     /// The canonical serialized form: normalized, pretty-printed, newline-terminated.
     pub fn to_canonical_json(&self) -> String {
         let mut copy = self.clone();

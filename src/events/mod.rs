@@ -11,6 +11,8 @@ use normalize::{AssumeRoot, Normalized, SignInAssembler};
 
 /// Sign-ins and role uses are aggregated in batches of this many rows.
 const BATCH: usize = 200_000;
+/// Open sign-in workflows beyond which those gone quiet are closed.
+const STALE_CHECK: usize = 20_000;
 
 /// Turns normalized events, in any order and in batches, into the snapshot's `events`.
 #[derive(Default)]
@@ -67,6 +69,16 @@ impl Ingest {
         }
         let complete = self.assembler.drain_complete();
         self.take_sign_ins(complete);
+        // Log files are read roughly in time order; a workflow quiet for an hour is over.
+        if self.assembler.pending() > STALE_CHECK
+            && let Some(latest) = &self.latest
+            && let Some(cutoff) = chrono::DateTime::parse_from_rfc3339(latest).ok().map(|t| {
+                (t - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+        {
+            let stale = self.assembler.drain_stale(&cutoff);
+            self.take_sign_ins(stale);
+        }
         self.flush(false)
     }
 

@@ -242,6 +242,27 @@ impl SignInAssembler {
             .collect()
     }
 
+    /// Workflows still open.
+    pub fn pending(&self) -> usize {
+        self.workflows.len()
+    }
+
+    /// Ends the workflows whose last step is older than `before` (RFC 3339): a sign-in takes
+    /// minutes, so these will not continue. Keeps memory bounded by the sign-ins in progress,
+    /// not by every failed or abandoned attempt of the history.
+    pub fn drain_stale(&mut self, before: &str) -> Vec<SignIn> {
+        let stale: Vec<String> = self
+            .workflows
+            .iter()
+            .filter(|(_, steps)| steps.iter().all(|s| s.time.as_str() < before))
+            .map(|(id, _)| id.clone())
+            .collect();
+        stale
+            .into_iter()
+            .filter_map(|id| self.workflows.remove(&id).and_then(assemble))
+            .collect()
+    }
+
     /// One sign-in per workflow: a `UserAuthentication` decides success and the factors; a
     /// workflow without one is a failed attempt when a verification failed, and is dropped
     /// otherwise (still in progress, or abandoned before any factor was checked).
