@@ -388,11 +388,24 @@ fn string_map(map: &std::collections::BTreeMap<String, String>) -> Value {
     })
 }
 
+/// The key of a field name, allocated once per name for the whole run.
+fn field_key(name: &'static str) -> Key {
+    static KEYS: std::sync::OnceLock<std::sync::Mutex<HashMap<&'static str, Arc<String>>>> =
+        std::sync::OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    let mut keys = keys.lock().expect("field keys");
+    Key::String(
+        keys.entry(name)
+            .or_insert_with(|| Arc::new(name.to_string()))
+            .clone(),
+    )
+}
+
 pub fn object(entries: Vec<(&'static str, Value)>) -> Value {
-    let map: HashMap<Key, Value> = entries
-        .into_iter()
-        .map(|(k, v)| (Key::String(Arc::new(k.to_string())), v))
-        .collect();
+    let mut map: HashMap<Key, Value> = HashMap::with_capacity(entries.len());
+    for (name, value) in entries {
+        map.insert(field_key(name), value);
+    }
     Value::Map(Map { map: Arc::new(map) })
 }
 
