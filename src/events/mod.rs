@@ -10,7 +10,7 @@ use analytics::Analytics;
 use normalize::{AssumeRoot, Normalized, SignInAssembler};
 
 /// Sign-ins and role uses are aggregated in batches of this many rows.
-const BATCH: usize = 200_000;
+const BATCH: usize = 50_000;
 /// Open sign-in workflows beyond which those gone quiet are closed.
 const STALE_CHECK: usize = 20_000;
 
@@ -124,9 +124,15 @@ impl Ingest {
         self.flush(true)?;
         normalize::link_root_sessions(&mut self.root_activity, &self.assume_root);
         let (mut users, mut role_uses) = self.analytics.finish()?;
-        users.append(&mut self.users);
-        role_uses.append(&mut self.role_use_summaries);
-        let (users, role_uses) = (merge_users(users), merge_role_uses(role_uses));
+        // The analytics give one row per key; only summaries from elsewhere need merging.
+        if !self.users.is_empty() {
+            users.append(&mut self.users);
+            users = merge_users(users);
+        }
+        if !self.role_use_summaries.is_empty() {
+            role_uses.append(&mut self.role_use_summaries);
+            role_uses = merge_role_uses(role_uses);
+        }
         let mut events = Events {
             sources,
             covered_from: self.earliest,
