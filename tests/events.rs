@@ -250,3 +250,59 @@ fn legacy_samples_replay_through_a_log_folder() {
         "{found:?}"
     );
 }
+
+#[test]
+fn an_unreadable_log_file_keeps_what_was_seen_and_silences_absence() {
+    let dir = temp_dir("corrupt");
+    let logs = dir.join("logs");
+    // The fixture history plus one truncated file.
+    let mut pending = vec![root().join(HISTORY)];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            let target = logs.join(path.strip_prefix(root().join(HISTORY)).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                pending.push(path);
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
+    }
+    let broken = logs.join("AWSLogs/o-a1b2c3d4e5/100000000001/CloudTrail/us-east-1/2026/11/27/100000000001_CloudTrail_us-east-1_20261127T0100Z_broken.json.gz");
+    std::fs::write(&broken, [0x1f, 0x8b, 0x08, 0x00]).unwrap();
+    let out_path = dir.join("with-gap.json");
+    let out = run(&[
+        "snapshot",
+        "--base",
+        VIOLATING,
+        "--cloudtrail-logs",
+        logs.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let snapshot = ssoaudit::snapshot::Snapshot::load(&out_path).unwrap();
+    assert_eq!(snapshot.gaps.len(), 1);
+    assert!(
+        snapshot.gaps[0].resource.ends_with("_broken.json.gz"),
+        "{:?}",
+        snapshot.gaps
+    );
+    let (code, report) = evidence(out_path.to_str().unwrap(), &[]);
+    assert_eq!(code, 3);
+    let found = findings(&report);
+    assert!(
+        found.contains(&(
+            "sign-in-without-mfa".to_string(),
+            "ivan.petrov@acme.example".to_string()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(rule, _)| rule == "unused-assignment" || rule == "dormant-user-with-access"),
+        "{found:?}"
+    );
+}

@@ -100,10 +100,20 @@ pub fn evaluate_with(
             let days = events_findings::days(&rule.params, unused_days);
             gaps.extend(events_findings::coverage_gap(snapshot, kind, days, now));
         }
-        // Evidence rules conclude from absence (no sign-in, no use): on missing or too short
-        // a history they would report everything, so they report the gap alone.
-        let evidence_missing =
-            matches!(rule.logic, Logic::Events { .. }) && gaps.iter().any(|g| g.area == "events");
+        // Without any event source an evidence rule has nothing to read: it reports the gap
+        // alone. Rules that conclude from absence (no use, no sign-in) do the same on any
+        // events gap (a short history, an unreadable log file): they would report what they
+        // did not see. Rules about what happened still report what was seen, marked incomplete.
+        let evidence_missing = match &rule.logic {
+            Logic::Events { kind } => {
+                snapshot.events.sources.is_empty()
+                    || (matches!(
+                        kind.as_str(),
+                        "unused-assignment" | "dormant-user-with-access"
+                    ) && gaps.iter().any(|g| g.area == "events"))
+            }
+            _ => false,
+        };
         if !gaps.is_empty() {
             evaluation.incomplete.push(IncompleteRule {
                 rule_id: rule.id.clone(),
