@@ -321,13 +321,11 @@ impl RuleRun<'_, '_, '_, '_> {
         let roots = self.rule.subject.roots();
         let snapshot = self.cache.model.snapshot;
         let cache = self.cache;
-        if self.rule.subject == SubjectKind::Access {
-            return self.access(shape, &base);
-        }
         let conjuncts: Vec<&crate::cel_paths::Conjunct> = shape.conjuncts.iter().collect();
         let mut decider = Chain::new(&conjuncts, roots);
         match self.rule.subject {
-            SubjectKind::Access => unreachable!("handled above"),
+            // Access rows are expanded from assignments: their own path, in two stages.
+            SubjectKind::Access => self.access(shape, &base),
             SubjectKind::Assignment => {
                 let targets = &cache.model.assignment_targets;
                 for (position, assignment) in snapshot.assignments.iter().enumerate() {
