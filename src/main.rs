@@ -99,15 +99,16 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         Some(path) => suppress::load(path)?,
         None => Vec::new(),
     };
+    // Every input file is read before a live scan, so a mistake in one costs no scan.
+    let desired = match &args.desired {
+        Some(path) => Some(ssoaudit::desired::DesiredState::load(path)?),
+        None => None,
+    };
     let snapshot = match &args.snapshot {
         Some(path) => Snapshot::load(path)?,
         None => scan(&args.scan)?,
     };
 
-    let desired = match &args.desired {
-        Some(path) => Some(ssoaudit::desired::DesiredState::load(path)?),
-        None => None,
-    };
     let mut evaluation =
         engine::evaluate_with(&snapshot, &rules, now, desired.as_ref(), args.unused_days);
     suppress::apply(&mut evaluation.findings, &suppressions, now.date_naive());

@@ -496,13 +496,6 @@ impl<'m, 's> ValueCache<'m, 's> {
         account_value(self.model, &account, 0)
     }
 
-    pub fn account_by_id(&self, id: &str) -> Value {
-        match self.model.account_index.get(id) {
-            Some(&position) => self.account(position).clone(),
-            None => self.unknown_account(id),
-        }
-    }
-
     pub fn permission_set(&self, position: usize) -> &Value {
         self.permission_sets[position].get_or_init(|| {
             let model = self.model;
@@ -603,6 +596,19 @@ impl<'m, 's> ValueCache<'m, 's> {
                     .clone(),
                 None => principal_value("USER", id, id, false, false),
             },
+        }
+    }
+
+    /// The value of the `position`th entity of a single-root subject.
+    pub fn entity(&self, kind: SubjectKind, position: usize) -> Value {
+        match kind {
+            SubjectKind::Account => self.account(position).clone(),
+            SubjectKind::Group => self.group(position).clone(),
+            SubjectKind::User => self.user(position).clone(),
+            SubjectKind::PermissionSet => self.permission_set(position).clone(),
+            SubjectKind::Assignment | SubjectKind::Access => {
+                panic!("{} rows have several roots", kind.name())
+            }
         }
     }
 

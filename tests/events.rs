@@ -7,45 +7,10 @@ use common::*;
 use std::collections::BTreeSet;
 
 const HISTORY: &str = "fixtures/cloudtrail/reference-history";
-const EVIDENCE_RULES: &[&str] = &[
-    "sign-in-without-mfa",
-    "mfa-unverifiable-external-idp",
-    "root-credential-use",
-    "unused-assignment",
-    "dormant-user-with-access",
-    "sign-in-failures-burst",
-];
-
 fn evidence(snapshot: &str, extra: &[&str]) -> (i32, serde_json::Value) {
-    let mut args = vec![
-        "check",
-        "--snapshot",
-        snapshot,
-        "--format",
-        "json",
-        "--now",
-        NOW,
-    ];
-    for id in EVIDENCE_RULES {
-        args.extend(["--only", id]);
-    }
+    let mut args = vec!["--now", NOW];
     args.extend_from_slice(extra);
-    let out = run(&args);
-    (out.code, json(&out.stdout))
-}
-
-fn findings(report: &serde_json::Value) -> BTreeSet<(String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["resource"]["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    check_evidence(snapshot, &args)
 }
 
 #[test]
@@ -76,7 +41,7 @@ fn planted_cases_and_nothing_else() {
     let (code, report) = evidence(VIOLATING, &[]);
     assert_eq!(code, 1);
     let expected = planted_evidence();
-    assert_eq!(findings(&report), expected);
+    assert_eq!(rule_resources(&report), expected);
     let messages: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -102,7 +67,7 @@ fn planted_cases_and_nothing_else() {
     // The compliant organization's history is clean.
     let (code, report) = evidence(COMPLIANT, &["--fail-on", "info"]);
     assert_eq!(code, 0, "{report}");
-    assert!(findings(&report).is_empty());
+    assert!(rule_resources(&report).is_empty());
 }
 
 #[test]
@@ -240,7 +205,7 @@ fn legacy_samples_replay_through_a_log_folder() {
         "2020-12-08T00:00:00Z",
     ]);
     let report = json(&out.stdout);
-    let found = findings(&report);
+    let found = rule_resources(&report);
     assert!(
         found.contains(&("sign-in-without-mfa".into(), "user1".into())),
         "{found:?}"
@@ -291,7 +256,7 @@ fn an_unreadable_log_file_keeps_what_was_seen_and_silences_absence() {
     );
     let (code, report) = evidence(out_path.to_str().unwrap(), &[]);
     assert_eq!(code, 3);
-    let found = findings(&report);
+    let found = rule_resources(&report);
     assert!(
         found.contains(&(
             "sign-in-without-mfa".to_string(),

@@ -470,34 +470,7 @@ fn cloudtrail_lake_queries_feed_the_evidence_rules() {
 }
 
 fn evidence_findings(snapshot: &std::path::Path) -> BTreeSet<(String, String)> {
-    let mut args = vec![
-        "check",
-        "--snapshot",
-        snapshot.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    for id in [
-        "sign-in-without-mfa",
-        "mfa-unverifiable-external-idp",
-        "root-credential-use",
-        "unused-assignment",
-        "dormant-user-with-access",
-        "sign-in-failures-burst",
-    ] {
-        args.extend(["--only", id]);
-    }
-    let out = run(&args);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    json(&out.stdout)["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["resource"]["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    let (code, report) = check_evidence(snapshot.to_str().unwrap(), &[]);
+    assert_eq!(code, 1, "{report}");
+    rule_resources(&report)
 }

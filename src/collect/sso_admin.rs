@@ -247,37 +247,34 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
     );
     set.tags = tags;
 
-    let mut provisioned = Vec::new();
-    let all = paged!(
-        scan,
-        "ListAccountsForProvisionedPermissionSet",
-        "provisioning",
-        &arn,
-        |token| client
-            .list_accounts_for_provisioned_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(&arn)
-            .max_results(PAGE)
-            .set_next_token(token.clone())
-            .send(),
-        |output| provisioned.extend(output.account_ids().iter().cloned())
-    );
-    let mut outdated = Vec::new();
-    paged!(
-        scan,
-        "ListAccountsForProvisionedPermissionSet",
-        "provisioning",
-        &arn,
-        |token| client
-            .list_accounts_for_provisioned_permission_set()
-            .instance_arn(instance)
-            .permission_set_arn(&arn)
-            .provisioning_status(ProvisioningStatus::LatestPermissionSetNotProvisioned)
-            .max_results(PAGE)
-            .set_next_token(token.clone())
-            .send(),
-        |output| outdated.extend(output.account_ids().iter().cloned())
-    );
+    // Every account the set is provisioned to, then those where the latest version is not.
+    let mut listings = [Vec::new(), Vec::new()];
+    let mut all = true;
+    let statuses = [
+        None,
+        Some(ProvisioningStatus::LatestPermissionSetNotProvisioned),
+    ];
+    for (i, status) in statuses.into_iter().enumerate() {
+        let accounts = &mut listings[i];
+        let listed = paged!(
+            scan,
+            "ListAccountsForProvisionedPermissionSet",
+            "provisioning",
+            &arn,
+            |token| client
+                .list_accounts_for_provisioned_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(&arn)
+                .set_provisioning_status(status.clone())
+                .max_results(PAGE)
+                .set_next_token(token.clone())
+                .send(),
+            |output| accounts.extend(output.account_ids().iter().cloned())
+        );
+        // A failed listing of outdated accounts is a gap of its own; assignments need the first.
+        all &= listed || i > 0;
+    }
+    let [provisioned, outdated] = listings;
     set.provisioned_accounts = provisioned;
     set.outdated_accounts = outdated;
     CollectedSet {

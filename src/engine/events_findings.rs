@@ -97,16 +97,8 @@ impl RuleRun<'_, '_, '_, '_> {
                 .map(|&i| snapshot.organization.accounts[i].name.clone())
                 .unwrap_or_else(|| id.to_string())
         };
-        let user_resource = |user: &User| Resource {
-            kind: "user".into(),
-            id: user.id.clone(),
-            name: user.user_name.clone(),
-        };
-        let user_principal = |user: &User| PrincipalRef {
-            principal_type: "USER".into(),
-            id: user.id.clone(),
-            name: user.user_name.clone(),
-        };
+        let user_resource = |user: &User| super::user_refs(user).0;
+        let user_principal = |user: &User| super::user_refs(user).1;
         let summary_user = |id: Option<&str>, name: Option<&str>| -> Option<&User> {
             user_key(id, name)
                 .and_then(|k| users_by_key.get(&k))

@@ -321,117 +321,102 @@ impl RuleRun<'_, '_, '_, '_> {
         let roots = self.rule.subject.roots();
         let snapshot = self.cache.model.snapshot;
         let cache = self.cache;
+        if self.rule.subject == SubjectKind::Access {
+            // Access rows are expanded from assignments: their own path, in two stages.
+            return self.access(shape, &base);
+        }
         let conjuncts: Vec<&crate::cel_paths::Conjunct> = shape.conjuncts.iter().collect();
         let mut decider = Chain::new(&conjuncts, roots);
-        match self.rule.subject {
-            // Access rows are expanded from assignments: their own path, in two stages.
-            SubjectKind::Access => self.access(shape, &base),
-            SubjectKind::Assignment => {
-                let targets = &cache.model.assignment_targets;
-                for (position, assignment) in snapshot.assignments.iter().enumerate() {
-                    let target = targets[position];
-                    let principal = principal_identity(assignment.principal_type, target.principal);
-                    let entities = [target.account, target.permission_set, principal, None];
-                    let values = |root: usize| cache.assignment_root(position, root);
-                    let outcome = decider.decide(&base, roots, entities, &values);
-                    self.record(outcome, &values, |run| {
-                        run.assignment_refs(assignment, None)
-                    });
-                }
+        if self.rule.subject == SubjectKind::Assignment {
+            let targets = &cache.model.assignment_targets;
+            for (position, assignment) in snapshot.assignments.iter().enumerate() {
+                let target = targets[position];
+                let principal = principal_identity(assignment.principal_type, target.principal);
+                let entities = [target.account, target.permission_set, principal, None];
+                let values = |root: usize| cache.assignment_root(position, root);
+                let outcome = decider.decide(&base, roots, entities, &values);
+                self.record(outcome, &values, |run| {
+                    run.assignment_refs(assignment, None)
+                });
             }
+            return;
+        }
+        // Accounts, groups, users and permission sets: one root, one entity per row.
+        let count = match self.rule.subject {
+            SubjectKind::Account => snapshot.organization.accounts.len(),
+            SubjectKind::Group => snapshot.groups.len(),
+            SubjectKind::User => snapshot.users.len(),
+            _ => snapshot.permission_sets.len(),
+        };
+        for i in 0..count {
+            let values = |_: usize| cache.entity(self.rule.subject, i);
+            let outcome = decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
+            self.record(outcome, &values, |run| run.entity_refs(i));
+        }
+    }
+
+    /// Resource and references of the `position`th account, group, user or permission set.
+    fn entity_refs(&self, position: usize) -> Refs {
+        let snapshot = self.cache.model.snapshot;
+        match self.rule.subject {
             SubjectKind::Account => {
-                for (i, account) in snapshot.organization.accounts.iter().enumerate() {
-                    let values = |_: usize| cache.account(i).clone();
-                    let outcome =
-                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
-                    self.record(outcome, &values, |_| {
-                        (
-                            Resource {
-                                kind: "account".into(),
-                                id: account.id.clone(),
-                                name: account.name.clone(),
-                            },
-                            Some(AccountRef {
-                                id: account.id.clone(),
-                                name: account.name.clone(),
-                            }),
-                            None,
-                            None,
-                            None,
-                        )
-                    });
-                }
+                let account = &snapshot.organization.accounts[position];
+                let account_ref = AccountRef {
+                    id: account.id.clone(),
+                    name: account.name.clone(),
+                };
+                (
+                    Resource {
+                        kind: "account".into(),
+                        id: account.id.clone(),
+                        name: account.name.clone(),
+                    },
+                    Some(account_ref),
+                    None,
+                    None,
+                    None,
+                )
             }
             SubjectKind::Group => {
-                for (i, group) in snapshot.groups.iter().enumerate() {
-                    let values = |_: usize| cache.group(i).clone();
-                    let outcome =
-                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
-                    self.record(outcome, &values, |_| {
-                        (
-                            Resource {
-                                kind: "group".into(),
-                                id: group.id.clone(),
-                                name: group.display_name.clone(),
-                            },
-                            None,
-                            Some(PrincipalRef {
-                                principal_type: "GROUP".into(),
-                                id: group.id.clone(),
-                                name: group.display_name.clone(),
-                            }),
-                            None,
-                            None,
-                        )
-                    });
-                }
+                let group = &snapshot.groups[position];
+                let principal = PrincipalRef {
+                    principal_type: "GROUP".into(),
+                    id: group.id.clone(),
+                    name: group.display_name.clone(),
+                };
+                (
+                    Resource {
+                        kind: "group".into(),
+                        id: group.id.clone(),
+                        name: group.display_name.clone(),
+                    },
+                    None,
+                    Some(principal),
+                    None,
+                    None,
+                )
             }
             SubjectKind::User => {
-                for (i, user) in snapshot.users.iter().enumerate() {
-                    let values = |_: usize| cache.user(i).clone();
-                    let outcome =
-                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
-                    self.record(outcome, &values, |_| {
-                        (
-                            Resource {
-                                kind: "user".into(),
-                                id: user.id.clone(),
-                                name: user.user_name.clone(),
-                            },
-                            None,
-                            Some(PrincipalRef {
-                                principal_type: "USER".into(),
-                                id: user.id.clone(),
-                                name: user.user_name.clone(),
-                            }),
-                            None,
-                            None,
-                        )
-                    });
-                }
+                let (resource, principal) = user_refs(&snapshot.users[position]);
+                (resource, None, Some(principal), None, None)
             }
-            SubjectKind::PermissionSet => {
-                for (i, set) in snapshot.permission_sets.iter().enumerate() {
-                    let values = |_: usize| cache.permission_set(i).clone();
-                    let outcome =
-                        decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
-                    self.record(outcome, &values, |_| {
-                        (
-                            Resource {
-                                kind: "permission_set".into(),
-                                id: set.arn.clone(),
-                                name: set.name.clone(),
-                            },
-                            None,
-                            None,
-                            Some(PermissionSetRef {
-                                arn: set.arn.clone(),
-                                name: set.name.clone(),
-                            }),
-                            None,
-                        )
-                    });
-                }
+            _ => {
+                let set = &snapshot.permission_sets[position];
+                let set_ref = PermissionSetRef {
+                    arn: set.arn.clone(),
+                    name: set.name.clone(),
+                };
+                (
+                    Resource {
+                        kind: "permission_set".into(),
+                        id: set.arn.clone(),
+                        name: set.name.clone(),
+                    },
+                    None,
+                    None,
+                    Some(set_ref),
+                    None,
+                )
             }
         }
     }
@@ -607,6 +592,22 @@ impl RuleRun<'_, '_, '_, '_> {
             }
         }
     }
+}
+
+/// The resource and principal of a user finding.
+fn user_refs(user: &crate::snapshot::User) -> (Resource, PrincipalRef) {
+    (
+        Resource {
+            kind: "user".into(),
+            id: user.id.clone(),
+            name: user.user_name.clone(),
+        },
+        PrincipalRef {
+            principal_type: "USER".into(),
+            id: user.id.clone(),
+            name: user.user_name.clone(),
+        },
+    )
 }
 
 type Refs = (

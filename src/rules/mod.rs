@@ -5,7 +5,7 @@
 //! file:line before any rule is evaluated, and every such error is reported, not just the first.
 
 use crate::cel_paths::{self, ConditionShape};
-use crate::subjects::{CONSTANT_ROOTS, FieldType, SubjectKind};
+use crate::subjects::{FieldType, SubjectKind};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeSet;
@@ -662,9 +662,4 @@ fn default_requirements(subject: SubjectKind, paths: &[Vec<String>]) -> BTreeSet
         areas.extend(needs.iter().copied());
     }
     areas.into_iter().map(str::to_string).collect()
-}
-
-/// Roots a condition may use that are not part of the subject.
-pub fn constant_roots() -> &'static [&'static str] {
-    CONSTANT_ROOTS
 }

@@ -96,3 +96,39 @@ pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect()
 }
+
+/// The evidence rules (`check: events`).
+pub const EVIDENCE_RULES: &[&str] = &[
+    "sign-in-without-mfa",
+    "mfa-unverifiable-external-idp",
+    "root-credential-use",
+    "unused-assignment",
+    "dormant-user-with-access",
+    "sign-in-failures-burst",
+];
+
+/// `check` of the evidence rules alone on a snapshot, as JSON; `extra` adds arguments.
+pub fn check_evidence(snapshot: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["check", "--snapshot", snapshot, "--format", "json"];
+    for id in EVIDENCE_RULES {
+        args.extend(["--only", id]);
+    }
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    (out.code, json(&out.stdout))
+}
+
+/// The (rule id, resource name) of every finding of a JSON report.
+pub fn rule_resources(report: &serde_json::Value) -> std::collections::BTreeSet<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
