@@ -77,9 +77,11 @@ pub struct ScanArgs {
     /// the aggregation runs in AWS, only result rows are fetched.
     #[arg(long, value_name = "EVENT_DATA_STORE")]
     pub cloudtrail_lake: Option<String>,
-    /// How many days back LookupEvents (at most 90, the API's limit) and Lake queries read.
-    #[arg(long, default_value_t = 90, value_name = "DAYS")]
-    pub events_since: u32,
+    /// How many days back LookupEvents (at most 90, the API's limit) and Lake queries read
+    /// (default 90). With --cloudtrail-logs, the period the log files must cover: a part of it
+    /// without records is recorded as a collection gap.
+    #[arg(long, value_name = "DAYS")]
+    pub events_since: Option<u32>,
 }
 
 #[derive(Args)]

@@ -44,6 +44,7 @@ type Key = (String, String, PrincipalType, String);
 struct Resolved<'a> {
     declared: &'a DesiredAssignment,
     key: Key,
+    principal_id: String,
 }
 
 pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
@@ -151,9 +152,11 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
             }
         }
         if !sets.contains_key(declared.permission_set.as_str()) {
-            complete = false;
-            // A set the component should have created is reported once, as missing.
+            // A set the component should have created is reported once, as missing, and each
+            // of its declared assignments as missing too: Terraform would create them all. A
+            // set nobody creates is a configuration error of the stack, not drift.
             if !expected_names.contains(declared.permission_set.as_str()) {
+                complete = false;
                 items.push(DriftItem {
                     kind: "unknown-permission-set",
                     account_key: declared.account_key.clone(),
@@ -170,9 +173,10 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
                 });
             }
         }
-        if complete {
+        if let (true, Some(principal_id)) = (complete, principal_id) {
             resolved.push(Resolved {
                 declared,
+                principal_id: principal_id.to_string(),
                 key: (
                     account_id.clone(),
                     declared.permission_set.clone(),
@@ -209,8 +213,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
             ),
         );
     }
-    let expected: BTreeMap<&Key, &DesiredAssignment> =
-        resolved.iter().map(|r| (&r.key, r.declared)).collect();
+    let expected: BTreeMap<&Key, &Resolved> = resolved.iter().map(|r| (&r.key, r)).collect();
     let key_of_account: BTreeMap<&str, &str> = account_ids
         .iter()
         .map(|(k, id)| (id.as_str(), *k))
@@ -242,10 +245,11 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
             line,
         });
     }
-    for (key, declared) in &expected {
+    for (key, resolved) in &expected {
         if actual.contains_key(*key) {
             continue;
         }
+        let declared = resolved.declared;
         items.push(DriftItem {
             kind: "missing-assignment",
             account_key: declared.account_key.clone(),
@@ -253,14 +257,19 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
             account_name: account_name(&key.0),
             principal_type: key.2.as_str().into(),
             principal_name: key.3.clone(),
+            principal_id: resolved.principal_id.clone(),
             permission_set: key.1.clone(),
             permission_set_arn: sets
                 .get(key.1.as_str())
                 .map(|s| s.arn.clone())
                 .unwrap_or_default(),
-            detail: "declared in the stack, absent in AWS".into(),
+            detail: if sets.contains_key(key.1.as_str()) {
+                "declared in the stack, absent in AWS".into()
+            } else {
+                "declared in the stack, absent in AWS (its permission set does not exist either)"
+                    .into()
+            },
             line: declared.line,
-            ..Default::default()
         });
     }
 

@@ -1,12 +1,12 @@
 //! The one finding type every rule produces and every report consumes.
 
 use crate::rules::Severity;
+use crate::vocabulary::ResourceKind;
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
-    /// The subject kind: account, group, user, permission_set, assignment, access.
-    pub kind: String,
+    pub kind: ResourceKind,
     pub id: String,
     pub name: String,
 }
@@ -60,7 +60,7 @@ pub struct Finding {
 /// A short, stable identity of (rule, resource).
 pub fn fingerprint(rule_id: &str, resource: &Resource) -> String {
     let mut hasher = Sha256::new();
-    for part in [rule_id, &resource.kind, &resource.id] {
+    for part in [rule_id, resource.kind.as_str(), &resource.id] {
         hasher.update(part.as_bytes());
         hasher.update([0u8]);
     }
@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn fingerprint_is_stable_and_separates_parts() {
         let resource = Resource {
-            kind: "group".into(),
+            kind: ResourceKind::Group,
             id: "g-1".into(),
             name: "DevOps".into(),
         };
@@ -95,10 +95,15 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert_ne!(a, fingerprint("rule-b", &resource));
         let shifted = Resource {
-            kind: "groupg".into(),
-            id: "-1".into(),
+            kind: ResourceKind::Group,
+            id: "g-2".into(),
             name: "DevOps".into(),
         };
         assert_ne!(a, fingerprint("rule-a", &shifted));
+        let other_kind = Resource {
+            kind: ResourceKind::User,
+            ..resource.clone()
+        };
+        assert_ne!(a, fingerprint("rule-a", &other_kind));
     }
 }

@@ -262,7 +262,7 @@ pub fn reference(variant: Variant) -> Snapshot {
         Some(HISTORY_NOW),
     );
     snapshot.events = ingest
-        .finish(vec!["trail-logs".into()])
+        .finish(vec![crate::vocabulary::EventSource::TrailLogs])
         .expect("fixture events aggregate");
     snapshot.normalize();
     snapshot

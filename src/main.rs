@@ -131,7 +131,7 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         Format::Sarif => report::sarif::write(&input, &mut buffer)?,
     }
     match &args.output {
-        Some(path) => std::fs::write(path, &buffer)
+        Some(path) => ssoaudit::output::write_bytes(path, &buffer)
             .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?,
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -194,8 +194,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, InputError> {
         .map_err(|e| InputError(format!("cannot start the async runtime: {e}")))
 }
 
-/// Reads the event sources given on the command line into the snapshot.
+/// Reads the event sources given on the command line into the snapshot. A source that read
+/// nothing, or nothing for part of the period asked for, is recorded as a gap.
 fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError> {
+    use ssoaudit::events::{SourceRead, source_gaps};
+    use ssoaudit::vocabulary::EventSource;
     if args.cloudtrail_logs.is_none() && !args.lookup_events && args.cloudtrail_lake.is_none() {
         return Ok(());
     }
@@ -203,6 +206,15 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
     let ingest = std::sync::Mutex::new(ssoaudit::events::Ingest::default());
     let failure = std::sync::Mutex::new(None);
     let mut sources = snapshot.events.sources.clone();
+    ingest
+        .lock()
+        .expect("ingest")
+        .keep(std::mem::take(&mut snapshot.events));
+    let format =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let until = chrono::Utc::now();
+    let days = |limit: u32| i64::from(args.events_since.unwrap_or(90).min(limit));
+    let mut reads: Vec<SourceRead> = Vec::new();
     if let Some(dir) = &args.cloudtrail_logs {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -213,12 +225,30 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
             }
         })
         .map_err(|e| InputError(format!("cannot read {}: {e}", dir.display())))?;
-        ingest
-            .lock()
-            .expect("ingest")
-            .covering(stats.earliest.as_deref(), stats.latest.as_deref());
+        if stats.records > 0 {
+            ingest
+                .lock()
+                .expect("ingest")
+                .covering(stats.earliest.as_deref(), stats.latest.as_deref());
+        }
         snapshot.gaps.extend(gaps);
-        sources.push("trail-logs".into());
+        sources.push(EventSource::TrailLogs);
+        // A folder has no period of its own: it is checked against one only when asked for.
+        let requested = args.events_since.map(|days| {
+            (
+                format(until - chrono::Duration::days(i64::from(days))),
+                format(until),
+            )
+        });
+        reads.push(SourceRead {
+            source: EventSource::TrailLogs,
+            location: dir.display().to_string(),
+            files: Some(stats.found),
+            records: stats.records,
+            earliest: stats.earliest.clone(),
+            latest: stats.latest.clone(),
+            requested,
+        });
         if !args.quiet {
             eprintln!(
                 "events: {} files, {} records, {} sign-in and access events, {:.1} MB uncompressed in {:.1?}",
@@ -231,8 +261,7 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         }
     }
     if args.lookup_events {
-        let until = chrono::Utc::now();
-        let since = until - chrono::Duration::days(i64::from(args.events_since.min(90)));
+        let since = until - chrono::Duration::days(days(90));
         let home =
             (!snapshot.metadata.region.is_empty()).then_some(snapshot.metadata.region.as_str());
         let (events, gaps) = runtime()?.block_on(ssoaudit::collect::lookup_events(
@@ -241,33 +270,61 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
             since,
             until,
         ))?;
+        // The lookups ask for sign-ins, role use and root activity only, which can be quiet
+        // for days: only "nothing at all" is a hole here.
+        reads.push(SourceRead {
+            source: EventSource::LookupEvents,
+            location: "LookupEvents (IdC home Region and us-east-1)".into(),
+            files: None,
+            records: events.len() as u64,
+            earliest: None,
+            latest: None,
+            requested: Some((format(since), format(until))),
+        });
         let mut ingest = ingest.lock().expect("ingest");
+        if !events.is_empty() {
+            ingest.covering(Some(&format(since)), Some(&format(until)));
+        }
         ingest.add(events).map_err(InputError)?;
-        let format =
-            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        ingest.covering(Some(&format(since)), Some(&format(until)));
         snapshot.gaps.extend(gaps);
-        sources.push("lookup-events".into());
+        sources.push(EventSource::LookupEvents);
     }
     if let Some(store) = &args.cloudtrail_lake {
-        let until = chrono::Utc::now();
-        let since = until - chrono::Duration::days(i64::from(args.events_since));
+        let since = until - chrono::Duration::days(days(u32::MAX));
         let (evidence, gaps) = runtime()?.block_on(ssoaudit::collect::lake_events(
             &scan_options(args),
             store,
             since,
         ))?;
+        let rows = evidence.users.len() + evidence.role_uses.len() + evidence.rare.len();
+        // Lake returns summaries, not records: only "no rows at all" can be told.
+        reads.push(SourceRead {
+            source: EventSource::Lake,
+            location: store.clone(),
+            files: None,
+            records: rows as u64,
+            earliest: None,
+            latest: None,
+            requested: Some((format(since), format(until))),
+        });
         let mut ingest = ingest.lock().expect("ingest");
+        if rows > 0 {
+            ingest.covering(Some(&format(since)), Some(&format(until)));
+        }
         ingest.add_summaries(evidence.users, evidence.role_uses);
         ingest.add(evidence.rare).map_err(InputError)?;
-        let format =
-            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        ingest.covering(Some(&format(since)), Some(&format(until)));
         snapshot.gaps.extend(gaps);
-        sources.push("lake".into());
+        sources.push(EventSource::Lake);
     }
     if let Some(error) = failure.into_inner().expect("failure") {
         return Err(InputError(error));
+    }
+    for read in &reads {
+        let gaps = source_gaps(read);
+        for gap in &gaps {
+            eprintln!("warning: {}: {}", read.source, gap.error);
+        }
+        snapshot.gaps.extend(gaps);
     }
     let ingest = ingest.into_inner().expect("ingest");
     snapshot.events = ingest.finish(sources).map_err(InputError)?;
@@ -293,10 +350,7 @@ fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
     };
     match &args.output {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?;
-            snapshot
-                .write_canonical(file)
+            ssoaudit::output::write_atomic(path, |out| snapshot.write_canonical(out))
                 .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?;
         }
         None => snapshot.write_canonical(std::io::stdout().lock())?,
@@ -313,7 +367,7 @@ fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
 /// Writes a report to the file given with `-o`, or to standard output.
 fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), InputError> {
     match output {
-        Some(path) => std::fs::write(path, text)
+        Some(path) => ssoaudit::output::write_bytes(path, text.as_bytes())
             .map_err(|e| InputError(format!("cannot write {}: {e}", path.display()))),
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -499,7 +553,11 @@ fn explain_rule(id: &str, selection: &RuleSelection) -> Result<u8, InputError> {
     }
     out.push_str(&format!(
         "\nReads: {}\n",
-        rule.requires.iter().cloned().collect::<Vec<_>>().join(", ")
+        rule.requires
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     out.push_str(&format!(
         "Defined in: {}:{}\n",

@@ -3,6 +3,7 @@
 //! Everything downstream of collection reads this type only, so a saved file and a live scan
 //! are interchangeable. `normalize` sorts every list so one state gives one byte-identical file.
 
+use crate::vocabulary::{DataArea, EventSource, UserKey};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -212,10 +213,10 @@ pub struct Assignment {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Events {
-    /// Event sources that were read (`lookup-events`, `trail-logs`, `lake`); empty when no
-    /// events were collected, which is not the same as "no events happened".
+    /// Event sources that were read; empty when no events were collected, which is not the
+    /// same as "no events happened".
     #[serde(default)]
-    pub sources: Vec<String>,
+    pub sources: Vec<EventSource>,
     /// The period the events cover (RFC 3339); a rule about the last N days needs N days.
     #[serde(default)]
     pub covered_from: Option<String>,
@@ -262,8 +263,8 @@ pub struct UserSignInSummary {
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleUseSummary {
-    /// Identity Store user id, or the user name for legacy events.
-    pub user: String,
+    /// Identity Store user id, or `name:` and the user name for legacy events.
+    pub user: UserKey,
     pub account_id: String,
     pub permission_set_name: String,
     pub last_used: String,
@@ -326,8 +327,8 @@ pub struct RootActivity {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gap {
-    /// The part of the model that is incomplete (see `DataArea`).
-    pub area: String,
+    /// The part of the model that is incomplete.
+    pub area: DataArea,
     /// `service:Operation` that failed.
     pub operation: String,
     /// The resource it was called for (ARN, id), or empty.

@@ -44,6 +44,19 @@ impl SubjectKind {
         }
     }
 
+    /// The kind of resource a finding about one such subject names.
+    pub fn resource_kind(self) -> crate::vocabulary::ResourceKind {
+        use crate::vocabulary::ResourceKind as R;
+        match self {
+            SubjectKind::Account => R::Account,
+            SubjectKind::Group => R::Group,
+            SubjectKind::User => R::User,
+            SubjectKind::PermissionSet => R::PermissionSet,
+            SubjectKind::Assignment => R::Assignment,
+            SubjectKind::Access => R::Access,
+        }
+    }
+
     pub fn parse(name: &str) -> Option<SubjectKind> {
         SubjectKind::ALL.into_iter().find(|k| k.name() == name)
     }

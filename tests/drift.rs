@@ -282,3 +282,72 @@ fn bad_stack_files_are_input_errors() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("wrong.yaml:9:"), "{}", out.stderr);
 }
+
+#[test]
+fn declared_assignments_of_a_missing_permission_set_are_missing_too() {
+    // The compliant organization without TerraformPlanAccess: Terraform would create the set
+    // and every assignment the stack declares of it, so each is reported missing.
+    let mut snapshot = json(&std::fs::read_to_string(root().join(COMPLIANT)).unwrap());
+    let arn = snapshot["permission_sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "TerraformPlanAccess")
+        .unwrap()["arn"]
+        .clone();
+    snapshot["permission_sets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| p["arn"] != arn);
+    let mut removed: BTreeSet<(String, String)> = BTreeSet::new();
+    snapshot["assignments"].as_array_mut().unwrap().retain(|a| {
+        if a["permission_set_arn"] == arn {
+            removed.insert((
+                a["account_id"].as_str().unwrap().to_string(),
+                a["principal_id"].as_str().unwrap().to_string(),
+            ));
+            false
+        } else {
+            true
+        }
+    });
+    assert!(removed.len() >= 3, "{removed:?}");
+    let dir = temp_dir("missing-set");
+    let path = dir.join("without-plan.json");
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    let (code, report) = drift_report(path.to_str().unwrap(), COMPLIANT_STACK);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    let missing_sets: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "drift-missing-permission-set")
+        .collect();
+    assert_eq!(missing_sets.len(), 1);
+    let missing: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f["rule_id"] == "drift-missing-assignment")
+        .map(|f| {
+            assert_eq!(f["permission_set"]["name"], "TerraformPlanAccess", "{f}");
+            (
+                f["account"]["id"].as_str().unwrap().to_string(),
+                f["principal"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(missing, removed);
+    // Each on its own declaration line: DevOps on core-root is declared inline.
+    let core_root = line_of(
+        COMPLIANT_STACK,
+        "core-root:",
+        line_of(COMPLIANT_STACK, "account_assignments:", 0),
+    );
+    let devops_line = line_of(COMPLIANT_STACK, "- TerraformPlanAccess", core_root);
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule_id"] == "drift-missing-assignment"
+                && f["account"]["id"] == "100000000001"
+                && f["location"]["line"].as_u64() == Some(devops_line))
+    );
+    assert_eq!(findings.len(), removed.len() + 1, "{findings:#?}");
+}

@@ -271,3 +271,305 @@ fn an_unreadable_log_file_keeps_what_was_seen_and_silences_absence() {
         "{found:?}"
     );
 }
+
+/// A snapshot of the organization without any events, written to `dir`.
+fn bare_snapshot(dir: &std::path::Path, variant: ssoaudit::generate::Variant) -> String {
+    let bare = dir.join("bare.json");
+    std::fs::write(
+        &bare,
+        ssoaudit::generate::reference_without_events(variant).to_canonical_json(),
+    )
+    .unwrap();
+    bare.to_str().unwrap().to_string()
+}
+
+/// The gap errors of a snapshot file.
+fn gap_errors(path: &std::path::Path) -> Vec<String> {
+    ssoaudit::snapshot::Snapshot::load(path)
+        .unwrap()
+        .gaps
+        .iter()
+        .map(|g| format!("{} {} {}", g.area, g.operation, g.error))
+        .collect()
+}
+
+#[test]
+fn an_event_source_that_read_nothing_is_a_gap_not_a_pass() {
+    let dir = temp_dir("read-nothing");
+    let bare = bare_snapshot(&dir, ssoaudit::generate::Variant::Compliant);
+    let empty = dir.join("empty-sync");
+    std::fs::create_dir_all(empty.join("AWSLogs/o-a1b2c3d4e5")).unwrap();
+    let out_path = dir.join("nothing.json");
+    let out = run(&[
+        "snapshot",
+        "--base",
+        &bare,
+        "--cloudtrail-logs",
+        empty.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let errors = gap_errors(&out_path);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("events trail-logs:read no trail log files")
+            && errors[0].contains("empty-sync"),
+        "{errors:?}"
+    );
+    let (code, report) = evidence(out_path.to_str().unwrap(), &[]);
+    assert_eq!(code, 3, "never clean on evidence that was not read");
+    assert_eq!(
+        report["incomplete"].as_array().unwrap().len(),
+        EVIDENCE_RULES.len()
+    );
+    assert!(report["findings"].as_array().unwrap().is_empty());
+
+    // Log files that hold no record at all.
+    std::fs::write(
+        empty.join("111111111111_CloudTrail_us-east-1_20260801T0000Z_a.json"),
+        "{\"Records\": []}",
+    )
+    .unwrap();
+    let out = run(&[
+        "snapshot",
+        "--base",
+        &bare,
+        "--cloudtrail-logs",
+        empty.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        gap_errors(&out_path),
+        ["events trail-logs:read 1 files, 0 records for the period read"]
+    );
+    let (code, _) = evidence(out_path.to_str().unwrap(), &[]);
+    assert_eq!(code, 3);
+
+    // Adding a source that read nothing to a snapshot with events keeps those events.
+    let out = run(&[
+        "snapshot",
+        "--base",
+        VIOLATING,
+        "--cloudtrail-logs",
+        empty.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (code, report) = evidence(out_path.to_str().unwrap(), &[]);
+    assert_eq!(code, 3);
+    assert!(rule_resources(&report).contains(&(
+        "sign-in-without-mfa".to_string(),
+        "ivan.petrov@acme.example".to_string()
+    )));
+}
+
+#[test]
+fn logs_that_miss_part_of_the_requested_period_are_a_gap() {
+    let dir = temp_dir("short-period");
+    let out_path = dir.join("short.json");
+    // The history spans 2026-07-21..2026-11-28; asked for the last 2,000 days, most is missing.
+    let out = run(&[
+        "snapshot",
+        "--base",
+        VIOLATING,
+        "--cloudtrail-logs",
+        HISTORY,
+        "--events-since",
+        "2000",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let errors = gap_errors(&out_path);
+    assert!(
+        errors.iter().any(|e| e.contains("none for")
+            && e.ends_with("..2026-07-21T00:00:00Z")
+            && e.contains("events trail-logs:read")),
+        "{errors:?}"
+    );
+    assert!(
+        out.stderr.contains("warning: trail-logs:"),
+        "{}",
+        out.stderr
+    );
+    // What was seen still counts; what concludes from absence stays silent.
+    let (code, report) = evidence(out_path.to_str().unwrap(), &[]);
+    assert_eq!(code, 3);
+    let found = rule_resources(&report);
+    assert!(found.contains(&(
+        "sign-in-without-mfa".to_string(),
+        "ivan.petrov@acme.example".to_string()
+    )));
+    assert!(
+        !found
+            .iter()
+            .any(|(rule, _)| rule == "dormant-user-with-access")
+    );
+}
+
+/// Every record of the fixture history, in file order.
+fn history_records() -> Vec<serde_json::Value> {
+    use std::io::Read;
+    let mut files = Vec::new();
+    let mut pending = vec![root().join(HISTORY)];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut records = Vec::new();
+    for path in files {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
+        let object: serde_json::Value = serde_json::from_str(&text).unwrap();
+        records.extend(object["Records"].as_array().unwrap().iter().cloned());
+    }
+    records
+}
+
+#[test]
+fn exported_records_are_read_like_trail_logs() {
+    use std::io::Write;
+    let records = history_records();
+    assert!(records.len() > 100, "{}", records.len());
+    let dir = temp_dir("exported");
+    let bare = bare_snapshot(&dir, ssoaudit::generate::Variant::Violating);
+    // A JSON array (Lake, Athena and console exports), plain.
+    let array_dir = dir.join("array");
+    std::fs::create_dir_all(&array_dir).unwrap();
+    std::fs::write(
+        array_dir.join("export.json"),
+        serde_json::to_string_pretty(&records).unwrap(),
+    )
+    .unwrap();
+    // One record per line (SIEM exports), gzipped, split in two files.
+    let lines_dir = dir.join("lines");
+    std::fs::create_dir_all(&lines_dir).unwrap();
+    let (first, second) = records.split_at(records.len() / 2);
+    for (name, part) in [("a.jsonl.gz", first), ("b.ndjson.gz", second)] {
+        let mut encoder = flate2::write::GzEncoder::new(
+            std::fs::File::create(lines_dir.join(name)).unwrap(),
+            flate2::Compression::default(),
+        );
+        for record in part {
+            writeln!(encoder, "{}", serde_json::to_string(record).unwrap()).unwrap();
+        }
+        encoder.finish().unwrap();
+    }
+    for folder in [&array_dir, &lines_dir] {
+        let out_path = dir.join(format!(
+            "{}.snapshot.json",
+            folder.file_name().unwrap().to_str().unwrap()
+        ));
+        let out = run(&[
+            "snapshot",
+            "--base",
+            &bare,
+            "--cloudtrail-logs",
+            folder.to_str().unwrap(),
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("{} records", records.len())),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            gap_errors(&out_path).is_empty(),
+            "{:?}",
+            gap_errors(&out_path)
+        );
+        let (code, report) = evidence(out_path.to_str().unwrap(), &[]);
+        assert_eq!(code, 1, "{report}");
+        assert_eq!(
+            rule_resources(&report),
+            planted_evidence(),
+            "{}",
+            folder.display()
+        );
+    }
+    // A record stream with a broken record is a gap naming the file and the record.
+    std::fs::write(
+        lines_dir.join("c.jsonl"),
+        "{\"eventVersion\": \"1.08\"}\n{\"eventName\": ",
+    )
+    .unwrap();
+    let out_path = dir.join("broken.json");
+    let out = run(&[
+        "snapshot",
+        "--base",
+        &bare,
+        "--cloudtrail-logs",
+        lines_dir.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let errors = gap_errors(&out_path);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("record 2"), "{errors:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn snapshots_and_reports_are_private_and_a_failed_run_keeps_the_old_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("private");
+    let snapshot = dir.join("snapshot.json");
+    let out = run(&[
+        "snapshot",
+        "--base",
+        VIOLATING,
+        "--cloudtrail-logs",
+        HISTORY,
+        "-o",
+        snapshot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = dir.join("report.json");
+    run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "json",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    for path in [&snapshot, &report] {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    // A run that fails while reading its sources leaves yesterday's snapshot as it was.
+    let before = std::fs::read(&snapshot).unwrap();
+    let out = run(&[
+        "snapshot",
+        "--base",
+        VIOLATING,
+        "--cloudtrail-logs",
+        dir.join("no-such-folder").to_str().unwrap(),
+        "-o",
+        snapshot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2);
+    assert_eq!(std::fs::read(&snapshot).unwrap(), before);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}

@@ -320,7 +320,8 @@ fn access_denied_becomes_a_gap_and_check_exits_3() {
         "{:?}",
         live.gaps
     );
-    assert!(live.gaps.iter().all(|g| g.area == "permission_set_policies"
+    assert!(live.gaps.iter().all(|g| g.area
+        == ssoaudit::vocabulary::DataArea::PermissionSetPolicies
         && g.operation == "sso-admin:GetInlinePolicyForPermissionSet"
         && g.error.contains("AccessDenied")));
     // Everything else was still read.
@@ -434,7 +435,10 @@ fn lookup_events_feed_the_evidence_rules() {
     );
     assert!(calls["cloudtrail:LookupEvents"] >= 4);
     let snapshot = Snapshot::load(&with_events).unwrap();
-    assert_eq!(snapshot.events.sources, ["lookup-events"]);
+    assert_eq!(
+        snapshot.events.sources,
+        [ssoaudit::vocabulary::EventSource::LookupEvents]
+    );
     assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
 
     assert_eq!(evidence_findings(&with_events), planted_evidence());
@@ -464,7 +468,10 @@ fn cloudtrail_lake_queries_feed_the_evidence_rules() {
     assert_eq!(calls["cloudtrail:StartQuery"], 3, "{calls:?}");
     assert!(!calls.contains_key("cloudtrail:LookupEvents"));
     let snapshot = Snapshot::load(&with_events).unwrap();
-    assert_eq!(snapshot.events.sources, ["lake"]);
+    assert_eq!(
+        snapshot.events.sources,
+        [ssoaudit::vocabulary::EventSource::Lake]
+    );
     assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
     assert_eq!(evidence_findings(&with_events), planted_evidence());
 }
@@ -473,4 +480,42 @@ fn evidence_findings(snapshot: &std::path::Path) -> BTreeSet<(String, String)> {
     let (code, report) = check_evidence(snapshot.to_str().unwrap(), &[]);
     assert_eq!(code, 1, "{report}");
     rule_resources(&report)
+}
+
+#[test]
+fn lookup_events_and_lake_that_return_nothing_are_gaps() {
+    let moto = Moto::start();
+    let base = ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Compliant);
+    let bare = temp_dir("nothing-served").join("bare.json");
+    std::fs::write(&bare, base.to_canonical_json()).unwrap();
+    let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";
+    for (source, flags) in [
+        ("lookup-events", vec!["--lookup-events"]),
+        ("lake", vec!["--cloudtrail-lake", store]),
+    ] {
+        let out_path = bare.with_file_name(format!("{source}.json"));
+        let mut args = vec!["snapshot", "--quiet", "--base", bare.to_str().unwrap()];
+        args.extend(flags);
+        args.extend(["-o", out_path.to_str().unwrap()]);
+        let out = moto.ssoaudit(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let snapshot = Snapshot::load(&out_path).unwrap();
+        let errors: Vec<String> = snapshot
+            .gaps
+            .iter()
+            .map(|g| format!("{} {}", g.operation, g.error))
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with(&format!("{source}:read 0 records for ")),
+            "{errors:?}"
+        );
+        let (code, report) = check_evidence(out_path.to_str().unwrap(), &[]);
+        assert_eq!(code, 3, "{report}");
+        assert!(report["findings"].as_array().unwrap().is_empty());
+    }
 }

@@ -5,6 +5,7 @@
 use super::Scan;
 use super::calls::{CallError, Service};
 use crate::events::normalize::{Normalized, normalize};
+use crate::vocabulary::DataArea;
 use aws_sdk_cloudtrail::Client;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ pub async fn lookup_events(
             paged!(
                 scan,
                 "LookupEvents",
-                "events",
+                DataArea::Events,
                 &resource,
                 |token| client
                     .lookup_events()
@@ -74,7 +75,7 @@ pub async fn lookup_events(
             );
             if bad_records > 0 {
                 scan.gap(
-                    "events",
+                    DataArea::Events,
                     SERVICE,
                     "LookupEvents",
                     &resource,

@@ -4,6 +4,7 @@
 use super::Scan;
 use super::calls::Service;
 use crate::snapshot::{Email, Group, Membership, User};
+use crate::vocabulary::DataArea;
 use aws_sdk_identitystore::Client;
 use aws_sdk_identitystore::types::{MemberId, UserStatus};
 use std::sync::Arc;
@@ -61,7 +62,7 @@ async fn users(scan: &Scan, client: &Client, store: &str) -> Option<Vec<User>> {
     let complete = paged!(
         scan,
         "ListUsers",
-        "users",
+        DataArea::Users,
         store,
         |token| client
             .list_users()
@@ -103,7 +104,7 @@ async fn groups(scan: &Scan, client: &Client, store: &str) -> Option<Vec<Group>>
     let complete = paged!(
         scan,
         "ListGroups",
-        "groups",
+        DataArea::Groups,
         store,
         |token| client
             .list_groups()
@@ -131,7 +132,7 @@ async fn memberships(scan: &Scan, client: &Client, store: &str, group_id: &str) 
     paged!(
         scan,
         "ListGroupMemberships",
-        "memberships",
+        DataArea::Memberships,
         group_id,
         |token| client
             .list_group_memberships()

@@ -7,6 +7,7 @@ use super::Scan;
 use super::calls::{CallError, Service};
 use crate::events::normalize::Normalized;
 use crate::snapshot::{RoleUseSummary, UserSignInSummary};
+use crate::vocabulary::DataArea;
 use aws_sdk_cloudtrail::Client;
 use aws_sdk_cloudtrail::types::QueryStatus;
 use serde_json::json;
@@ -197,7 +198,7 @@ pub(crate) async fn read(
             }
         }
         Err(error) => scan.gap(
-            "events",
+            DataArea::Events,
             SERVICE,
             "StartQuery",
             &format!("{store} sign-ins"),
@@ -214,7 +215,7 @@ pub(crate) async fn read(
                     text(&row, "last_used").and_then(|t| rfc3339(&t)),
                 ) {
                     evidence.role_uses.push(RoleUseSummary {
-                        user,
+                        user: crate::vocabulary::UserKey::Id(user),
                         account_id,
                         permission_set_name,
                         last_used,
@@ -223,7 +224,7 @@ pub(crate) async fn read(
             }
         }
         Err(error) => scan.gap(
-            "events",
+            DataArea::Events,
             SERVICE,
             "StartQuery",
             &format!("{store} role-uses"),
@@ -263,7 +264,7 @@ pub(crate) async fn read(
                     Ok(Some(normalized)) => evidence.rare.push(normalized),
                     Ok(None) => {}
                     Err(error) => scan.gap(
-                        "events",
+                        DataArea::Events,
                         SERVICE,
                         "GetQueryResults",
                         store,
@@ -273,7 +274,7 @@ pub(crate) async fn read(
             }
         }
         Err(error) => scan.gap(
-            "events",
+            DataArea::Events,
             SERVICE,
             "StartQuery",
             &format!("{store} rare events"),

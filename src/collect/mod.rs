@@ -5,7 +5,7 @@
 /// Follows `NextToken` until the listing ends; a failure ends it with a gap.
 /// `SERVICE` is the calling module's service.
 macro_rules! paged {
-    ($scan:expr, $operation:literal, $area:literal, $resource:expr, |$token:ident| $request:expr, |$output:ident| $each:expr) => {{
+    ($scan:expr, $operation:literal, $area:expr, $resource:expr, |$token:ident| $request:expr, |$output:ident| $each:expr) => {{
         let mut $token: Option<String> = None;
         let mut complete = true;
         loop {
@@ -104,14 +104,14 @@ impl Scan {
     /// Records a part that could not be read.
     pub fn gap(
         &self,
-        area: &str,
+        area: crate::vocabulary::DataArea,
         service: Service,
         operation: &str,
         resource: &str,
         error: &CallError,
     ) {
         self.gaps.lock().expect("gap lock").push(Gap {
-            area: area.to_string(),
+            area,
             operation: format!("{}:{operation}", service.name()),
             resource: resource.to_string(),
             error: error.message().to_string(),

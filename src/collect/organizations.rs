@@ -4,6 +4,7 @@
 use super::Scan;
 use super::calls::Service;
 use crate::snapshot::{Account, Organization, OrganizationalUnit};
+use crate::vocabulary::DataArea;
 use aws_sdk_organizations::Client;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,7 +32,13 @@ pub async fn collect(scan: Arc<Scan>, client: Client) -> Organization {
             }
         }
         Err(error) => {
-            scan.gap("organization", SERVICE, "DescribeOrganization", "", &error);
+            scan.gap(
+                DataArea::Organization,
+                SERVICE,
+                "DescribeOrganization",
+                "",
+                &error,
+            );
             return organization;
         }
     }
@@ -41,7 +48,7 @@ pub async fn collect(scan: Arc<Scan>, client: Client) -> Organization {
     let listed = paged!(
         scan,
         "ListRoots",
-        "organization",
+        DataArea::Organization,
         "",
         |token| client
             .list_roots()
@@ -117,7 +124,7 @@ async fn child_units(
     paged!(
         scan,
         "ListOrganizationalUnitsForParent",
-        "organization",
+        DataArea::Organization,
         &parent.id,
         |token| client
             .list_organizational_units_for_parent()
@@ -143,7 +150,7 @@ async fn child_accounts(scan: &Scan, client: &Client, parent: &OrganizationalUni
     paged!(
         scan,
         "ListAccountsForParent",
-        "organization",
+        DataArea::Organization,
         &parent.id,
         |token| client
             .list_accounts_for_parent()
@@ -175,7 +182,7 @@ async fn tags(scan: &Scan, client: &Client, account_id: &str) -> BTreeMap<String
     paged!(
         scan,
         "ListTagsForResource",
-        "account_tags",
+        DataArea::AccountTags,
         account_id,
         |token| client
             .list_tags_for_resource()

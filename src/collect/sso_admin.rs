@@ -7,6 +7,7 @@ use super::identity::Directory;
 use crate::snapshot::{
     Assignment, CustomerManagedPolicy, PermissionSet, PermissionsBoundary, PrincipalType,
 };
+use crate::vocabulary::DataArea;
 use aws_sdk_ssoadmin::Client;
 use aws_sdk_ssoadmin::types::{PrincipalType as SdkPrincipalType, ProvisioningStatus};
 use std::collections::BTreeMap;
@@ -54,7 +55,7 @@ pub async fn permission_sets(
     paged!(
         scan,
         "ListPermissionSets",
-        "permission_sets",
+        DataArea::PermissionSets,
         &instance,
         |token| client
             .list_permission_sets()
@@ -113,7 +114,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
             }
         }
         Err(error) => scan.gap(
-            "permission_sets",
+            DataArea::PermissionSets,
             SERVICE,
             "DescribePermissionSet",
             &arn,
@@ -124,7 +125,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
     paged!(
         scan,
         "ListManagedPoliciesInPermissionSet",
-        "permission_set_policies",
+        DataArea::PermissionSetPolicies,
         &arn,
         |token| client
             .list_managed_policies_in_permission_set()
@@ -143,7 +144,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
     paged!(
         scan,
         "ListCustomerManagedPolicyReferencesInPermissionSet",
-        "permission_set_policies",
+        DataArea::PermissionSetPolicies,
         &arn,
         |token| client
             .list_customer_managed_policy_references_in_permission_set()
@@ -177,7 +178,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
                 match serde_json::from_str::<serde_json::Value>(text) {
                     Ok(document) => set.inline_policy = Some(document),
                     Err(error) => scan.gap(
-                        "permission_set_policies",
+                        DataArea::PermissionSetPolicies,
                         SERVICE,
                         "GetInlinePolicyForPermissionSet",
                         &arn,
@@ -187,7 +188,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
             }
         }
         Err(error) => scan.gap(
-            "permission_set_policies",
+            DataArea::PermissionSetPolicies,
             SERVICE,
             "GetInlinePolicyForPermissionSet",
             &arn,
@@ -219,7 +220,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
         // No boundary attached.
         Err(CallError::NotFound(_)) => {}
         Err(error) => scan.gap(
-            "permission_set_policies",
+            DataArea::PermissionSetPolicies,
             SERVICE,
             "GetPermissionsBoundaryForPermissionSet",
             &arn,
@@ -230,7 +231,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
     paged!(
         scan,
         "ListTagsForResource",
-        "permission_sets",
+        DataArea::PermissionSets,
         &arn,
         |token| client
             .list_tags_for_resource()
@@ -259,7 +260,7 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
         let listed = paged!(
             scan,
             "ListAccountsForProvisionedPermissionSet",
-            "provisioning",
+            DataArea::Provisioning,
             &arn,
             |token| client
                 .list_accounts_for_provisioned_permission_set()
@@ -328,7 +329,7 @@ pub async fn assignments(
         for set in sets {
             if !set.provisioning_known {
                 scan.gap(
-                    "assignments",
+                    DataArea::Assignments,
                     SERVICE,
                     "ListAccountAssignments",
                     &set.permission_set.arn,
@@ -381,7 +382,7 @@ async fn for_pair(
     paged!(
         scan,
         "ListAccountAssignments",
-        "assignments",
+        DataArea::Assignments,
         &resource,
         |token| client
             .list_account_assignments()
@@ -418,7 +419,7 @@ async fn for_principal(
     paged!(
         scan,
         "ListAccountAssignmentsForPrincipal",
-        "assignments",
+        DataArea::Assignments,
         id,
         |token| client
             .list_account_assignments_for_principal()

@@ -48,7 +48,7 @@ impl RuleRun<'_, '_, '_, '_> {
             });
             let resource = match item.kind {
                 "unknown-account" => Resource {
-                    kind: "account".into(),
+                    kind: crate::vocabulary::ResourceKind::Account,
                     id: if item.account_id.is_empty() {
                         item.account_key.clone()
                     } else {
@@ -57,14 +57,18 @@ impl RuleRun<'_, '_, '_, '_> {
                     name: item.account_key.clone(),
                 },
                 "unknown-principal" => Resource {
-                    kind: item.principal_type.to_ascii_lowercase(),
+                    kind: if item.principal_type == "GROUP" {
+                        crate::vocabulary::ResourceKind::Group
+                    } else {
+                        crate::vocabulary::ResourceKind::User
+                    },
                     id: format!("{}/{}", item.principal_type, item.principal_name),
                     name: item.principal_name.clone(),
                 },
                 "missing-permission-set"
                 | "unmanaged-permission-set"
                 | "permission-set-modified" => Resource {
-                    kind: "permission_set".into(),
+                    kind: crate::vocabulary::ResourceKind::PermissionSet,
                     id: if item.permission_set_arn.is_empty() {
                         item.permission_set.clone()
                     } else {
@@ -73,7 +77,7 @@ impl RuleRun<'_, '_, '_, '_> {
                     name: item.permission_set.clone(),
                 },
                 _ => Resource {
-                    kind: "assignment".into(),
+                    kind: crate::vocabulary::ResourceKind::Assignment,
                     id: format!(
                         "{}/{}/{}/{}",
                         if item.account_id.is_empty() {

@@ -2,10 +2,10 @@
 //! the use of assignments, matched to the Identity Store users and assignments of the snapshot.
 
 use super::RuleRun;
-use crate::events::analytics::user_key;
 use crate::findings::{AccountRef, PermissionSetRef, PrincipalRef, Resource};
 use crate::snapshot::{Gap, PrincipalType, Snapshot, User};
 use crate::subjects;
+use crate::vocabulary::UserKey;
 use cel::Value;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -43,7 +43,7 @@ pub(super) fn coverage_gap(
     match from {
         Some(from) if from <= since => None,
         _ => Some(Gap {
-            area: "events".into(),
+            area: crate::vocabulary::DataArea::Events,
             operation: String::new(),
             resource: String::new(),
             error: format!(
@@ -84,11 +84,11 @@ impl RuleRun<'_, '_, '_, '_> {
         let model = self.cache.model;
         let days = days(&self.rule.params, override_days);
         let since = now - chrono::Duration::days(days);
-        let users_by_key: HashMap<String, usize> = snapshot
+        let users_by_key: HashMap<UserKey, usize> = snapshot
             .users
             .iter()
             .enumerate()
-            .flat_map(|(i, u)| [(u.id.clone(), i), (format!("name:{}", u.user_name), i)])
+            .flat_map(|(i, u)| UserKey::of_user(u).map(|k| (k, i)))
             .collect();
         let account_name = |id: &str| {
             model
@@ -100,7 +100,7 @@ impl RuleRun<'_, '_, '_, '_> {
         let user_resource = |user: &User| super::user_refs(user).0;
         let user_principal = |user: &User| super::user_refs(user).1;
         let summary_user = |id: Option<&str>, name: Option<&str>| -> Option<&User> {
-            user_key(id, name)
+            UserKey::of(id, name)
                 .and_then(|k| users_by_key.get(&k))
                 .map(|&i| &snapshot.users[i])
         };
@@ -132,7 +132,7 @@ impl RuleRun<'_, '_, '_, '_> {
                                 .unwrap_or_default();
                             (
                                 Resource {
-                                    kind: "user".into(),
+                                    kind: crate::vocabulary::ResourceKind::User,
                                     id: name.clone(),
                                     name: name.clone(),
                                 },
@@ -175,9 +175,9 @@ impl RuleRun<'_, '_, '_, '_> {
                             .unwrap_or_else(|| login.identity_type.clone());
                         let resource = Resource {
                             kind: if login.identity_type == "Root" {
-                                "root_user".into()
+                                crate::vocabulary::ResourceKind::RootUser
                             } else {
-                                "iam_user".into()
+                                crate::vocabulary::ResourceKind::IamUser
                             },
                             id: format!("{}/{who}", login.account_id),
                             name: format!("{who} in {}", account_name(&login.account_id)),
@@ -245,7 +245,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 }
                 for ((account_id, route), (time, count, detail)) in by_account {
                     let resource = Resource {
-                        kind: "root_user".into(),
+                        kind: crate::vocabulary::ResourceKind::RootUser,
                         id: format!("{account_id}/{route}"),
                         name: format!("root of {}", account_name(&account_id)),
                     };
@@ -272,11 +272,11 @@ impl RuleRun<'_, '_, '_, '_> {
             }
             "unused-assignment" => {
                 // Last use per (user key, account, permission set name).
-                let mut last_use: HashMap<(&str, &str, &str), &str> = HashMap::new();
+                let mut last_use: HashMap<(&UserKey, &str, &str), &str> = HashMap::new();
                 for role_use in &snapshot.events.role_uses {
                     last_use.insert(
                         (
-                            role_use.user.as_str(),
+                            &role_use.user,
                             role_use.account_id.as_str(),
                             role_use.permission_set_name.as_str(),
                         ),
@@ -309,23 +309,11 @@ impl RuleRun<'_, '_, '_, '_> {
                         .iter()
                         .flat_map(|&u| {
                             let user = &snapshot.users[u];
-                            let name_key = format!("name:{}", user.user_name);
-                            [
+                            UserKey::of_user(user).map(|key| {
                                 last_use
-                                    .get(&(
-                                        user.id.as_str(),
-                                        assignment.account_id.as_str(),
-                                        set.name.as_str(),
-                                    ))
-                                    .copied(),
-                                last_use
-                                    .get(&(
-                                        name_key.as_str(),
-                                        assignment.account_id.as_str(),
-                                        set.name.as_str(),
-                                    ))
-                                    .copied(),
-                            ]
+                                    .get(&(&key, assignment.account_id.as_str(), set.name.as_str()))
+                                    .copied()
+                            })
                         })
                         .flatten()
                         .max();
@@ -356,10 +344,10 @@ impl RuleRun<'_, '_, '_, '_> {
                 }
             }
             "dormant-user-with-access" => {
-                let mut last_sign_in: HashMap<String, &str> = HashMap::new();
+                let mut last_sign_in: HashMap<UserKey, &str> = HashMap::new();
                 for summary in &snapshot.events.users {
                     if let (Some(key), Some(time)) = (
-                        user_key(summary.user_id.as_deref(), summary.user_name.as_deref()),
+                        UserKey::of(summary.user_id.as_deref(), summary.user_name.as_deref()),
                         summary.last_sign_in.as_deref(),
                     ) {
                         last_sign_in.insert(key, time);
@@ -369,14 +357,11 @@ impl RuleRun<'_, '_, '_, '_> {
                     if !user.active || !model.user_has_access[i] {
                         continue;
                     }
-                    let last = [
-                        last_sign_in.get(&user.id),
-                        last_sign_in.get(&format!("name:{}", user.user_name)),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .max();
+                    let last = UserKey::of_user(user)
+                        .iter()
+                        .filter_map(|key| last_sign_in.get(key))
+                        .copied()
+                        .max();
                     if last.and_then(parse).is_some_and(|t| t >= since) {
                         continue;
                     }
@@ -413,10 +398,10 @@ impl RuleRun<'_, '_, '_, '_> {
                     .and_then(|v| v.as_str())
                     .and_then(crate::policy::iso_duration_seconds)
                     .unwrap_or(900);
-                let mut by_user: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+                let mut by_user: BTreeMap<UserKey, Vec<i64>> = BTreeMap::new();
                 for failure in &snapshot.events.failures {
-                    let key = user_key(failure.user_id.as_deref(), failure.user_name.as_deref())
-                        .unwrap_or_else(|| "(unknown user)".into());
+                    let key = UserKey::of(failure.user_id.as_deref(), failure.user_name.as_deref())
+                        .unwrap_or_else(|| UserKey::Name("(unknown user)".into()));
                     if let Some(t) = parse(&failure.time) {
                         by_user.entry(key).or_default().push(t.timestamp());
                     }
@@ -439,10 +424,10 @@ impl RuleRun<'_, '_, '_, '_> {
                     let user = users_by_key.get(&key).map(|&i| &snapshot.users[i]);
                     let name = user
                         .map(|u| u.user_name.clone())
-                        .unwrap_or_else(|| key.trim_start_matches("name:").to_string());
+                        .unwrap_or_else(|| key.label().to_string());
                     let resource = user.map(user_resource).unwrap_or(Resource {
-                        kind: "user".into(),
-                        id: key.clone(),
+                        kind: crate::vocabulary::ResourceKind::User,
+                        id: key.to_string(),
                         name: name.clone(),
                     });
                     let time = DateTime::from_timestamp(times[best_start], 0)

@@ -22,6 +22,7 @@ use crate::model::Model;
 use crate::rules::{Logic, Rule};
 use crate::snapshot::{Assignment, Gap, PrincipalType, Snapshot};
 use crate::subjects::{self, SubjectKind, ValueCache};
+use crate::vocabulary::DataArea;
 use cel::{Context, ExecutionError, Value};
 use decide::{Chain, RootValues, principal_identity};
 use std::collections::BTreeSet;
@@ -46,7 +47,7 @@ pub struct EvaluationError {
     pub rule_id: String,
     /// `path:line` of the rule.
     pub rule_origin: String,
-    pub resource_kind: String,
+    pub resource_kind: crate::vocabulary::ResourceKind,
     pub resource_id: String,
     pub message: String,
 }
@@ -110,7 +111,7 @@ pub fn evaluate_with(
                     || (matches!(
                         kind.as_str(),
                         "unused-assignment" | "dormant-user-with-access"
-                    ) && gaps.iter().any(|g| g.area == "events"))
+                    ) && gaps.iter().any(|g| g.area == DataArea::Events))
             }
             _ => false,
         };
@@ -156,9 +157,9 @@ pub fn gaps_for(snapshot: &Snapshot, rule: &Rule) -> Vec<Gap> {
         .filter(|g| rule.requires.contains(&g.area))
         .cloned()
         .collect();
-    if rule.requires.contains("events") && snapshot.events.sources.is_empty() {
+    if rule.requires.contains(&DataArea::Events) && snapshot.events.sources.is_empty() {
         gaps.push(Gap {
-            area: "events".into(),
+            area: DataArea::Events,
             operation: String::new(),
             resource: String::new(),
             error: "the snapshot holds no sign-in or access events (no event source was read)"
@@ -214,7 +215,7 @@ impl RuleRun<'_, '_, '_, '_> {
         self.errors.push(EvaluationError {
             rule_id: self.rule.id.clone(),
             rule_origin: format!("{}:{}", self.rule.origin.path, self.rule.origin.line),
-            resource_kind: resource.kind.clone(),
+            resource_kind: resource.kind,
             resource_id: resource.id.clone(),
             message: message.to_string(),
         });
@@ -258,7 +259,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 &self.rule.params,
             );
             let resource = Resource {
-                kind: self.rule.subject.name().to_string(),
+                kind: self.rule.subject.resource_kind(),
                 id: name.clone(),
                 name: name.clone(),
             };
@@ -367,7 +368,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 };
                 (
                     Resource {
-                        kind: "account".into(),
+                        kind: crate::vocabulary::ResourceKind::Account,
                         id: account.id.clone(),
                         name: account.name.clone(),
                     },
@@ -386,7 +387,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 };
                 (
                     Resource {
-                        kind: "group".into(),
+                        kind: crate::vocabulary::ResourceKind::Group,
                         id: group.id.clone(),
                         name: group.display_name.clone(),
                     },
@@ -408,7 +409,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 };
                 (
                     Resource {
-                        kind: "permission_set".into(),
+                        kind: crate::vocabulary::ResourceKind::PermissionSet,
                         id: set.arn.clone(),
                         name: set.name.clone(),
                     },
@@ -492,7 +493,7 @@ impl RuleRun<'_, '_, '_, '_> {
         match user {
             None => (
                 Resource {
-                    kind: "assignment".into(),
+                    kind: crate::vocabulary::ResourceKind::Assignment,
                     id: base_id,
                     name: format!(
                         "{} {} on {}",
@@ -513,7 +514,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 };
                 (
                     Resource {
-                        kind: "access".into(),
+                        kind: crate::vocabulary::ResourceKind::Access,
                         id: format!(
                             "{}/{}/USER/{}/via/{}/{}",
                             assignment.account_id,
@@ -598,7 +599,7 @@ impl RuleRun<'_, '_, '_, '_> {
 fn user_refs(user: &crate::snapshot::User) -> (Resource, PrincipalRef) {
     (
         Resource {
-            kind: "user".into(),
+            kind: crate::vocabulary::ResourceKind::User,
             id: user.id.clone(),
             name: user.user_name.clone(),
         },

@@ -5,6 +5,7 @@
 //! stays behind this module: callers see plain types.
 
 use crate::snapshot::{RoleUse, RoleUseSummary, SignIn, UserSignInSummary};
+use crate::vocabulary::UserKey;
 use polars::prelude::*;
 
 /// Seconds since the epoch of an RFC 3339 time.
@@ -18,13 +19,6 @@ fn rfc3339(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()
-}
-
-/// The key of a user in events: the Identity Store id when known, else `name:<user name>`.
-pub fn user_key(user_id: Option<&str>, user_name: Option<&str>) -> Option<String> {
-    user_id
-        .map(str::to_string)
-        .or_else(|| user_name.map(|n| format!("name:{n}")))
 }
 
 #[derive(Default)]
@@ -68,7 +62,8 @@ impl Analytics {
             .filter(|s| s.success && s.kind == "identity-center")
         {
             let (Some(user), Some(time)) = (
-                user_key(sign_in.user_id.as_deref(), sign_in.user_name.as_deref()),
+                UserKey::of(sign_in.user_id.as_deref(), sign_in.user_name.as_deref())
+                    .map(|k| k.to_string()),
                 epoch(&sign_in.time),
             ) else {
                 continue;
@@ -154,9 +149,9 @@ impl Analytics {
             );
             for i in 0..frame.height() {
                 let Some(user) = key.get(i) else { continue };
-                let (user_id, user_name) = match user.strip_prefix("name:") {
-                    Some(name) => (None, Some(name.to_string())),
-                    None => (Some(user.to_string()), None),
+                let (user_id, user_name) = match UserKey::parse(user) {
+                    UserKey::Name(name) => (None, Some(name)),
+                    UserKey::Id(id) => (Some(id), None),
                 };
                 users.push(UserSignInSummary {
                     user_id,
@@ -193,7 +188,7 @@ impl Analytics {
                     (user.get(i), account.get(i), set.get(i), last.get(i))
                 {
                     role_uses.push(RoleUseSummary {
-                        user: user.to_string(),
+                        user: UserKey::parse(user),
                         account_id: account.to_string(),
                         permission_set_name: set.to_string(),
                         last_used: rfc3339(last),

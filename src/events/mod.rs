@@ -30,6 +30,8 @@ pub struct Ingest {
     /// Summaries computed elsewhere (CloudTrail Lake), merged at the end.
     users: Vec<UserSignInSummary>,
     role_use_summaries: Vec<RoleUseSummary>,
+    /// Root activity of an earlier snapshot, linked to its sessions then.
+    previous_root_activity: Vec<RootActivity>,
 }
 
 impl Ingest {
@@ -110,6 +112,20 @@ impl Ingest {
         self.role_use_summaries.extend(role_uses);
     }
 
+    /// Keeps the events of an earlier snapshot (`snapshot --base`), so that adding a source
+    /// loses nothing that was read before.
+    pub fn keep(&mut self, previous: Events) {
+        self.covering(
+            previous.covered_from.as_deref(),
+            previous.covered_to.as_deref(),
+        );
+        self.add_summaries(previous.users, previous.role_uses);
+        self.failures.extend(previous.failures);
+        self.console_logins.extend(previous.console_logins);
+        // Already linked to their AssumeRoot sessions, which are not kept.
+        self.previous_root_activity.extend(previous.root_activity);
+    }
+
     /// Widens the covered period (to the times of log files that held no relevant event).
     pub fn covering(&mut self, earliest: Option<&str>, latest: Option<&str>) {
         for time in [earliest, latest].into_iter().flatten() {
@@ -118,11 +134,15 @@ impl Ingest {
     }
 
     /// The `events` part of a snapshot, from everything added.
-    pub fn finish(mut self, sources: Vec<String>) -> Result<Events, String> {
+    pub fn finish(
+        mut self,
+        sources: Vec<crate::vocabulary::EventSource>,
+    ) -> Result<Events, String> {
         let rest = std::mem::take(&mut self.assembler).finish();
         self.take_sign_ins(rest);
         self.flush(true)?;
         normalize::link_root_sessions(&mut self.root_activity, &self.assume_root);
+        self.root_activity.append(&mut self.previous_root_activity);
         let (mut users, mut role_uses) = self.analytics.finish()?;
         // The analytics give one row per key; only summaries from elsewhere need merging.
         if !self.users.is_empty() {
@@ -186,8 +206,10 @@ fn merge_users(users: Vec<UserSignInSummary>) -> Vec<UserSignInSummary> {
 
 /// One summary per (user, account, permission set): the latest use.
 fn merge_role_uses(uses: Vec<RoleUseSummary>) -> Vec<RoleUseSummary> {
-    let mut merged: std::collections::BTreeMap<(String, String, String), String> =
-        Default::default();
+    let mut merged: std::collections::BTreeMap<
+        (crate::vocabulary::UserKey, String, String),
+        String,
+    > = Default::default();
     for role_use in uses {
         let entry = merged
             .entry((
@@ -211,4 +233,126 @@ fn merge_role_uses(uses: Vec<RoleUseSummary>) -> Vec<RoleUseSummary> {
             },
         )
         .collect()
+}
+
+/// What one event source read, so that a source that read nothing, or nothing for part of the
+/// period asked for, is told apart from a quiet organization.
+#[derive(Debug, Clone)]
+pub struct SourceRead {
+    pub source: crate::vocabulary::EventSource,
+    /// The folder, event data store or Regions read.
+    pub location: String,
+    /// Files found (trail logs only).
+    pub files: Option<u64>,
+    /// Records (or result rows) read.
+    pub records: u64,
+    /// The period the records cover (RFC 3339).
+    pub earliest: Option<String>,
+    pub latest: Option<String>,
+    /// The period asked for, when one was (RFC 3339).
+    pub requested: Option<(String, String)>,
+}
+
+/// How far the records may start after, or end before, the requested period before the
+/// difference counts as a hole: CloudTrail delivers log files every few minutes, and a day
+/// without a single record of an organization's management events is not quiet but missing.
+const COVERAGE_SLACK_HOURS: i64 = 24;
+
+/// The gaps of one source: nothing found, nothing read, or part of the period not covered.
+pub fn source_gaps(read: &SourceRead) -> Vec<crate::snapshot::Gap> {
+    let gap = |error: String| crate::snapshot::Gap {
+        area: crate::vocabulary::DataArea::Events,
+        operation: format!("{}:read", read.source),
+        resource: read.location.clone(),
+        error,
+    };
+    let period = |from: &str, to: &str| format!("{from}..{to}");
+    let requested = read
+        .requested
+        .as_ref()
+        .map(|(from, to)| period(from, to))
+        .unwrap_or_else(|| "the period read".into());
+    if read.files == Some(0) {
+        return vec![gap(format!(
+            "no trail log files (.json, .json.gz, .jsonl, .ndjson) under {}",
+            read.location
+        ))];
+    }
+    if read.records == 0 {
+        return vec![gap(match read.files {
+            Some(files) => format!("{files} files, 0 records for {requested}"),
+            None => format!("0 records for {requested}"),
+        })];
+    }
+    let mut gaps = Vec::new();
+    if let (Some((from, to)), Some(earliest), Some(latest)) =
+        (&read.requested, &read.earliest, &read.latest)
+    {
+        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        let slack = chrono::Duration::hours(COVERAGE_SLACK_HOURS);
+        if let (Some(f), Some(e)) = (parse(from), parse(earliest))
+            && e - f > slack
+        {
+            gaps.push(gap(format!(
+                "{} records, none for {}",
+                read.records,
+                period(from, earliest)
+            )));
+        }
+        if let (Some(t), Some(l)) = (parse(to), parse(latest))
+            && t - l > slack
+        {
+            gaps.push(gap(format!(
+                "{} records, none for {}",
+                read.records,
+                period(latest, to)
+            )));
+        }
+    }
+    gaps
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+    use crate::vocabulary::EventSource;
+
+    fn read(files: Option<u64>, records: u64) -> SourceRead {
+        SourceRead {
+            source: EventSource::TrailLogs,
+            location: "logs/".into(),
+            files,
+            records,
+            earliest: Some("2026-08-10T00:00:00Z".into()),
+            latest: Some("2026-08-20T00:00:00Z".into()),
+            requested: None,
+        }
+    }
+
+    #[test]
+    fn a_source_that_read_nothing_is_a_gap() {
+        let none = source_gaps(&read(Some(0), 0));
+        assert_eq!(none.len(), 1);
+        assert!(none[0].error.contains("no trail log files"), "{none:?}");
+        let empty = source_gaps(&read(Some(3), 0));
+        assert_eq!(empty[0].error, "3 files, 0 records for the period read");
+        assert!(source_gaps(&read(Some(3), 10)).is_empty());
+    }
+
+    #[test]
+    fn part_of_the_requested_period_without_records_is_a_gap() {
+        let mut partial = read(Some(3), 10);
+        partial.requested = Some(("2026-08-01T00:00:00Z".into(), "2026-08-30T00:00:00Z".into()));
+        let gaps = source_gaps(&partial);
+        let errors: Vec<&str> = gaps.iter().map(|g| g.error.as_str()).collect();
+        assert_eq!(
+            errors,
+            [
+                "10 records, none for 2026-08-01T00:00:00Z..2026-08-10T00:00:00Z",
+                "10 records, none for 2026-08-20T00:00:00Z..2026-08-30T00:00:00Z"
+            ]
+        );
+        partial.requested = Some(("2026-08-10T06:00:00Z".into(), "2026-08-20T12:00:00Z".into()));
+        assert!(source_gaps(&partial).is_empty());
+    }
 }

@@ -65,6 +65,19 @@ pub enum Normalized {
     RootAction(RootActivity),
 }
 
+impl Normalized {
+    /// When the event happened (RFC 3339).
+    pub fn time(&self) -> &str {
+        match self {
+            Normalized::SignInStep(step) => &step.time,
+            Normalized::ConsoleLogin(sign_in) => &sign_in.time,
+            Normalized::RoleUse(role_use) => &role_use.time,
+            Normalized::AssumeRoot(session) => &session.time,
+            Normalized::RootAction(action) => &action.time,
+        }
+    }
+}
+
 fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     let mut current = value;
     for key in path {

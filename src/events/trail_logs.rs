@@ -15,6 +15,9 @@ use std::sync::Mutex;
 /// Counts of one read.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReadStats {
+    /// Log files found below the folder (read or not).
+    pub found: u64,
+    /// Log files read whole.
     pub files: u64,
     pub records: u64,
     pub normalized: u64,
@@ -65,13 +68,20 @@ pub fn log_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
                 if name != "CloudTrail-Digest" && name != "CloudTrail-Insight" {
                     pending.push(path);
                 }
-            } else if name.ends_with(".json.gz") || name.ends_with(".json") {
+            } else if is_log_file(&name) {
                 files.push(path);
             }
         }
     }
     files.sort();
     Ok(files)
+}
+
+/// Trail log objects (`.json`, `.json.gz`) and exported records (`.jsonl`, `.ndjson`, plain
+/// or gzipped).
+fn is_log_file(name: &str) -> bool {
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson")
 }
 
 #[derive(Deserialize)]
@@ -82,10 +92,65 @@ struct LogObject<'a> {
 
 fn gap(path: &Path, error: String) -> Gap {
     Gap {
-        area: "events".into(),
+        area: crate::vocabulary::DataArea::Events,
         operation: "trail-logs:read".into(),
         resource: path.display().to_string(),
         error,
+    }
+}
+
+/// The records of one file: a trail log object (`{"Records": [...]}`, what CloudTrail writes to
+/// S3), a JSON array of records (CloudTrail Lake, Athena and console exports), or records one
+/// after another, one per line or pretty-printed (SIEM exports, JSON Lines).
+fn records_of(bytes: &[u8]) -> Result<Vec<&RawValue>, String> {
+    // The common case, parsed once: a log object.
+    let log_object_error = match serde_json::from_slice::<LogObject>(bytes) {
+        Ok(object) => return Ok(object.records),
+        Err(error) => error,
+    };
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let looks_like_log_object = start.is_some_and(|i| {
+        bytes[i] == b'{'
+            && bytes[i + 1..]
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|&b| b == b'"')
+            && bytes[i..bytes.len().min(i + 64)]
+                .windows(9)
+                .any(|w| w == b"\"Records\"")
+    });
+    if looks_like_log_object {
+        return Err(format!("not a CloudTrail log object: {log_object_error}"));
+    }
+    match start.map(|i| bytes[i]) {
+        None => Ok(Vec::new()),
+        Some(b'[') => serde_json::from_slice::<Vec<&RawValue>>(bytes)
+            .map_err(|e| format!("not a JSON array of CloudTrail records: {e}")),
+        Some(b'{') => {
+            let mut records = Vec::new();
+            for (index, value) in serde_json::Deserializer::from_slice(bytes)
+                .into_iter::<&RawValue>()
+                .enumerate()
+            {
+                let value = value.map_err(|e| {
+                    format!(
+                        "not CloudTrail records (one JSON object per record): record {}: {e}",
+                        index + 1
+                    )
+                })?;
+                if !value.get().starts_with('{') {
+                    return Err(format!(
+                        "not CloudTrail records: record {} is not a JSON object",
+                        index + 1
+                    ));
+                }
+                records.push(value);
+            }
+            Ok(records)
+        }
+        Some(_) => Err(format!(
+            "not a CloudTrail log object, record array or JSON Lines file: {log_object_error}"
+        )),
     }
 }
 
@@ -105,12 +170,11 @@ fn read_file(
     };
     read.map_err(|e| gap(path, format!("corrupt or truncated: {e}")))?;
     stats.bytes_uncompressed += bytes.len() as u64;
-    let object: LogObject = serde_json::from_slice(&bytes)
-        .map_err(|e| gap(path, format!("not a CloudTrail log object: {e}")))?;
+    let records = records_of(&bytes).map_err(|e| gap(path, e))?;
     stats.files += 1;
     let time = file_time(path);
     widen(stats, time.as_ref(), time.as_ref());
-    for raw in object.records {
+    for raw in records {
         stats.records += 1;
         // Most records are of no interest: look at the source first, parse fully only if needed.
         let text = raw.get();
@@ -177,7 +241,8 @@ pub fn read_dir(
             });
         }
     });
-    let (stats, mut gaps) = totals.into_inner().expect("totals");
+    let (mut stats, mut gaps) = totals.into_inner().expect("totals");
+    stats.found = files.len() as u64;
     gaps.sort();
     Ok((stats, gaps))
 }

@@ -202,7 +202,7 @@ pub fn sarif(input: &DiffInput) -> String {
         let fingerprint = crate::findings::fingerprint(
             rule_id,
             &crate::findings::Resource {
-                kind: "diff".into(),
+                kind: crate::vocabulary::ResourceKind::Change,
                 id: text.clone(),
                 name: String::new(),
             },

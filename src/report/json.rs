@@ -131,7 +131,7 @@ fn finding_out(finding: &Finding) -> FindingOut<'_> {
         title: &finding.title,
         message: &finding.message,
         resource: ResourceOut {
-            kind: &finding.resource.kind,
+            kind: finding.resource.kind.as_str(),
             id: &finding.resource.id,
             name: &finding.resource.name,
         },
@@ -189,7 +189,7 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
                     .gaps
                     .iter()
                     .map(|g| GapOut {
-                        area: &g.area,
+                        area: g.area.as_str(),
                         operation: &g.operation,
                         resource: &g.resource,
                         error: &g.error,

@@ -6,6 +6,7 @@
 
 use crate::cel_paths::{self, ConditionShape};
 use crate::subjects::{FieldType, SubjectKind};
+use crate::vocabulary::DataArea;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeSet;
@@ -79,21 +80,6 @@ pub const EVENT_KINDS: &[&str] = &[
     "sign-in-failures-burst",
 ];
 
-/// The parts of the snapshot a rule reads. A collection gap in one of them makes the rule's
-/// result incomplete.
-pub const DATA_AREAS: &[&str] = &[
-    "organization",
-    "account_tags",
-    "permission_sets",
-    "permission_set_policies",
-    "provisioning",
-    "assignments",
-    "users",
-    "groups",
-    "memberships",
-    "events",
-];
-
 #[derive(Debug, Clone)]
 pub enum Logic {
     Condition(Arc<ConditionShape>),
@@ -125,7 +111,7 @@ pub struct Rule {
     pub params: serde_json::Map<String, serde_json::Value>,
     pub logic: Logic,
     pub message: Template,
-    pub requires: BTreeSet<String>,
+    pub requires: BTreeSet<DataArea>,
     pub origin: Origin,
 }
 
@@ -501,19 +487,19 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
 
     let mut requires = default_requirements(subject, &referenced_paths);
     if matches!(logic, Some(Logic::Events { .. })) {
-        requires.insert("events".to_string());
+        requires.insert(DataArea::Events);
     }
     if let Some(extra) = &raw.requires {
         for area in &extra.value {
-            if DATA_AREAS.contains(&area.as_str()) {
-                requires.insert(area.clone());
+            if let Some(area) = DataArea::parse(area) {
+                requires.insert(area);
             } else {
                 errors.push(error_at(
                     extra.referenced.line(),
                     extra.referenced.column(),
                     format!(
                         "unknown data area `{area}` in `requires`; expected one of {}",
-                        DATA_AREAS.join(", ")
+                        DataArea::names()
                     ),
                 ));
             }
@@ -594,41 +580,41 @@ fn parse_template(
 }
 
 /// The data areas a rule reads, from its subject and the fields it references.
-fn default_requirements(subject: SubjectKind, paths: &[Vec<String>]) -> BTreeSet<String> {
-    let mut areas: BTreeSet<&str> = BTreeSet::new();
+fn default_requirements(subject: SubjectKind, paths: &[Vec<String>]) -> BTreeSet<DataArea> {
+    let mut areas: BTreeSet<DataArea> = BTreeSet::new();
     match subject {
         SubjectKind::Account => {
-            areas.insert("organization");
+            areas.insert(DataArea::Organization);
         }
         SubjectKind::Group => {
-            areas.insert("groups");
+            areas.insert(DataArea::Groups);
         }
         SubjectKind::User => {
-            areas.insert("users");
+            areas.insert(DataArea::Users);
         }
         SubjectKind::PermissionSet => {
-            areas.insert("permission_sets");
+            areas.insert(DataArea::PermissionSets);
         }
         SubjectKind::Assignment | SubjectKind::Access => {
             areas.extend([
-                "assignments",
-                "organization",
-                "permission_sets",
-                "users",
-                "groups",
+                DataArea::Assignments,
+                DataArea::Organization,
+                DataArea::PermissionSets,
+                DataArea::Users,
+                DataArea::Groups,
             ]);
             if subject == SubjectKind::Access {
-                areas.insert("memberships");
+                areas.insert(DataArea::Memberships);
             }
         }
     }
     for path in paths {
         let root = path.first().map(String::as_str).unwrap_or("");
         let field = path.get(1).map(String::as_str).unwrap_or("");
-        let needs: &[&str] = match (root, field) {
-            ("account", "tags") => &["organization", "account_tags"],
-            ("account", "assignment_count") => &["organization", "assignments"],
-            ("account", _) => &["organization"],
+        let needs: &[DataArea] = match (root, field) {
+            ("account", "tags") => &[DataArea::Organization, DataArea::AccountTags],
+            ("account", "assignment_count") => &[DataArea::Organization, DataArea::Assignments],
+            ("account", _) => &[DataArea::Organization],
             (
                 "permission_set",
                 "managed_policies"
@@ -638,28 +624,35 @@ fn default_requirements(subject: SubjectKind, paths: &[Vec<String>]) -> BTreeSet
                 | "inline_admin_grants"
                 | "grants_full_access"
                 | "permissions_boundary",
-            ) => &["permission_sets", "permission_set_policies"],
+            ) => &[DataArea::PermissionSets, DataArea::PermissionSetPolicies],
             ("permission_set", "provisioned_accounts" | "outdated_accounts") => {
-                &["permission_sets", "provisioning"]
+                &[DataArea::PermissionSets, DataArea::Provisioning]
             }
-            ("permission_set", "provisioning_drift_accounts") => {
-                &["permission_sets", "provisioning", "assignments"]
-            }
+            ("permission_set", "provisioning_drift_accounts") => &[
+                DataArea::PermissionSets,
+                DataArea::Provisioning,
+                DataArea::Assignments,
+            ],
             ("permission_set", "assigned_accounts" | "assignment_count") => {
-                &["permission_sets", "assignments"]
+                &[DataArea::PermissionSets, DataArea::Assignments]
             }
-            ("permission_set", _) => &["permission_sets"],
-            ("group", "member_count") => &["groups", "memberships"],
-            ("group", "assignment_count") => &["groups", "assignments"],
-            ("group", _) => &["groups"],
-            ("user", "groups") => &["users", "groups", "memberships"],
-            ("user", "has_access") => &["users", "assignments", "groups", "memberships"],
-            ("user", "direct_assignment_count") => &["users", "assignments"],
-            ("user", _) => &["users"],
-            ("principal" | "via", _) => &["users", "groups"],
+            ("permission_set", _) => &[DataArea::PermissionSets],
+            ("group", "member_count") => &[DataArea::Groups, DataArea::Memberships],
+            ("group", "assignment_count") => &[DataArea::Groups, DataArea::Assignments],
+            ("group", _) => &[DataArea::Groups],
+            ("user", "groups") => &[DataArea::Users, DataArea::Groups, DataArea::Memberships],
+            ("user", "has_access") => &[
+                DataArea::Users,
+                DataArea::Assignments,
+                DataArea::Groups,
+                DataArea::Memberships,
+            ],
+            ("user", "direct_assignment_count") => &[DataArea::Users, DataArea::Assignments],
+            ("user", _) => &[DataArea::Users],
+            ("principal" | "via", _) => &[DataArea::Users, DataArea::Groups],
             _ => &[],
         };
         areas.extend(needs.iter().copied());
     }
-    areas.into_iter().map(str::to_string).collect()
+    areas
 }

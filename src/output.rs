@@ -1,0 +1,111 @@
+//! Safe writes of snapshots and reports: a file is written whole or not at all.
+//!
+//! The content goes to a temporary file in the target's directory, created with mode 0600
+//! (snapshots and reports hold names, e-mail addresses and access maps), is flushed to disk,
+//! and only then renamed over the target. An interrupted or failed write leaves the previous
+//! file as it was and no partial file behind.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Writes `path` through `fill`, atomically. On any error of `fill` or of the file system
+/// the target is untouched and the temporary file removed.
+pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let (temp_path, file) = create_temp(path)?;
+    let result = (|| {
+        let mut writer = BufWriter::new(file);
+        fill(&mut writer)?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp_path, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp_path);
+    }
+    result
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic(path, |out| out.write_all(bytes))
+}
+
+fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
+    let dir = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let pid = std::process::id();
+    let mut attempt = 0u32;
+    loop {
+        let candidate = dir.join(format!(".{name}.{pid}.{attempt}.tmp"));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        match options.open(&candidate) {
+            Ok(file) => return Ok((candidate, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("ssoaudit-output-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn failed_write_keeps_the_previous_file_and_leaves_nothing() {
+        let dir = temp_dir("failed");
+        let target = dir.join("snapshot.json");
+        std::fs::write(&target, "yesterday").unwrap();
+        let result = write_atomic(&target, |out| {
+            out.write_all(b"half of today")?;
+            Err(io::Error::other("interrupted"))
+        });
+        assert!(result.is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "yesterday");
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("snapshot.json")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_are_private_and_replace_the_old_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("private");
+        let target = dir.join("report.json");
+        std::fs::write(&target, "old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_bytes(&target, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
