@@ -7,24 +7,13 @@ use crate::desired::component::{self, Expected};
 use crate::desired::{DesiredAssignment, DesiredState};
 use crate::model::Model;
 use crate::snapshot::{PermissionSet, PrincipalType};
+use crate::vocabulary::DriftKind;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The kinds of drift, by rule (`check: drift`, `params.kind`).
-pub const KINDS: &[&str] = &[
-    "unmanaged-assignment",
-    "missing-assignment",
-    "unknown-account",
-    "unknown-principal",
-    "unknown-permission-set",
-    "missing-permission-set",
-    "unmanaged-permission-set",
-    "permission-set-modified",
-];
-
 /// One difference, with what a message template can show (`{drift.<field>}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DriftItem {
-    pub kind: &'static str,
+    pub kind: DriftKind,
     pub account_key: String,
     pub account_id: String,
     pub account_name: String,
@@ -36,6 +25,25 @@ pub struct DriftItem {
     pub detail: String,
     /// The stack line the item is located on.
     pub line: u32,
+}
+
+/// Only as the base of struct updates: every item sets its kind.
+impl Default for DriftItem {
+    fn default() -> Self {
+        DriftItem {
+            kind: DriftKind::UnmanagedAssignment,
+            account_key: String::new(),
+            account_id: String::new(),
+            account_name: String::new(),
+            principal_type: String::new(),
+            principal_name: String::new(),
+            principal_id: String::new(),
+            permission_set: String::new(),
+            permission_set_arn: String::new(),
+            detail: String::new(),
+            line: 0,
+        }
+    }
 }
 
 /// An assignment by names: (account id, permission set name, principal type, principal name).
@@ -89,7 +97,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
                 account_ids.insert(key, id.to_string());
             }
             Some(id) => items.push(DriftItem {
-                kind: "unknown-account",
+                kind: DriftKind::UnknownAccount,
                 account_key: key.clone(),
                 account_id: id.to_string(),
                 detail: format!(
@@ -99,7 +107,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
                 ..Default::default()
             }),
             None => items.push(DriftItem {
-                kind: "unknown-account",
+                kind: DriftKind::UnknownAccount,
                 account_key: key.clone(),
                 detail: if desired.account_map_enabled || desired.account_map.is_empty() {
                     "no account of the organization has this name".into()
@@ -131,7 +139,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
                 declared.principal_line,
             )) {
                 items.push(DriftItem {
-                    kind: "unknown-principal",
+                    kind: DriftKind::UnknownPrincipal,
                     account_key: declared.account_key.clone(),
                     account_id: account_id.clone(),
                     account_name: account_name(account_id),
@@ -158,7 +166,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
             if !expected_names.contains(declared.permission_set.as_str()) {
                 complete = false;
                 items.push(DriftItem {
-                    kind: "unknown-permission-set",
+                    kind: DriftKind::UnknownPermissionSet,
                     account_key: declared.account_key.clone(),
                     account_id: account_id.clone(),
                     account_name: account_name(account_id),
@@ -232,7 +240,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
             .copied()
             .unwrap_or(desired.assignments_line.max(desired.vars_line));
         items.push(DriftItem {
-            kind: "unmanaged-assignment",
+            kind: DriftKind::UnmanagedAssignment,
             account_key,
             account_id: key.0.clone(),
             account_name: account_name(&key.0),
@@ -251,7 +259,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
         }
         let declared = resolved.declared;
         items.push(DriftItem {
-            kind: "missing-assignment",
+            kind: DriftKind::MissingAssignment,
             account_key: declared.account_key.clone(),
             account_id: key.0.clone(),
             account_name: account_name(&key.0),
@@ -277,7 +285,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
     for expected_set in &expected_sets {
         match sets.get(expected_set.name.as_str()) {
             None => items.push(DriftItem {
-                kind: "missing-permission-set",
+                kind: DriftKind::MissingPermissionSet,
                 permission_set: expected_set.name.clone(),
                 detail: "the component creates this permission set, but it does not exist".into(),
                 line: desired.vars_line,
@@ -287,7 +295,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
                 let differences = differences(expected_set, set);
                 if !differences.is_empty() {
                     items.push(DriftItem {
-                        kind: "permission-set-modified",
+                        kind: DriftKind::PermissionSetModified,
                         permission_set: set.name.clone(),
                         permission_set_arn: set.arn.clone(),
                         detail: differences.join("; "),
@@ -302,7 +310,7 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
     for set in &snapshot.permission_sets {
         if !expected_names.contains(set.name.as_str()) {
             items.push(DriftItem {
-                kind: "unmanaged-permission-set",
+                kind: DriftKind::UnmanagedPermissionSet,
                 permission_set: set.name.clone(),
                 permission_set_arn: set.arn.clone(),
                 detail: "the aws-sso component of this stack does not create this permission set"

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cel_paths;
+pub mod checks;
 pub mod collect;
 pub mod desired;
 pub mod diff;

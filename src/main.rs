@@ -541,15 +541,7 @@ fn explain_rule(id: &str, selection: &RuleSelection) -> Result<u8, InputError> {
             "\nCondition:\n  {}\n",
             shape.source.trim().replace('\n', "\n  ")
         )),
-        rules::Logic::RequiredNames { names } => {
-            out.push_str(&format!("\nCheck: required-names: {}\n", names.join(", ")))
-        }
-        rules::Logic::Events { kind } => out.push_str(&format!(
-            "\nCheck: events ({kind}); reads the sign-in and access evidence of the snapshot\n"
-        )),
-        rules::Logic::Drift { kind } => out.push_str(&format!(
-            "\nCheck: drift ({kind}); compares with the stack file given with --desired\n"
-        )),
+        rules::Logic::Check(check) => out.push_str(&format!("\nCheck: {}\n", check.describe())),
     }
     out.push_str(&format!(
         "\nReads: {}\n",

@@ -5,8 +5,10 @@
 
 use crate::policy;
 use crate::snapshot::{PrincipalType, Snapshot};
+use crate::vocabulary::UserKey;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 pub struct Model<'s> {
     pub snapshot: &'s Snapshot,
@@ -24,11 +26,26 @@ pub struct Model<'s> {
     pub direct_assignments_per_user: Vec<usize>,
     /// Users who hold access directly or through a group that has an assignment.
     pub user_has_access: Vec<bool>,
+    /// 0, 1, 2, ...: each user's own position, so a direct assignment's holders are a slice.
+    user_positions: Vec<usize>,
     /// Accounts each set is assigned in.
     pub permission_set_assigned_accounts: Vec<BTreeSet<&'s str>>,
     pub permission_set_facts: Vec<PermissionSetFacts>,
     /// Positions of what each assignment refers to, resolved once (None: not in the snapshot).
     pub assignment_targets: Vec<AssignmentTarget>,
+    /// Sign-in evidence per user, built on first use.
+    user_evidence: OnceLock<Vec<UserEvidence<'s>>>,
+    /// The last use of each assignment by any holder, built on first use.
+    assignment_last_used: OnceLock<Vec<Option<&'s str>>>,
+}
+
+/// What the events show about one Identity Store user (times RFC 3339).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserEvidence<'s> {
+    pub last_sign_in: Option<&'s str>,
+    pub last_sign_in_without_mfa: Option<&'s str>,
+    pub last_external_idp_sign_in: Option<&'s str>,
+    pub failed_sign_ins: i64,
 }
 
 /// The positions an assignment refers to, so rules never look names up per assignment.
@@ -173,10 +190,135 @@ impl<'s> Model<'s> {
             assignments_per_group,
             direct_assignments_per_user,
             user_has_access,
+            user_positions: (0..snapshot.users.len()).collect(),
             permission_set_assigned_accounts,
             permission_set_facts,
             assignment_targets,
+            user_evidence: OnceLock::new(),
+            assignment_last_used: OnceLock::new(),
         }
+    }
+
+    /// The Identity Store user that evidence names, by id or (legacy events) by user name.
+    pub fn user_by_key(&self, key: &UserKey) -> Option<usize> {
+        match key {
+            UserKey::Id(id) => self.user_index.get(id.as_str()).copied(),
+            UserKey::Name(name) => self
+                .snapshot
+                .users
+                .iter()
+                .position(|u| &u.user_name == name),
+        }
+    }
+
+    /// Positions of users by user name, for evidence in the legacy shape.
+    fn user_names(&self) -> HashMap<&'s str, usize> {
+        index(self.snapshot.users.iter().map(|u| u.user_name.as_str()))
+    }
+
+    fn resolve(
+        &self,
+        names: &HashMap<&'s str, usize>,
+        user_id: Option<&str>,
+        user_name: Option<&str>,
+    ) -> Option<usize> {
+        match UserKey::of(user_id, user_name)? {
+            UserKey::Id(id) => self.user_index.get(id.as_str()).copied(),
+            UserKey::Name(name) => names.get(name.as_str()).copied(),
+        }
+    }
+
+    /// Sign-in evidence of every user, in snapshot order.
+    pub fn user_evidence(&self) -> &[UserEvidence<'s>] {
+        self.user_evidence.get_or_init(|| {
+            let events = &self.snapshot.events;
+            let mut evidence = vec![UserEvidence::default(); self.snapshot.users.len()];
+            let names = self.user_names();
+            for summary in &events.users {
+                let Some(u) = self.resolve(
+                    &names,
+                    summary.user_id.as_deref(),
+                    summary.user_name.as_deref(),
+                ) else {
+                    continue;
+                };
+                let e = &mut evidence[u];
+                e.last_sign_in = e.last_sign_in.max(summary.last_sign_in.as_deref());
+                e.last_sign_in_without_mfa = e
+                    .last_sign_in_without_mfa
+                    .max(summary.last_sign_in_without_mfa.as_deref());
+                e.last_external_idp_sign_in = e
+                    .last_external_idp_sign_in
+                    .max(summary.last_external_idp_sign_in.as_deref());
+            }
+            for failure in &events.failures {
+                if let Some(u) = self.resolve(
+                    &names,
+                    failure.user_id.as_deref(),
+                    failure.user_name.as_deref(),
+                ) {
+                    evidence[u].failed_sign_ins += 1;
+                }
+            }
+            evidence
+        })
+    }
+
+    /// The users who hold an assignment: the group's members, or the user of a direct one.
+    pub fn assignment_holders(&self, position: usize) -> &[usize] {
+        let target = self.assignment_targets[position];
+        match (
+            self.snapshot.assignments[position].principal_type,
+            target.principal,
+        ) {
+            (PrincipalType::Group, Some(g)) => &self.group_members[g as usize],
+            (PrincipalType::User, Some(u)) => {
+                std::slice::from_ref(&self.user_positions[u as usize])
+            }
+            (_, None) => &[],
+        }
+    }
+
+    /// When each assignment was last used by any of its holders (None: no use seen).
+    pub fn assignment_last_used(&self) -> &[Option<&'s str>] {
+        self.assignment_last_used.get_or_init(|| {
+            let snapshot = self.snapshot;
+            let mut last = vec![None; snapshot.assignments.len()];
+            if snapshot.events.role_uses.is_empty() {
+                return last;
+            }
+            let names = self.user_names();
+            let mut uses: HashMap<(usize, &'s str, &'s str), &'s str> = HashMap::default();
+            for role_use in &snapshot.events.role_uses {
+                let user = match &role_use.user {
+                    UserKey::Id(id) => self.user_index.get(id.as_str()).copied(),
+                    UserKey::Name(name) => names.get(name.as_str()).copied(),
+                };
+                if let Some(u) = user {
+                    let entry = uses
+                        .entry((
+                            u,
+                            role_use.account_id.as_str(),
+                            role_use.permission_set_name.as_str(),
+                        ))
+                        .or_insert(role_use.last_used.as_str());
+                    *entry = (*entry).max(role_use.last_used.as_str());
+                }
+            }
+            for (position, assignment) in snapshot.assignments.iter().enumerate() {
+                let Some(set) = self.assignment_targets[position].permission_set else {
+                    continue;
+                };
+                let set_name = snapshot.permission_sets[set as usize].name.as_str();
+                last[position] = self
+                    .assignment_holders(position)
+                    .iter()
+                    .filter_map(|&u| uses.get(&(u, assignment.account_id.as_str(), set_name)))
+                    .copied()
+                    .max();
+            }
+            last
+        })
     }
 
     pub fn is_management_account(&self, account_id: &str) -> bool {

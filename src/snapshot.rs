@@ -130,6 +130,10 @@ pub struct CustomerManagedPolicy {
     pub path: String,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 fn default_path() -> String {
     "/".to_string()
 }
@@ -254,6 +258,12 @@ pub struct UserSignInSummary {
     /// Last successful sign-in with a single factor (IdC directory or AD source).
     #[serde(default)]
     pub last_sign_in_without_mfa: Option<String>,
+    /// First successful sign-in with a single factor in the covered period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_sign_in_without_mfa: Option<String>,
+    /// How many successful sign-ins used a single factor.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sign_ins_without_mfa: u64,
     /// Last successful sign-in through an external IdP, whose MFA CloudTrail cannot show.
     #[serde(default)]
     pub last_external_idp_sign_in: Option<String>,

@@ -100,6 +100,30 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// The kinds of difference between AWS and the stack file (`check: drift`, `params.kind`).
+    DriftKind {
+        UnmanagedAssignment => "unmanaged-assignment",
+        MissingAssignment => "missing-assignment",
+        UnknownAccount => "unknown-account",
+        UnknownPrincipal => "unknown-principal",
+        UnknownPermissionSet => "unknown-permission-set",
+        MissingPermissionSet => "missing-permission-set",
+        UnmanagedPermissionSet => "unmanaged-permission-set",
+        PermissionSetModified => "permission-set-modified",
+    }
+}
+
+vocabulary! {
+    /// The kinds of evidence check (`check: events`, `params.kind`).
+    EventCheckKind {
+        SignInWithoutMfa => "sign-in-without-mfa",
+        MfaUnverifiableExternalIdp => "mfa-unverifiable-external-idp",
+        RootCredentialUse => "root-credential-use",
+        SignInFailuresBurst => "sign-in-failures-burst",
+    }
+}
+
 /// How evidence names a user: by Identity Store id (events of July 2025 and later) or by user
 /// name (the legacy shape). Serialized as the id, or as `name:` and the user name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

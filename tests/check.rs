@@ -436,3 +436,120 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("bad.yaml:2"), "{}", out.stderr);
 }
+
+#[test]
+fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
+    use ssoaudit::vocabulary::DataArea;
+    // For each area a collector or event source can record a gap in, a rule that reads it
+    // (chosen by hand, not derived from the code under test) and one that does not.
+    let expected: &[(DataArea, &str, &str)] = &[
+        (
+            DataArea::Organization,
+            "admin-on-management-account",
+            "required-groups-exist",
+        ),
+        (
+            DataArea::PermissionSets,
+            "required-permission-sets-exist",
+            "required-groups-exist",
+        ),
+        (
+            DataArea::PermissionSetPolicies,
+            "inline-policy-grants-admin",
+            "required-groups-exist",
+        ),
+        (
+            DataArea::Provisioning,
+            "permission-set-not-provisioned",
+            "inline-policy-grants-admin",
+        ),
+        (
+            DataArea::Assignments,
+            "no-direct-user-assignments",
+            "required-groups-exist",
+        ),
+        (
+            DataArea::Users,
+            "user-inactive-with-access",
+            "required-permission-sets-exist",
+        ),
+        (
+            DataArea::Groups,
+            "required-groups-exist",
+            "required-permission-sets-exist",
+        ),
+        (
+            DataArea::Memberships,
+            "group-assigned-without-members",
+            "no-direct-user-assignments",
+        ),
+        (
+            DataArea::Events,
+            "sign-in-without-mfa",
+            "user-inactive-with-access",
+        ),
+        (
+            DataArea::AccountTags,
+            "prod-tagged-accounts",
+            "admin-on-management-account",
+        ),
+    ];
+    assert_eq!(expected.len(), DataArea::ALL.len(), "every area is tried");
+    let dir = temp_dir("gap-areas");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("tags.yaml"),
+        "id: prod-tagged-accounts\ntitle: t\nseverity: low\nsubject: account\ncondition: account.tags.Stage == \"prod\" && account.status != \"ACTIVE\"\nmessage: m\nrationale: r\nremediation: x\n",
+    )
+    .unwrap();
+    let base: serde_json::Value = json(&std::fs::read_to_string(root().join(COMPLIANT)).unwrap());
+    for (area, reader, other) in expected {
+        let mut snapshot = base.clone();
+        snapshot["gaps"] = serde_json::json!([{
+            "area": area.as_str(),
+            "operation": "test:Read",
+            "resource": "r",
+            "error": "AccessDenied"
+        }]);
+        let path = dir.join(format!("{area}.json"));
+        std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+        let out = run(&[
+            "check",
+            "--snapshot",
+            path.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--format",
+            "json",
+            "--now",
+            NOW,
+        ]);
+        assert_eq!(out.code, 3, "{area}: a gap is never clean: {}", out.stderr);
+        let report = json(&out.stdout);
+        let incomplete: Vec<&str> = report["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rule_id"].as_str().unwrap())
+            .collect();
+        assert!(
+            incomplete.contains(reader),
+            "{area}: {reader} not in {incomplete:?}"
+        );
+        assert!(
+            !incomplete.contains(other),
+            "{area}: {other} in {incomplete:?}"
+        );
+    }
+    // A gap under an area nobody knows is an error of the snapshot, not a silent pass.
+    let mut snapshot = base.clone();
+    snapshot["gaps"] = serde_json::json!([{
+        "area": "permissionsets", "operation": "o", "resource": "", "error": "e"
+    }]);
+    let path = dir.join("mistyped.json");
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    let out = run(&["check", "--snapshot", path.to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("gaps[0].area"), "{}", out.stderr);
+}

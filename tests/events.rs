@@ -52,7 +52,7 @@ fn planted_cases_and_nothing_else() {
         messages
             .iter()
             .any(|m| m.contains("TerraformPlanAccess on plat-staging")
-                && m.contains("last used 2026-07-31")),
+                && m.contains("last use seen: 2026-07-31")),
         "{messages:?}"
     );
     assert!(
@@ -572,4 +572,130 @@ fn snapshots_and_reports_are_private_and_a_failed_run_keeps_the_old_file() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+/// A compliant organization whose history holds `sessions` root console sign-ins without MFA
+/// in plat-prod on one morning, each with four actions under its own session key, and two
+/// actions with a long-term root access key.
+fn root_morning(dir: &std::path::Path, sessions: usize) -> String {
+    let mut snapshot: serde_json::Value =
+        json(&std::fs::read_to_string(root().join(COMPLIANT)).unwrap());
+    let events = &mut snapshot["events"];
+    let logins = events["console_logins"].as_array_mut().unwrap();
+    let mut activity = Vec::new();
+    for s in 0..sessions {
+        logins.push(serde_json::json!({
+            "time": format!("2026-11-27T0{}:00:00Z", 7 + s),
+            "event_id": format!("login-{s}"),
+            "kind": "console",
+            "user_name": "root",
+            "identity_type": "Root",
+            "account_id": "100000000011",
+            "mfa": "no",
+            "success": true
+        }));
+        for a in 0..4 {
+            activity.push(serde_json::json!({
+                "time": format!("2026-11-27T0{}:1{a}:00Z", 7 + s),
+                "event_id": format!("action-{s}-{a}"),
+                "account_id": "100000000011",
+                "event_name": "PutBucketPolicy",
+                "access_key_id": format!("ASIAROOTSESSION000{s}"),
+                "via_assume_root": false
+            }));
+        }
+    }
+    for a in 0..2 {
+        activity.push(serde_json::json!({
+            "time": format!("2026-11-27T06:0{a}:00Z"),
+            "event_id": format!("key-{a}"),
+            "account_id": "100000000011",
+            "event_name": "ListBuckets",
+            "access_key_id": "AKIAROOTLONGTERM0001",
+            "via_assume_root": false
+        }));
+    }
+    events["root_activity"]
+        .as_array_mut()
+        .unwrap()
+        .extend(activity);
+    let path = dir.join(format!("root-{sessions}.json"));
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn root_use_is_one_finding_per_account_and_kind_of_use() {
+    let dir = temp_dir("root-morning");
+    let findings = |path: &str| -> Vec<serde_json::Value> {
+        let (code, report) = evidence(
+            path,
+            &[
+                "--only",
+                "root-credential-use",
+                "--only",
+                "sign-in-without-mfa",
+            ],
+        );
+        assert_eq!(code, 1, "{report}");
+        report["findings"].as_array().unwrap().clone()
+    };
+    let three = findings(&root_morning(&dir, 3));
+    let root_use: Vec<&serde_json::Value> = three
+        .iter()
+        .filter(|f| f["rule_id"] == "root-credential-use")
+        .collect();
+    let ids: Vec<&str> = root_use
+        .iter()
+        .map(|f| f["resource"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "100000000011/root/access-key",
+            "100000000011/root/console-sign-in",
+            "100000000011/root/session"
+        ]
+    );
+    let message = |id: &str| {
+        root_use.iter().find(|f| f["resource"]["id"] == id).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        message("100000000011/root/console-sign-in"),
+        "Root of plat-prod (100000000011) was used 3 time(s), first 2026-11-27T07:00:00Z, last 2026-11-27T09:00:00Z: root user signed in to the console"
+    );
+    assert!(
+        message("100000000011/root/session").contains("was used 12 time(s)")
+            && message("100000000011/root/session")
+                .contains("ASIAROOTSESSION0000, ASIAROOTSESSION0001, ASIAROOTSESSION0002"),
+        "{}",
+        message("100000000011/root/session")
+    );
+    assert!(message("100000000011/root/access-key").contains("AKIAROOTLONGTERM0001"));
+    // One MFA finding for the root user of plat-prod, with the count.
+    let mfa: Vec<&serde_json::Value> = three
+        .iter()
+        .filter(|f| f["rule_id"] == "sign-in-without-mfa")
+        .collect();
+    assert_eq!(mfa.len(), 1, "{mfa:?}");
+    assert!(
+        mfa[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("root signed in without MFA 3 time(s), first 2026-11-27T07:00:00Z"),
+        "{}",
+        mfa[0]["message"]
+    );
+    // Fingerprints stay the same as evidence accumulates.
+    let two = findings(&root_morning(&dir, 2));
+    let fingerprints = |findings: &[serde_json::Value]| -> Vec<String> {
+        findings
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(fingerprints(&two), fingerprints(&three));
 }

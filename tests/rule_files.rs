@@ -308,3 +308,134 @@ fn field_reference_in_the_docs_is_current() {
         "docs/rule-files.md must end with the output of `ssoaudit rules fields`"
     );
 }
+
+/// A `check:` rule file with the given check lines (`check:` and `params:`).
+fn check_rule(id: &str, subject: &str, body: &str) -> String {
+    format!(
+        "id: {id}\ntitle: t\nseverity: low\nsubject: {subject}\n{body}message: \"{{event.user_name}}\"\nrationale: r\nremediation: x\n"
+    )
+}
+
+#[test]
+fn check_parameters_are_typed_and_located() {
+    let dir = temp_dir("check-params");
+    // (file, text, expected error at file:line:column)
+    let cases = [
+        (
+            "unknown-param.yaml",
+            check_rule(
+                "a",
+                "user",
+                "check: events\nparams:\n  kind: sign-in-failures-burst\n  max_failure: 3\n",
+            ),
+            ":8:3:",
+            "max_failure",
+        ),
+        (
+            "out-of-range.yaml",
+            check_rule(
+                "b",
+                "user",
+                "check: events\nparams:\n  kind: sign-in-failures-burst\n  max_failures: 0\n",
+            ),
+            ":8:17:",
+            "`max_failures` must be 1 or more",
+        ),
+        (
+            "bad-window.yaml",
+            check_rule(
+                "c",
+                "user",
+                "check: events\nparams:\n  kind: sign-in-failures-burst\n  window: 15 minutes\n",
+            ),
+            ":8:11:",
+            "ISO 8601",
+        ),
+        (
+            "wrong-type.yaml",
+            check_rule(
+                "d",
+                "user",
+                "check: events\nparams:\n  kind: sign-in-failures-burst\n  max_failures: many\n",
+            ),
+            ":8:17:",
+            "invalid",
+        ),
+        (
+            "unknown-kind.yaml",
+            check_rule(
+                "e",
+                "user",
+                "check: events\nparams:\n  kind: sign-in-witout-mfa\n",
+            ),
+            ":5:8:",
+            "one of sign-in-without-mfa",
+        ),
+        (
+            "now-cel.yaml",
+            check_rule(
+                "f",
+                "user",
+                "check: events\nparams:\n  kind: dormant-user-with-access\n  days: 30\n",
+            ),
+            ":5:8:",
+            "user.last_sign_in",
+        ),
+        (
+            "wrong-subject.yaml",
+            check_rule(
+                "g",
+                "account",
+                "check: events\nparams:\n  kind: sign-in-without-mfa\n",
+            ),
+            ":5:8:",
+            "applies to subject `user`",
+        ),
+        (
+            "drift-extra.yaml",
+            check_rule(
+                "h",
+                "assignment",
+                "check: drift\nparams:\n  kind: missing-assignment\n  strict: true\n",
+            ),
+            ":8:3:",
+            "strict",
+        ),
+        (
+            "unknown-check.yaml",
+            check_rule(
+                "i",
+                "user",
+                "check: event\nparams:\n  kind: sign-in-without-mfa\n",
+            ),
+            ":5:8:",
+            "unknown check `event`",
+        ),
+        (
+            "no-names.yaml",
+            check_rule(
+                "j",
+                "group",
+                "check: required-names\nparams:\n  names: []\n",
+            ),
+            ":7:10:",
+            "could never fail",
+        ),
+    ];
+    for (file, text, position, message) in &cases {
+        let case_dir = dir.join(file.trim_end_matches(".yaml"));
+        std::fs::create_dir_all(&case_dir).unwrap();
+        write(&case_dir, file, text);
+        let out = check_with(&case_dir);
+        assert_eq!(out.code, 2, "{file}: {}", out.stderr);
+        let line = out
+            .stderr
+            .lines()
+            .find(|l| l.contains(file))
+            .unwrap_or_else(|| panic!("{file}: {}", out.stderr));
+        assert!(
+            line.contains(&format!("{file}{position}")) && line.contains(message),
+            "{file}: expected {position} and `{message}` in {line}"
+        );
+    }
+}

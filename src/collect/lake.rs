@@ -33,6 +33,14 @@ SELECT useridentity.onbehalfof.userid AS user_id,
                  AND additionaleventdata['CredentialType'] NOT LIKE '%WEBAUTHN%'
                  AND additionaleventdata['CredentialType'] NOT LIKE '%EXTERNAL_IDP%'
                 THEN eventtime END) AS last_without_mfa,
+       min(CASE WHEN additionaleventdata['CredentialType'] NOT LIKE '%TOTP%'
+                 AND additionaleventdata['CredentialType'] NOT LIKE '%WEBAUTHN%'
+                 AND additionaleventdata['CredentialType'] NOT LIKE '%EXTERNAL_IDP%'
+                THEN eventtime END) AS first_without_mfa,
+       count(CASE WHEN additionaleventdata['CredentialType'] NOT LIKE '%TOTP%'
+                   AND additionaleventdata['CredentialType'] NOT LIKE '%WEBAUTHN%'
+                   AND additionaleventdata['CredentialType'] NOT LIKE '%EXTERNAL_IDP%'
+                  THEN 1 END) AS without_mfa_count,
        max(CASE WHEN additionaleventdata['CredentialType'] LIKE '%EXTERNAL_IDP%' THEN eventtime END) AS last_external_idp
 FROM {store}
 WHERE eventsource = 'signin.amazonaws.com' AND eventname = 'UserAuthentication'
@@ -194,6 +202,11 @@ pub(crate) async fn read(
                         .and_then(|t| rfc3339(&t)),
                     last_external_idp_sign_in: text(&row, "last_external_idp")
                         .and_then(|t| rfc3339(&t)),
+                    first_sign_in_without_mfa: text(&row, "first_without_mfa")
+                        .and_then(|t| rfc3339(&t)),
+                    sign_ins_without_mfa: text(&row, "without_mfa_count")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
                 });
             }
         }

@@ -6,13 +6,12 @@
 //! for the assignments that pass, so effective access is never materialized as a whole.
 
 mod decide;
-mod drift_findings;
-mod events_findings;
 mod render;
 
 pub use render::render;
 
 use crate::cel_paths::{self, ConditionShape};
+use crate::checks::{CheckFinding, CheckInput};
 use crate::desired::DesiredState;
 use crate::drift::{self, DriftItem};
 use crate::findings::{
@@ -25,7 +24,6 @@ use crate::subjects::{self, SubjectKind, ValueCache};
 use crate::vocabulary::DataArea;
 use cel::{Context, ExecutionError, Value};
 use decide::{Chain, RootValues, principal_identity};
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The result of evaluating a rule set.
@@ -78,6 +76,7 @@ pub fn evaluate(
 }
 
 /// Evaluates `rules`; drift rules compare with `desired` and are skipped without it.
+/// `unused_days` overrides the look-back (`params.days`) of rules that conclude from absence.
 pub fn evaluate_with(
     snapshot: &Snapshot,
     rules: &[Rule],
@@ -90,39 +89,46 @@ pub fn evaluate_with(
     let mut evaluation = Evaluation::default();
     let mut drift_items: Option<Vec<DriftItem>> = None;
     for rule in rules {
-        if let Logic::Drift { .. } = rule.logic
-            && desired.is_none()
-        {
+        let check = match &rule.logic {
+            Logic::Check(check) => Some(check.clone()),
+            Logic::Condition(_) => None,
+        };
+        if check.as_ref().is_some_and(|c| c.needs_desired()) && desired.is_none() {
             evaluation.skipped.push(rule.id.clone());
             continue;
         }
-        let mut gaps = gaps_for(snapshot, rule);
-        if let Logic::Events { kind } = &rule.logic {
-            let days = events_findings::days(&rule.params, unused_days);
-            gaps.extend(events_findings::coverage_gap(snapshot, kind, days, now));
-        }
-        // Without any event source an evidence rule has nothing to read: it reports the gap
-        // alone. Rules that conclude from absence (no use, no sign-in) do the same on any
-        // events gap (a short history, an unreadable log file): they would report what they
-        // did not see. Rules about what happened still report what was seen, marked incomplete.
-        let evidence_missing = match &rule.logic {
-            Logic::Events { kind } => {
-                snapshot.events.sources.is_empty()
-                    || (matches!(
-                        kind.as_str(),
-                        "unused-assignment" | "dormant-user-with-access"
-                    ) && gaps.iter().any(|g| g.area == DataArea::Events))
+        let overridden;
+        let rule = match unused_days {
+            Some(days) if rule.concludes_from_absence && rule.params.contains_key("days") => {
+                let mut copy = rule.clone();
+                copy.params
+                    .insert("days".into(), serde_json::Value::from(days));
+                overridden = copy;
+                &overridden
             }
-            _ => false,
+            _ => rule,
         };
+        let mut gaps = gaps_for(snapshot, rule);
+        if rule.concludes_from_absence {
+            gaps.extend(coverage_gap(snapshot, look_back_days(rule), now));
+        }
+        // Without any event source a rule that reads events has nothing to read: it reports
+        // the gap alone. Rules that conclude from absence (no use, no sign-in) do the same on
+        // any events gap (a short history, an unreadable log file): they would report what
+        // they did not see. Rules about what happened still report what was seen, marked
+        // incomplete.
+        let evidence_missing = rule.requires.contains(&DataArea::Events)
+            && (snapshot.events.sources.is_empty()
+                || (rule.concludes_from_absence
+                    && gaps.iter().any(|g| g.area == DataArea::Events)));
         if !gaps.is_empty() {
             evaluation.incomplete.push(IncompleteRule {
                 rule_id: rule.id.clone(),
                 gaps,
             });
         }
+        evaluation.rules_evaluated += 1;
         if evidence_missing {
-            evaluation.rules_evaluated += 1;
             continue;
         }
         let mut run = RuleRun {
@@ -130,22 +136,67 @@ pub fn evaluate_with(
             cache: &cache,
             findings: &mut evaluation.findings,
             errors: &mut evaluation.errors,
-            override_days: unused_days,
         };
-        match &rule.logic {
-            Logic::RequiredNames { names } => run.required_names(names),
-            Logic::Condition(shape) => run.condition(shape, now),
-            Logic::Events { kind } => run.events(kind, now, unused_days),
-            Logic::Drift { kind } => {
-                let desired = desired.expect("drift rules without --desired are skipped above");
-                let items = drift_items.get_or_insert_with(|| drift::compute(&model, desired));
-                run.drift(kind, items, desired);
+        match (&rule.logic, check) {
+            (Logic::Condition(shape), _) => run.condition(shape, now),
+            (Logic::Check(_), Some(check)) => {
+                let desired = desired.map(|d| {
+                    let items = drift_items.get_or_insert_with(|| drift::compute(&model, d));
+                    (d, items.as_slice())
+                });
+                let input = CheckInput {
+                    model: &model,
+                    desired,
+                    now,
+                    subject: rule.subject,
+                };
+                let root = check.message_root();
+                for finding in check.run(&input) {
+                    run.check_finding(finding, root);
+                }
             }
+            (Logic::Check(_), None) => unreachable!("a check rule has its check"),
         }
-        evaluation.rules_evaluated += 1;
     }
     findings::sort(&mut evaluation.findings);
     evaluation
+}
+
+/// How far back a rule that concludes from absence looks: `params.days`, 90 without it.
+fn look_back_days(rule: &Rule) -> i64 {
+    rule.params
+        .get("days")
+        .and_then(|d| d.as_i64())
+        .unwrap_or(90)
+}
+
+/// A gap when the events do not reach back as far as a rule looks.
+fn coverage_gap(snapshot: &Snapshot, days: i64, now: chrono::DateTime<chrono::Utc>) -> Option<Gap> {
+    if snapshot.events.sources.is_empty() {
+        return None;
+    }
+    let since = now - chrono::Duration::days(days);
+    let from = snapshot
+        .events
+        .covered_from
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    match from {
+        Some(from) if from <= since => None,
+        _ => Some(Gap {
+            area: DataArea::Events,
+            operation: String::new(),
+            resource: String::new(),
+            error: format!(
+                "the events cover {} only; the rule looks back {days} days (to {})",
+                match (&snapshot.events.covered_from, &snapshot.events.covered_to) {
+                    (Some(a), Some(b)) => format!("{a} to {b}"),
+                    _ => "no period".into(),
+                },
+                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        }),
+    }
 }
 
 /// The recorded gaps in the areas a rule reads; a rule that needs events when no event
@@ -174,8 +225,6 @@ struct RuleRun<'r, 'c, 'm, 's> {
     cache: &'c ValueCache<'m, 's>,
     findings: &'r mut Vec<Finding>,
     errors: &'r mut Vec<EvaluationError>,
-    /// `--unused-days`, overriding the look-back of evidence rules.
-    override_days: Option<u32>,
 }
 
 pub fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<'static, 'static> {
@@ -201,6 +250,15 @@ pub fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<
         )
         .expect("iso_seconds is not a standard function");
     context
+        .add_function("days", |n: i64| -> Result<Value, ExecutionError> {
+            chrono::Duration::try_days(n)
+                .map(Value::Duration)
+                .ok_or_else(|| {
+                    ExecutionError::function_error("days", format!("{n} days is out of range"))
+                })
+        })
+        .expect("days is not a standard function");
+    context
 }
 
 impl RuleRun<'_, '_, '_, '_> {
@@ -219,52 +277,6 @@ impl RuleRun<'_, '_, '_, '_> {
             resource_id: resource.id.clone(),
             message: message.to_string(),
         });
-    }
-
-    fn required_names(&mut self, names: &[String]) {
-        let snapshot = self.cache.model.snapshot;
-        let existing: BTreeSet<&str> = match self.rule.subject {
-            SubjectKind::Group => snapshot
-                .groups
-                .iter()
-                .map(|g| g.display_name.as_str())
-                .collect(),
-            SubjectKind::PermissionSet => snapshot
-                .permission_sets
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect(),
-            SubjectKind::Account => snapshot
-                .organization
-                .accounts
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect(),
-            SubjectKind::User => snapshot
-                .users
-                .iter()
-                .map(|u| u.user_name.as_str())
-                .collect(),
-            SubjectKind::Assignment | SubjectKind::Access => BTreeSet::new(),
-        };
-        for name in names {
-            if existing.contains(name.as_str()) {
-                continue;
-            }
-            let values = [subjects::object(vec![("name", subjects::string(name))])];
-            let message = render(
-                &self.rule.message,
-                &values,
-                &[("missing", &[])],
-                &self.rule.params,
-            );
-            let resource = Resource {
-                kind: self.rule.subject.resource_kind(),
-                id: name.clone(),
-                name: name.clone(),
-            };
-            self.push(resource, message, None, None, None, None);
-        }
     }
 
     fn push(
@@ -315,6 +327,30 @@ impl RuleRun<'_, '_, '_, '_> {
             location,
             suppressed: None,
         });
+    }
+
+    /// Renders and records one finding of a check.
+    fn check_finding(
+        &mut self,
+        finding: CheckFinding,
+        root: (&'static str, &'static [subjects::Field]),
+    ) {
+        let message = render(
+            &self.rule.message,
+            std::slice::from_ref(&finding.value),
+            &[root],
+            &self.rule.params,
+        );
+        let location = finding.location.unwrap_or_else(|| self.location());
+        self.push_at(
+            finding.resource,
+            message,
+            finding.account,
+            finding.principal,
+            finding.permission_set,
+            None,
+            location,
+        );
     }
 
     fn condition(&mut self, shape: &Arc<ConditionShape>, now: chrono::DateTime<chrono::Utc>) {

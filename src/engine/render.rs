@@ -47,6 +47,9 @@ fn display(value: Option<&Value>) -> String {
         Some(Value::Int(i)) => i.to_string(),
         Some(Value::UInt(u)) => u.to_string(),
         Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Timestamp(t)) => t
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Some(Value::List(items)) => {
             let parts: Vec<String> = items.iter().map(|v| display(Some(v))).collect();
             parts.join(", ")

@@ -9,13 +9,14 @@ use crate::vocabulary::UserKey;
 use polars::prelude::*;
 
 /// Seconds since the epoch of an RFC 3339 time.
-fn epoch(time: &str) -> Option<i64> {
+pub fn epoch(time: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(time)
         .ok()
         .map(|t| t.timestamp())
 }
 
-fn rfc3339(seconds: i64) -> String {
+/// An epoch second as RFC 3339, UTC.
+pub fn rfc3339(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()
@@ -31,14 +32,32 @@ fn error(e: PolarsError) -> String {
     format!("event analytics: {e}")
 }
 
+/// How a column of a running total combines: the latest time, the earliest, or a count.
+#[derive(Clone, Copy)]
+enum Combine {
+    Max,
+    Min,
+    Sum,
+}
+
 fn merge(
     total: Option<DataFrame>,
     batch: LazyFrame,
     keys: &[&str],
-    values: &[&str],
+    values: &[(&str, Combine)],
 ) -> Result<DataFrame, String> {
     let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let aggregates: Vec<Expr> = values.iter().map(|v| col(*v).max().alias(*v)).collect();
+    let aggregates: Vec<Expr> = values
+        .iter()
+        .map(|(v, combine)| {
+            match combine {
+                Combine::Max => col(*v).max(),
+                Combine::Min => col(*v).min(),
+                Combine::Sum => col(*v).sum(),
+            }
+            .alias(*v)
+        })
+        .collect();
     let partial = batch.group_by(by.clone()).agg(aggregates.clone());
     let combined = match total {
         None => partial,
@@ -76,10 +95,13 @@ impl Analytics {
         if users.is_empty() {
             return Ok(());
         }
+        let without_count: Vec<i64> = without_mfa.iter().map(|t| i64::from(t.is_some())).collect();
         let batch = df!(
             "user" => users,
             "last_sign_in" => times,
+            "first_without_mfa" => without_mfa.clone(),
             "last_without_mfa" => without_mfa,
+            "without_mfa_count" => without_count,
             "last_external_idp" => external,
         )
         .map_err(error)?;
@@ -87,7 +109,13 @@ impl Analytics {
             self.users.take(),
             batch.lazy(),
             &["user"],
-            &["last_sign_in", "last_without_mfa", "last_external_idp"],
+            &[
+                ("last_sign_in", Combine::Max),
+                ("first_without_mfa", Combine::Min),
+                ("last_without_mfa", Combine::Max),
+                ("without_mfa_count", Combine::Sum),
+                ("last_external_idp", Combine::Max),
+            ],
         )?);
         Ok(())
     }
@@ -120,7 +148,7 @@ impl Analytics {
             self.role_uses.take(),
             batch.lazy(),
             &["user", "account_id", "permission_set_name"],
-            &["last_used"],
+            &[("last_used", Combine::Max)],
         )?);
         Ok(())
     }
@@ -142,9 +170,11 @@ impl Analytics {
                     .map_err(error)?
                     .clone())
             };
-            let (last, without, external) = (
+            let (last, first_without, without, without_count, external) = (
                 column("last_sign_in")?,
+                column("first_without_mfa")?,
                 column("last_without_mfa")?,
+                column("without_mfa_count")?,
                 column("last_external_idp")?,
             );
             for i in 0..frame.height() {
@@ -158,6 +188,8 @@ impl Analytics {
                     user_name,
                     last_sign_in: last.get(i).map(rfc3339),
                     last_sign_in_without_mfa: without.get(i).map(rfc3339),
+                    first_sign_in_without_mfa: first_without.get(i).map(rfc3339),
+                    sign_ins_without_mfa: without_count.get(i).unwrap_or(0).max(0) as u64,
                     last_external_idp_sign_in: external.get(i).map(rfc3339),
                 });
             }

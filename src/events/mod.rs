@@ -196,6 +196,16 @@ fn merge_users(users: Vec<UserSignInSummary>) -> Vec<UserSignInSummary> {
             .last_sign_in_without_mfa
             .take()
             .max(user.last_sign_in_without_mfa);
+        entry.first_sign_in_without_mfa = match (
+            entry.first_sign_in_without_mfa.take(),
+            user.first_sign_in_without_mfa,
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // Sources overlap (a snapshot's earlier events and a new read of the same trail): the
+        // largest count is the one that is certain.
+        entry.sign_ins_without_mfa = entry.sign_ins_without_mfa.max(user.sign_ins_without_mfa);
         entry.last_external_idp_sign_in = entry
             .last_external_idp_sign_in
             .take()

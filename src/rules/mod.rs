@@ -5,7 +5,7 @@
 //! file:line before any rule is evaluated, and every such error is reported, not just the first.
 
 use crate::cel_paths::{self, ConditionShape};
-use crate::subjects::{FieldType, SubjectKind};
+use crate::subjects::SubjectKind;
 use crate::vocabulary::DataArea;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 mod position;
 
-use position::{char_offset, locate_in_scalar, yaml_message};
+pub(crate) use position::yaml_message;
+use position::{char_offset, locate_in_scalar};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -70,32 +71,11 @@ pub struct Origin {
     pub builtin: bool,
 }
 
-/// The kinds of `check: events` rules.
-pub const EVENT_KINDS: &[&str] = &[
-    "sign-in-without-mfa",
-    "mfa-unverifiable-external-idp",
-    "root-credential-use",
-    "unused-assignment",
-    "dormant-user-with-access",
-    "sign-in-failures-burst",
-];
-
 #[derive(Debug, Clone)]
 pub enum Logic {
     Condition(Arc<ConditionShape>),
-    /// `check: required-names`: every name in `params.names` exists among the subjects.
-    RequiredNames {
-        names: Vec<String>,
-    },
-    /// `check: drift`: differences of kind `params.kind` between AWS and the stack file given
-    /// with `--desired`.
-    Drift {
-        kind: String,
-    },
-    /// `check: events`: sign-in and access evidence of kind `params.kind`.
-    Events {
-        kind: String,
-    },
+    /// A built-in check (`check:`), with its typed parameters.
+    Check(Arc<dyn crate::checks::Check>),
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +92,9 @@ pub struct Rule {
     pub logic: Logic,
     pub message: Template,
     pub requires: BTreeSet<DataArea>,
+    /// The rule concludes from the absence of evidence ("no sign-in for 90 days"): on a gap
+    /// in the events it reports the gap alone, never a finding it could not see.
+    pub concludes_from_absence: bool,
     pub origin: Origin,
 }
 
@@ -358,86 +341,17 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
                 None
             }
         },
-        (None, Some(check)) => match check.value.as_str() {
-            "required-names" => {
-                let names = params
-                    .get("names")
-                    .and_then(|v| v.as_array())
-                    .and_then(|items| {
-                        items
-                            .iter()
-                            .map(|v| v.as_str().map(str::to_string))
-                            .collect::<Option<Vec<String>>>()
-                    });
-                let applies = matches!(
-                    subject,
-                    SubjectKind::Group
-                        | SubjectKind::PermissionSet
-                        | SubjectKind::Account
-                        | SubjectKind::User
-                );
-                match names {
-                    Some(names) if applies => Some(Logic::RequiredNames { names }),
-                    Some(_) => {
-                        errors.push(error_at(
-                            check.referenced.line(),
-                            check.referenced.column(),
-                            format!(
-                                "check `required-names` applies to account, group, user or permission_set, not `{}`",
-                                subject.name()
-                            ),
-                        ));
-                        None
-                    }
-                    None => {
-                        errors.push(error_at(
-                            check.referenced.line(),
-                            check.referenced.column(),
-                            "check `required-names` needs `params.names`: a list of names"
-                                .to_string(),
-                        ));
-                        None
-                    }
-                }
-            }
-            "events" => match params.get("kind").and_then(|k| k.as_str()) {
-                Some(kind) if EVENT_KINDS.contains(&kind) => Some(Logic::Events {
-                    kind: kind.to_string(),
-                }),
-                _ => {
-                    errors.push(error_at(
-                        check.referenced.line(),
-                        check.referenced.column(),
-                        format!(
-                            "check `events` needs `params.kind`, one of {}",
-                            EVENT_KINDS.join(", ")
-                        ),
-                    ));
-                    None
-                }
-            },
-            "drift" => match params.get("kind").and_then(|k| k.as_str()) {
-                Some(kind) if crate::drift::KINDS.contains(&kind) => Some(Logic::Drift {
-                    kind: kind.to_string(),
-                }),
-                _ => {
-                    errors.push(error_at(
-                        check.referenced.line(),
-                        check.referenced.column(),
-                        format!(
-                            "check `drift` needs `params.kind`, one of {}",
-                            crate::drift::KINDS.join(", ")
-                        ),
-                    ));
-                    None
-                }
-            },
-            other => {
-                errors.push(error_at(
-                    check.referenced.line(),
-                    check.referenced.column(),
-                    format!("unknown check `{other}`; expected required-names, drift or events"),
-                ));
+        (None, Some(check)) => match crate::checks::parse(
+            &check.value,
+            check.referenced.line(),
+            check.referenced.column(),
+            subject,
+            params.get("kind").and_then(|k| k.as_str()),
+            &source.text,
+        ) {
+            Ok(check) => Some(Logic::Check(check)),
+            Err(error) => {
+                errors.push(error_at(error.line, error.column, error.message));
                 None
             }
         },
@@ -460,9 +374,7 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
     };
 
     let template_roots: Vec<(&str, &[crate::subjects::Field])> = match &logic {
-        Some(Logic::RequiredNames { .. }) => vec![("missing", MISSING_FIELDS)],
-        Some(Logic::Drift { .. }) => vec![("drift", crate::subjects::DRIFT_FIELDS)],
-        Some(Logic::Events { .. }) => vec![("event", crate::subjects::EVENT_FIELDS)],
+        Some(Logic::Check(check)) => vec![check.message_root()],
         _ => subject.roots().to_vec(),
     };
     let message = match parse_template(&raw.message.value, &template_roots) {
@@ -485,9 +397,12 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
         }));
     }
 
-    let mut requires = default_requirements(subject, &referenced_paths);
-    if matches!(logic, Some(Logic::Events { .. })) {
-        requires.insert(DataArea::Events);
+    let (mut requires, concludes_from_absence) =
+        requirements(subject, &template_roots, &referenced_paths);
+    let mut concludes_from_absence = concludes_from_absence;
+    if let Some(Logic::Check(check)) = &logic {
+        requires.extend(check.reads().iter().copied());
+        concludes_from_absence |= check.concludes_from_absence();
     }
     if let Some(extra) = &raw.requires {
         for area in &extra.value {
@@ -520,6 +435,7 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
             logic,
             message,
             requires,
+            concludes_from_absence,
             origin: Origin {
                 path: source.path.clone(),
                 line: id_line as u32,
@@ -529,13 +445,6 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
         _ => Err(errors),
     }
 }
-
-/// The root a `required-names` message can use.
-const MISSING_FIELDS: &[crate::subjects::Field] = &[crate::subjects::Field {
-    name: "name",
-    kind: FieldType::String,
-    doc: "the required name that was not found",
-}];
 
 fn is_kebab_case(id: &str) -> bool {
     !id.is_empty()
@@ -579,80 +488,23 @@ fn parse_template(
     Ok(Template { parts })
 }
 
-/// The data areas a rule reads, from its subject and the fields it references.
-fn default_requirements(subject: SubjectKind, paths: &[Vec<String>]) -> BTreeSet<DataArea> {
-    let mut areas: BTreeSet<DataArea> = BTreeSet::new();
-    match subject {
-        SubjectKind::Account => {
-            areas.insert(DataArea::Organization);
-        }
-        SubjectKind::Group => {
-            areas.insert(DataArea::Groups);
-        }
-        SubjectKind::User => {
-            areas.insert(DataArea::Users);
-        }
-        SubjectKind::PermissionSet => {
-            areas.insert(DataArea::PermissionSets);
-        }
-        SubjectKind::Assignment | SubjectKind::Access => {
-            areas.extend([
-                DataArea::Assignments,
-                DataArea::Organization,
-                DataArea::PermissionSets,
-                DataArea::Users,
-                DataArea::Groups,
-            ]);
-            if subject == SubjectKind::Access {
-                areas.insert(DataArea::Memberships);
-            }
-        }
-    }
+/// The data areas a rule reads, from its subject and the fields it references (each field
+/// declares its own), and whether it reads a field whose absence only means "not seen".
+fn requirements(
+    subject: SubjectKind,
+    roots: &[(&str, &[crate::subjects::Field])],
+    paths: &[Vec<String>],
+) -> (BTreeSet<DataArea>, bool) {
+    let mut areas: BTreeSet<DataArea> = subject.base_reads().iter().copied().collect();
+    let mut unseen = false;
     for path in paths {
         let root = path.first().map(String::as_str).unwrap_or("");
-        let field = path.get(1).map(String::as_str).unwrap_or("");
-        let needs: &[DataArea] = match (root, field) {
-            ("account", "tags") => &[DataArea::Organization, DataArea::AccountTags],
-            ("account", "assignment_count") => &[DataArea::Organization, DataArea::Assignments],
-            ("account", _) => &[DataArea::Organization],
-            (
-                "permission_set",
-                "managed_policies"
-                | "customer_managed_policies"
-                | "inline_policy"
-                | "has_inline_policy"
-                | "inline_admin_grants"
-                | "grants_full_access"
-                | "permissions_boundary",
-            ) => &[DataArea::PermissionSets, DataArea::PermissionSetPolicies],
-            ("permission_set", "provisioned_accounts" | "outdated_accounts") => {
-                &[DataArea::PermissionSets, DataArea::Provisioning]
-            }
-            ("permission_set", "provisioning_drift_accounts") => &[
-                DataArea::PermissionSets,
-                DataArea::Provisioning,
-                DataArea::Assignments,
-            ],
-            ("permission_set", "assigned_accounts" | "assignment_count") => {
-                &[DataArea::PermissionSets, DataArea::Assignments]
-            }
-            ("permission_set", _) => &[DataArea::PermissionSets],
-            ("group", "member_count") => &[DataArea::Groups, DataArea::Memberships],
-            ("group", "assignment_count") => &[DataArea::Groups, DataArea::Assignments],
-            ("group", _) => &[DataArea::Groups],
-            ("user", "groups") => &[DataArea::Users, DataArea::Groups, DataArea::Memberships],
-            ("user", "has_access") => &[
-                DataArea::Users,
-                DataArea::Assignments,
-                DataArea::Groups,
-                DataArea::Memberships,
-            ],
-            ("user", "direct_assignment_count") => &[DataArea::Users, DataArea::Assignments],
-            ("user", _) => &[DataArea::Users],
-            ("principal" | "via", _) => &[DataArea::Users, DataArea::Groups],
-            _ => &[],
+        let Some((_, fields)) = roots.iter().find(|(name, _)| *name == root) else {
+            continue;
         };
-        areas.extend(needs.iter().copied());
+        let (reads, absent) = crate::subjects::reads_of(fields, path.get(1).map(String::as_str));
+        areas.extend(reads);
+        unseen |= absent;
     }
-    areas
+    (areas, unseen)
 }

@@ -68,7 +68,7 @@ fn byte_position(file: &str, location: &serde_saphyr::Location) -> Option<usize>
     Some(line_start + within)
 }
 
-pub(super) fn yaml_message(error: &serde_saphyr::Error) -> String {
+pub(crate) fn yaml_message(error: &serde_saphyr::Error) -> String {
     let text = error.without_snippet().to_string();
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     // The location is reported separately: drop "line L column C: " and " at line L, column C".

@@ -285,16 +285,19 @@ class Extension:
                     continue
                 key = (get(r, "userIdentity", "onBehalfOf", "userId"), get(r, "additionalEventData", "UserName") or get(r, "userIdentity", "userName"))
                 credential = get(r, "additionalEventData", "CredentialType") or ""
-                entry = users.setdefault(key, [None, None, None])
+                entry = users.setdefault(key, [None, None, None, None, 0])
                 t = r["eventTime"]
                 entry[0] = max(filter(None, [entry[0], t]))
                 if not any(f in credential for f in ("TOTP", "WEBAUTHN", "EXTERNAL_IDP")):
                     entry[1] = max(filter(None, [entry[1], t]))
+                    entry[3] = min(filter(None, [entry[3], t]))
+                    entry[4] += 1
                 if "EXTERNAL_IDP" in credential:
                     entry[2] = max(filter(None, [entry[2], t]))
-            for (user_id, user_name), (last, without, external) in sorted(users.items(), key=str):
+            for (user_id, user_name), (last, without, external, first_without, count) in sorted(users.items(), key=str):
                 rows.append(row([("user_id", user_id), ("user_name", user_name), ("last_sign_in", lake_time(last)),
-                                 ("last_without_mfa", lake_time(without)), ("last_external_idp", lake_time(external))]))
+                                 ("last_without_mfa", lake_time(without)), ("last_external_idp", lake_time(external)),
+                                 ("first_without_mfa", lake_time(first_without)), ("without_mfa_count", count)]))
         elif kind == "role-uses":
             uses = {}
             for r in self.trail_events:

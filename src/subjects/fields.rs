@@ -1,0 +1,674 @@
+//! The schema of every root variable: each field declared once, with its type, meaning, the
+//! data areas its value comes from, and how the value is built from its row. Validation of rule
+//! files, the field reference, the data areas a rule reads and the CEL values all derive from
+//! these tables.
+
+use super::rows::*;
+use super::{Build, Field, FieldType as T};
+use crate::vocabulary::DataArea as A;
+use cel::Value;
+
+const fn field(
+    name: &'static str,
+    kind: T,
+    doc: &'static str,
+    reads: &'static [A],
+    build: Build,
+) -> Field {
+    Field {
+        name,
+        kind,
+        doc,
+        reads,
+        unseen_when_absent: false,
+        build,
+    }
+}
+
+/// A field of evidence whose null (or old) value may only mean that the event was not seen:
+/// a rule reading it concludes from absence, so a gap in the events silences it.
+const fn unseen_when_absent(
+    name: &'static str,
+    kind: T,
+    doc: &'static str,
+    reads: &'static [A],
+    build: Build,
+) -> Field {
+    Field {
+        name,
+        kind,
+        doc,
+        reads,
+        unseen_when_absent: true,
+        build,
+    }
+}
+
+const ORG: &[A] = &[A::Organization];
+
+pub const ACCOUNT_FIELDS: &[Field] = &[
+    field(
+        "id",
+        T::String,
+        "12-digit account id",
+        ORG,
+        Build::Account(|r| string(&r.account.id)),
+    ),
+    field(
+        "name",
+        T::String,
+        "account name in Organizations",
+        ORG,
+        Build::Account(|r| string(&r.account.name)),
+    ),
+    field(
+        "email",
+        T::String,
+        "root user email",
+        ORG,
+        Build::Account(|r| string(&r.account.email)),
+    ),
+    field(
+        "status",
+        T::String,
+        "ACTIVE, SUSPENDED, PENDING_CLOSURE or CLOSED",
+        ORG,
+        Build::Account(|r| string(&r.account.status)),
+    ),
+    field(
+        "ou_path",
+        T::String,
+        "organizational unit path, e.g. Root/core",
+        ORG,
+        Build::Account(|r| string(&r.account.ou_path)),
+    ),
+    field(
+        "tags",
+        T::Map,
+        "account tags",
+        &[A::Organization, A::AccountTags],
+        Build::Account(|r| string_map(&r.account.tags)),
+    ),
+    field(
+        "is_management",
+        T::Bool,
+        "the organization's management (root) account",
+        ORG,
+        Build::Account(|r| Value::Bool(r.is_management)),
+    ),
+    field(
+        "assignment_count",
+        T::Int,
+        "account assignments in this account",
+        &[A::Organization, A::Assignments],
+        Build::Account(|r| int(r.assignment_count)),
+    ),
+];
+
+const SETS: &[A] = &[A::PermissionSets];
+const POLICIES: &[A] = &[A::PermissionSets, A::PermissionSetPolicies];
+
+pub const PERMISSION_SET_FIELDS: &[Field] = &[
+    field(
+        "arn",
+        T::String,
+        "permission set ARN",
+        SETS,
+        Build::PermissionSet(|r| string(&r.set.arn)),
+    ),
+    field(
+        "name",
+        T::String,
+        "permission set name",
+        SETS,
+        Build::PermissionSet(|r| string(&r.set.name)),
+    ),
+    field(
+        "description",
+        T::OptionalString,
+        "description",
+        SETS,
+        Build::PermissionSet(|r| optional_string(r.set.description.as_deref())),
+    ),
+    field(
+        "session_duration",
+        T::OptionalString,
+        "ISO 8601 session duration, e.g. PT1H",
+        SETS,
+        Build::PermissionSet(|r| optional_string(r.set.session_duration.as_deref())),
+    ),
+    field(
+        "session_duration_seconds",
+        T::Int,
+        "session duration in seconds (3600 when unset)",
+        SETS,
+        Build::PermissionSet(|r| Value::Int(r.facts.session_duration_seconds)),
+    ),
+    field(
+        "relay_state",
+        T::OptionalString,
+        "relay state URL",
+        SETS,
+        Build::PermissionSet(|r| optional_string(r.set.relay_state.as_deref())),
+    ),
+    field(
+        "managed_policies",
+        T::ListOfStrings,
+        "AWS-managed policy ARNs",
+        POLICIES,
+        Build::PermissionSet(|r| {
+            list_of_strings(r.set.managed_policies.iter().map(String::as_str))
+        }),
+    ),
+    field(
+        "customer_managed_policies",
+        T::ListOfStrings,
+        "customer-managed policy references as path+name",
+        POLICIES,
+        Build::PermissionSet(|r| {
+            list_of_strings(
+                r.set
+                    .customer_managed_policies
+                    .iter()
+                    .map(|p| format!("{}{}", p.path, p.name))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str),
+            )
+        }),
+    ),
+    field(
+        "inline_policy",
+        T::Map,
+        "the inline policy document, or null",
+        POLICIES,
+        Build::PermissionSet(|r| {
+            r.set
+                .inline_policy
+                .as_ref()
+                .map(from_json)
+                .unwrap_or(Value::Null)
+        }),
+    ),
+    field(
+        "has_inline_policy",
+        T::Bool,
+        "an inline policy is attached",
+        POLICIES,
+        Build::PermissionSet(|r| Value::Bool(r.set.inline_policy.is_some())),
+    ),
+    field(
+        "inline_admin_grants",
+        T::ListOfStrings,
+        "inline statements granting administrator-equivalent access, as 'Sid: reason'",
+        POLICIES,
+        Build::PermissionSet(|r| {
+            let grants: Vec<String> = r
+                .facts
+                .inline_admin_grants
+                .iter()
+                .map(|g| format!("{}: {}", g.statement, g.reason))
+                .collect();
+            list_of_strings(grants.iter().map(String::as_str))
+        }),
+    ),
+    field(
+        "grants_full_access",
+        T::Bool,
+        "AdministratorAccess attached or an inline Allow * on *",
+        POLICIES,
+        Build::PermissionSet(|r| Value::Bool(r.facts.grants_full_access)),
+    ),
+    field(
+        "permissions_boundary",
+        T::OptionalString,
+        "boundary policy ARN or path+name, or null",
+        POLICIES,
+        Build::PermissionSet(|r| {
+            let boundary = r.set.permissions_boundary.as_ref().and_then(|b| {
+                b.managed_policy_arn.clone().or_else(|| {
+                    b.customer_managed_policy
+                        .as_ref()
+                        .map(|p| format!("{}{}", p.path, p.name))
+                })
+            });
+            optional_string(boundary.as_deref())
+        }),
+    ),
+    field(
+        "tags",
+        T::Map,
+        "permission set tags",
+        SETS,
+        Build::PermissionSet(|r| string_map(&r.set.tags)),
+    ),
+    field(
+        "provisioned_accounts",
+        T::ListOfStrings,
+        "accounts the set is provisioned to",
+        &[A::PermissionSets, A::Provisioning],
+        Build::PermissionSet(|r| {
+            list_of_strings(r.set.provisioned_accounts.iter().map(String::as_str))
+        }),
+    ),
+    field(
+        "outdated_accounts",
+        T::ListOfStrings,
+        "accounts where the latest version is not provisioned",
+        &[A::PermissionSets, A::Provisioning],
+        Build::PermissionSet(|r| {
+            list_of_strings(r.set.outdated_accounts.iter().map(String::as_str))
+        }),
+    ),
+    field(
+        "assigned_accounts",
+        T::ListOfStrings,
+        "accounts the set is assigned in",
+        &[A::PermissionSets, A::Assignments],
+        Build::PermissionSet(|r| list_of_strings(r.assigned.iter().copied())),
+    ),
+    field(
+        "provisioning_drift_accounts",
+        T::ListOfStrings,
+        "assigned accounts where the latest version is not provisioned",
+        &[A::PermissionSets, A::Provisioning, A::Assignments],
+        Build::PermissionSet(|r| {
+            let provisioned: rustc_hash::FxHashSet<&str> = r
+                .set
+                .provisioned_accounts
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let outdated: rustc_hash::FxHashSet<&str> =
+                r.set.outdated_accounts.iter().map(String::as_str).collect();
+            list_of_strings(
+                r.assigned
+                    .iter()
+                    .copied()
+                    .filter(|a| !provisioned.contains(a) || outdated.contains(a)),
+            )
+        }),
+    ),
+    field(
+        "assignment_count",
+        T::Int,
+        "account assignments of this set",
+        &[A::PermissionSets, A::Assignments],
+        Build::PermissionSet(|r| int(r.assignment_count)),
+    ),
+];
+
+const GROUPS: &[A] = &[A::Groups];
+
+pub const GROUP_FIELDS: &[Field] = &[
+    field(
+        "id",
+        T::String,
+        "Identity Store group id",
+        GROUPS,
+        Build::Group(|r| string(&r.group.id)),
+    ),
+    field(
+        "name",
+        T::String,
+        "display name",
+        GROUPS,
+        Build::Group(|r| string(&r.group.display_name)),
+    ),
+    field(
+        "display_name",
+        T::String,
+        "display name",
+        GROUPS,
+        Build::Group(|r| string(&r.group.display_name)),
+    ),
+    field(
+        "description",
+        T::OptionalString,
+        "description",
+        GROUPS,
+        Build::Group(|r| optional_string(r.group.description.as_deref())),
+    ),
+    field(
+        "member_count",
+        T::Int,
+        "number of members",
+        &[A::Groups, A::Memberships],
+        Build::Group(|r| int(r.member_count)),
+    ),
+    field(
+        "assignment_count",
+        T::Int,
+        "account assignments to this group",
+        &[A::Groups, A::Assignments],
+        Build::Group(|r| int(r.assignment_count)),
+    ),
+];
+
+const USERS: &[A] = &[A::Users];
+const USER_EVENTS: &[A] = &[A::Users, A::Events];
+
+pub const USER_FIELDS: &[Field] = &[
+    field(
+        "id",
+        T::String,
+        "Identity Store user id",
+        USERS,
+        Build::User(|r| string(&r.user.id)),
+    ),
+    field(
+        "name",
+        T::String,
+        "user name",
+        USERS,
+        Build::User(|r| string(&r.user.user_name)),
+    ),
+    field(
+        "user_name",
+        T::String,
+        "user name",
+        USERS,
+        Build::User(|r| string(&r.user.user_name)),
+    ),
+    field(
+        "display_name",
+        T::OptionalString,
+        "display name",
+        USERS,
+        Build::User(|r| optional_string(r.user.display_name.as_deref())),
+    ),
+    field(
+        "email",
+        T::OptionalString,
+        "primary email",
+        USERS,
+        Build::User(|r| optional_string(super::primary_email(r.user))),
+    ),
+    field(
+        "emails",
+        T::ListOfStrings,
+        "all emails",
+        USERS,
+        Build::User(|r| list_of_strings(r.user.emails.iter().map(|e| e.value.as_str()))),
+    ),
+    field(
+        "active",
+        T::Bool,
+        "false for disabled or suspended users",
+        USERS,
+        Build::User(|r| Value::Bool(r.user.active)),
+    ),
+    field(
+        "groups",
+        T::ListOfStrings,
+        "display names of the user's groups",
+        &[A::Users, A::Groups, A::Memberships],
+        Build::User(|r| {
+            list_of_strings(
+                r.model.user_groups[r.position]
+                    .iter()
+                    .map(|&g| r.model.snapshot.groups[g].display_name.as_str()),
+            )
+        }),
+    ),
+    field(
+        "has_access",
+        T::Bool,
+        "holds access directly or through a group",
+        &[A::Users, A::Assignments, A::Groups, A::Memberships],
+        Build::User(|r| Value::Bool(r.model.user_has_access[r.position])),
+    ),
+    field(
+        "direct_assignment_count",
+        T::Int,
+        "account assignments made to the user directly",
+        &[A::Users, A::Assignments],
+        Build::User(|r| int(r.model.direct_assignments_per_user[r.position])),
+    ),
+    unseen_when_absent(
+        "last_sign_in",
+        T::OptionalTimestamp,
+        "the last successful sign-in seen in the events, or null when none was seen",
+        USER_EVENTS,
+        Build::User(|r| timestamp(r.model.user_evidence()[r.position].last_sign_in)),
+    ),
+    field(
+        "last_sign_in_without_mfa",
+        T::OptionalTimestamp,
+        "the last successful IAM Identity Center sign-in with a single factor, or null",
+        USER_EVENTS,
+        Build::User(|r| timestamp(r.model.user_evidence()[r.position].last_sign_in_without_mfa)),
+    ),
+    field(
+        "last_external_idp_sign_in",
+        T::OptionalTimestamp,
+        "the last sign-in through an external IdP (whose MFA CloudTrail cannot show), or null",
+        USER_EVENTS,
+        Build::User(|r| timestamp(r.model.user_evidence()[r.position].last_external_idp_sign_in)),
+    ),
+    field(
+        "failed_sign_ins",
+        T::Int,
+        "failed IAM Identity Center sign-ins seen in the events",
+        USER_EVENTS,
+        Build::User(|r| Value::Int(r.model.user_evidence()[r.position].failed_sign_ins)),
+    ),
+];
+
+pub const ASSIGNMENT_FIELDS: &[Field] = &[
+    field(
+        "holders",
+        T::Int,
+        "users who hold it: the group's members, or 1 for a direct assignment (0 for a principal not in the Identity Store)",
+        &[A::Assignments, A::Users, A::Groups, A::Memberships],
+        Build::Assignment(|r| int(r.model.assignment_holders(r.position).len())),
+    ),
+    unseen_when_absent(
+        "last_used",
+        T::OptionalTimestamp,
+        "the last time a holder took this permission set's role in this account (GetRoleCredentials), or null when none was seen",
+        &[
+            A::Assignments,
+            A::Users,
+            A::Groups,
+            A::Memberships,
+            A::Events,
+        ],
+        Build::Assignment(|r| timestamp(r.model.assignment_last_used()[r.position])),
+    ),
+];
+
+pub const PRINCIPAL_FIELDS: &[Field] = &[
+    field(
+        "type",
+        T::String,
+        "GROUP or USER",
+        &[A::Users, A::Groups],
+        Build::Principal(|r| string(r.kind)),
+    ),
+    field(
+        "id",
+        T::String,
+        "Identity Store id",
+        &[A::Users, A::Groups],
+        Build::Principal(|r| string(r.id)),
+    ),
+    field(
+        "name",
+        T::String,
+        "group display name or user name",
+        &[A::Users, A::Groups],
+        Build::Principal(|r| string(r.name)),
+    ),
+    field(
+        "exists",
+        T::Bool,
+        "the principal exists in the Identity Store",
+        &[A::Users, A::Groups],
+        Build::Principal(|r| Value::Bool(r.exists)),
+    ),
+    field(
+        "active",
+        T::Bool,
+        "false for a disabled user; true for groups",
+        &[A::Users, A::Groups],
+        Build::Principal(|r| Value::Bool(r.active)),
+    ),
+];
+
+/// What a drift rule's message can show (`check: drift`).
+pub const DRIFT_FIELDS: &[Field] = &[
+    field(
+        "kind",
+        T::String,
+        "the kind of drift (params.kind)",
+        &[],
+        Build::Drift(|r| string(r.item.kind.as_str())),
+    ),
+    field(
+        "account_key",
+        T::String,
+        "the account key in the stack",
+        &[],
+        Build::Drift(|r| string(&r.item.account_key)),
+    ),
+    field(
+        "account_id",
+        T::String,
+        "the account id",
+        &[],
+        Build::Drift(|r| string(&r.item.account_id)),
+    ),
+    field(
+        "account_name",
+        T::String,
+        "the account name in Organizations",
+        &[],
+        Build::Drift(|r| string(&r.item.account_name)),
+    ),
+    field(
+        "principal_type",
+        T::String,
+        "GROUP or USER",
+        &[],
+        Build::Drift(|r| string(&r.item.principal_type)),
+    ),
+    field(
+        "principal_name",
+        T::String,
+        "group display name or user name",
+        &[],
+        Build::Drift(|r| string(&r.item.principal_name)),
+    ),
+    field(
+        "permission_set",
+        T::String,
+        "permission set name",
+        &[],
+        Build::Drift(|r| string(&r.item.permission_set)),
+    ),
+    field(
+        "detail",
+        T::String,
+        "what differs",
+        &[],
+        Build::Drift(|r| string(&r.item.detail)),
+    ),
+    field(
+        "stack_file",
+        T::String,
+        "the stack file",
+        &[],
+        Build::Drift(|r| string(r.stack_file)),
+    ),
+    field(
+        "line",
+        T::Int,
+        "the line of the declaration in the stack file",
+        &[],
+        Build::Drift(|r| Value::Int(i64::from(r.item.line))),
+    ),
+];
+
+/// What an events rule's message can show (`check: events`).
+pub const EVENT_FIELDS: &[Field] = &[
+    field(
+        "kind",
+        T::String,
+        "the kind of evidence rule (params.kind)",
+        &[A::Events],
+        Build::Event(|r| string(r.kind)),
+    ),
+    field(
+        "user_name",
+        T::String,
+        "user name (or root, or the IAM user)",
+        &[A::Events],
+        Build::Event(|r| string(&r.user_name)),
+    ),
+    field(
+        "user_id",
+        T::String,
+        "Identity Store user id, when known",
+        &[A::Events],
+        Build::Event(|r| string(&r.user_id)),
+    ),
+    field(
+        "account_id",
+        T::String,
+        "account id",
+        &[A::Events],
+        Build::Event(|r| string(&r.account_id)),
+    ),
+    field(
+        "account_name",
+        T::String,
+        "account name",
+        &[A::Events],
+        Build::Event(|r| string(&r.account_name)),
+    ),
+    field(
+        "time",
+        T::String,
+        "the time of the last event the finding is about (RFC 3339)",
+        &[A::Events],
+        Build::Event(|r| string(&r.time)),
+    ),
+    field(
+        "first_time",
+        T::String,
+        "the time of the first event the finding is about (RFC 3339), when known",
+        &[A::Events],
+        Build::Event(|r| string(&r.first_time)),
+    ),
+    field(
+        "count",
+        T::Int,
+        "how many events the finding sums up",
+        &[A::Events],
+        Build::Event(|r| Value::Int(r.count)),
+    ),
+    field(
+        "sessions",
+        T::ListOfStrings,
+        "the access keys, sessions or sign-in workflows involved",
+        &[A::Events],
+        Build::Event(|r| list_of_strings(r.sessions.iter().map(String::as_str))),
+    ),
+    field(
+        "detail",
+        T::String,
+        "what the evidence shows",
+        &[A::Events],
+        Build::Event(|r| string(&r.detail)),
+    ),
+];
+
+/// What a `required-names` rule's message can show.
+pub const MISSING_FIELDS: &[Field] = &[field(
+    "name",
+    T::String,
+    "the required name that was not found",
+    &[],
+    Build::Missing(string),
+)];
