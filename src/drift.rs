@@ -320,6 +320,8 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
             });
         }
     }
+    // What depends on a value only atmos resolves is not compared: it is a gap instead.
+    items.retain(|item| !desired.unresolved.iter().any(|u| u.hides(item)));
     items
 }
 

@@ -14,6 +14,7 @@ pub mod events;
 pub mod findings;
 pub mod generate;
 pub mod model;
+pub mod outcome;
 pub mod output;
 pub mod policy;
 pub mod report;

@@ -9,18 +9,13 @@ use cli::{
     RulesCommand, ScanArgs, SnapshotArgs,
 };
 use ssoaudit::engine;
+use ssoaudit::outcome::{self, Outcome};
 use ssoaudit::report::{self, ReportInput};
 use ssoaudit::rules::{self, Rule, RuleSource};
 use ssoaudit::snapshot::Snapshot;
 use ssoaudit::suppress;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-
-/// Exit codes, as documented in the README.
-const EXIT_CLEAN: u8 = 0;
-const EXIT_FINDINGS: u8 = 1;
-const EXIT_INPUT_ERROR: u8 = 2;
-const EXIT_GAPS: u8 = 3;
 
 /// A failure that ends the run with exit code 2, after printing its message.
 struct InputError(String);
@@ -42,16 +37,15 @@ fn main() -> ExitCode {
         Command::Rules(RulesCommand::Explain { id, selection }) => explain_rule(&id, &selection),
         Command::Rules(RulesCommand::Fields) => {
             print!("{}", ssoaudit::subjects::field_reference());
-            Ok(EXIT_CLEAN)
+            Ok(Outcome::Clean)
         }
     };
-    match outcome {
-        Ok(code) => ExitCode::from(code),
-        Err(InputError(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(EXIT_INPUT_ERROR)
-        }
-    }
+    // The one place an outcome becomes an exit code.
+    let outcome = outcome.unwrap_or_else(|InputError(message)| {
+        eprintln!("error: {message}");
+        Outcome::InputError
+    });
+    ExitCode::from(outcome.exit_code())
 }
 
 fn load_rules(selection: &RuleSelection) -> Result<Vec<Rule>, InputError> {
@@ -91,7 +85,7 @@ fn select_rules(
     Ok(all)
 }
 
-fn check(args: CheckArgs) -> Result<u8, InputError> {
+fn check(args: CheckArgs) -> Result<Outcome, InputError> {
     let fail_on = cli::parse_fail_on(&args.fail_on)?;
     let now = cli::parse_now(args.now.as_deref())?;
     let rules = select_rules(load_rules(&args.selection)?, &args.only, &args.skip)?;
@@ -143,11 +137,8 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
         eprintln!("{}", report::summary_line(&input));
     }
 
-    if !evaluation.errors.is_empty() {
-        for error in &evaluation.errors {
-            eprintln!("error: {error}");
-        }
-        return Ok(EXIT_INPUT_ERROR);
+    for error in &evaluation.errors {
+        eprintln!("error: {error}");
     }
     if !evaluation.incomplete.is_empty() {
         let rules: Vec<&str> = evaluation
@@ -165,16 +156,9 @@ fn check(args: CheckArgs) -> Result<u8, InputError> {
                 "error: collection gaps affect {}: their results may be incomplete (exit 3; --allow-gaps to only warn)",
                 rules.join(", ")
             );
-            return Ok(EXIT_GAPS);
         }
     }
-    let failing = fail_on.is_some_and(|threshold| {
-        evaluation
-            .findings
-            .iter()
-            .any(|f| f.suppressed.is_none() && f.severity >= threshold)
-    });
-    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+    Ok(outcome::of_check(&evaluation, fail_on, args.allow_gaps))
 }
 
 fn scan_options(args: &ScanArgs) -> ssoaudit::collect::ScanOptions {
@@ -339,7 +323,7 @@ fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
     Ok(snapshot)
 }
 
-fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
+fn snapshot(args: SnapshotArgs) -> Result<Outcome, InputError> {
     let mut snapshot = match &args.base {
         Some(base) => {
             let mut snapshot = Snapshot::load(base)?;
@@ -361,7 +345,7 @@ fn snapshot(args: SnapshotArgs) -> Result<u8, InputError> {
             snapshot.gaps.len()
         );
     }
-    Ok(EXIT_CLEAN)
+    Ok(Outcome::Clean)
 }
 
 /// Writes a report to the file given with `-o`, or to standard output.
@@ -378,7 +362,7 @@ fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), InputError> 
     }
 }
 
-fn diff(args: DiffArgs) -> Result<u8, InputError> {
+fn diff(args: DiffArgs) -> Result<Outcome, InputError> {
     let old = Snapshot::load(&args.old)?;
     let new = Snapshot::load(&args.new)?;
     let changes = ssoaudit::diff::compare(&old, &new);
@@ -399,11 +383,10 @@ fn diff(args: DiffArgs) -> Result<u8, InputError> {
     if args.format != DiffFormat::Table || args.output.is_some() {
         eprintln!("{}", report::diff::summary_line(&input));
     }
-    let failing = !changes.access_gained.is_empty() || (args.fail_on_change && !changes.is_empty());
-    Ok(if failing { EXIT_FINDINGS } else { EXIT_CLEAN })
+    Ok(outcome::of_diff(&changes, args.fail_on_change))
 }
 
-fn access(args: AccessArgs) -> Result<u8, InputError> {
+fn access(args: AccessArgs) -> Result<Outcome, InputError> {
     let snapshot = match &args.snapshot {
         Some(path) => Snapshot::load(path)?,
         None => scan(&args.scan)?,
@@ -428,46 +411,11 @@ fn access(args: AccessArgs) -> Result<u8, InputError> {
     let rows = ssoaudit::access::effective_access(&snapshot, &filter);
     let text = match args.format {
         AccessFormat::Csv => ssoaudit::access::to_csv(&rows),
-        AccessFormat::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&serde_json::json!({"version": 1, "access": rows}))
-                    .map_err(|e| InputError(e.to_string()))?;
-            text.push('\n');
-            text
-        }
-        AccessFormat::Table => {
-            let mut table = comfy_table::Table::new();
-            table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            table.set_header(vec!["Account", "User", "Permission set", "Via", "Active"]);
-            for row in &rows {
-                let via = if row.via_type == "GROUP" {
-                    format!("group {}", row.via_name)
-                } else {
-                    "direct assignment".into()
-                };
-                table.add_row(vec![
-                    format!("{} ({})", row.account_name, row.account_id),
-                    row.user_name.clone(),
-                    row.permission_set.clone(),
-                    via,
-                    if row.user_active {
-                        "yes".into()
-                    } else {
-                        "no".to_string()
-                    },
-                ]);
-            }
-            let users: std::collections::BTreeSet<&str> =
-                rows.iter().map(|r| r.user_id.as_str()).collect();
-            format!(
-                "{table}\n{} access rows, {} users\n",
-                rows.len(),
-                users.len()
-            )
-        }
+        AccessFormat::Json => report::access::json(&rows),
+        AccessFormat::Table => report::access::table(&rows),
     };
     emit(args.output.as_deref(), &text)?;
-    Ok(EXIT_CLEAN)
+    Ok(Outcome::Clean)
 }
 
 /// A width the user asked for through `COLUMNS`.
@@ -475,104 +423,23 @@ fn comfy_table_width() -> Option<u16> {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 
-fn list_rules(selection: &RuleSelection, format: Format) -> Result<u8, InputError> {
+fn list_rules(selection: &RuleSelection, format: Format) -> Result<Outcome, InputError> {
     let rules = load_rules(selection)?;
-    let mut stdout = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            let items: Vec<serde_json::Value> = rules
-                .iter()
-                .map(|r| {
-                    serde_json::json!({
-                        "id": r.id,
-                        "severity": r.severity.as_str(),
-                        "subject": r.subject.name(),
-                        "title": r.title,
-                        "path": r.origin.path,
-                    })
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut stdout, &items)?;
-            writeln!(stdout)?;
-        }
-        _ => {
-            let mut table = comfy_table::Table::new();
-            table.load_style(comfy_table::presets::NOTHING);
-            table.set_header(vec!["ID", "SEVERITY", "SUBJECT", "TITLE"]);
-            for rule in &rules {
-                table.add_row(vec![
-                    rule.id.as_str(),
-                    rule.severity.as_str(),
-                    rule.subject.name(),
-                    rule.title.as_str(),
-                ]);
-            }
-            writeln!(stdout, "{table}")?;
-        }
-    }
-    Ok(EXIT_CLEAN)
+    let text = match format {
+        Format::Json => report::rules::json(&rules),
+        _ => report::rules::table(&rules),
+    };
+    emit(None, &text)?;
+    Ok(Outcome::Clean)
 }
 
-fn explain_rule(id: &str, selection: &RuleSelection) -> Result<u8, InputError> {
+fn explain_rule(id: &str, selection: &RuleSelection) -> Result<Outcome, InputError> {
     let rules = load_rules(selection)?;
     let Some(rule) = rules.iter().find(|r| r.id == id) else {
         return Err(InputError(format!(
             "unknown rule id `{id}` (see `ssoaudit rules list`)"
         )));
     };
-    let mut out = String::new();
-    out.push_str(&format!(
-        "{} ({}, subject: {})\n",
-        rule.id,
-        rule.severity,
-        rule.subject.name()
-    ));
-    out.push_str(&format!("{}\n\n", rule.title));
-    out.push_str(&format!("Why it matters:\n  {}\n\n", wrap(&rule.rationale)));
-    out.push_str(&format!("How to fix:\n  {}\n", wrap(&rule.remediation)));
-    if let Some(example) = &rule.example {
-        out.push_str("\nExample:\n");
-        for line in example.lines() {
-            out.push_str(&format!("  {line}\n"));
-        }
-    }
-    match &rule.logic {
-        rules::Logic::Condition(shape) => out.push_str(&format!(
-            "\nCondition:\n  {}\n",
-            shape.source.trim().replace('\n', "\n  ")
-        )),
-        rules::Logic::Check(check) => out.push_str(&format!("\nCheck: {}\n", check.describe())),
-    }
-    out.push_str(&format!(
-        "\nReads: {}\n",
-        rule.requires
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    out.push_str(&format!(
-        "Defined in: {}:{}\n",
-        rule.origin.path, rule.origin.line
-    ));
-    print!("{out}");
-    Ok(EXIT_CLEAN)
-}
-
-fn wrap(text: &str) -> String {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + word.len() + 1 > 96 {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines.join("\n  ")
+    emit(None, &report::rules::explain(rule))?;
+    Ok(Outcome::Clean)
 }

@@ -53,6 +53,8 @@ vocabulary! {
         AccountTags => "account_tags",
         /// Account assignments.
         Assignments => "assignments",
+        /// The stack file given with `--desired` (values only atmos resolves).
+        DesiredState => "desired_state",
         /// CloudTrail sign-in and access evidence.
         Events => "events",
         Groups => "groups",

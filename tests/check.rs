@@ -493,6 +493,11 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
             "prod-tagged-accounts",
             "admin-on-management-account",
         ),
+        (
+            DataArea::DesiredState,
+            "drift-unknown-account",
+            "required-groups-exist",
+        ),
     ];
     assert_eq!(expected.len(), DataArea::ALL.len(), "every area is tried");
     let dir = temp_dir("gap-areas");
@@ -520,6 +525,8 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
             path.to_str().unwrap(),
             "--rules",
             rules.to_str().unwrap(),
+            "--desired",
+            "fixtures/stacks/reference-compliant.yaml",
             "--format",
             "json",
             "--now",

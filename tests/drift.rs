@@ -351,3 +351,72 @@ fn declared_assignments_of_a_missing_permission_set_are_missing_too() {
     );
     assert_eq!(findings.len(), removed.len() + 1, "{findings:#?}");
 }
+
+#[test]
+fn values_only_atmos_resolves_are_gaps_not_drift() {
+    let dir = temp_dir("atmos-functions");
+    let text = std::fs::read_to_string(root().join(COMPLIANT_STACK)).unwrap();
+    let text = text
+        .replace(
+            "tf_access_bucket_arn: arn:aws:s3:::acme-core-use1-root-tfstate",
+            "tf_access_bucket_arn: !terraform.output tfstate-backend tfstate_bucket_arn",
+        )
+        .replace(
+            "plat-dev: \"100000000008\"",
+            "plat-dev: '{{ (atmos.Component \"account\" \"plat-dev\").outputs.id }}'",
+        );
+    let stack = dir.join("aws-sso.yaml");
+    std::fs::write(&stack, &text).unwrap();
+    let (code, report) = drift_report(COMPLIANT, stack.to_str().unwrap());
+    assert_eq!(code, 3, "{report}");
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "nothing is compared with a value atmos did not resolve: {report}"
+    );
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap()
+    };
+    let gaps: BTreeMap<String, Vec<String>> = report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rule_id"].as_str().unwrap().to_string(),
+                r["gaps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|g| format!("{} {} {}", g["area"], g["operation"], g["resource"]))
+                    .collect(),
+            )
+        })
+        .collect();
+    let bucket = format!(
+        "\"desired_state\" \"stack:!terraform.output\" \"{}:{} tf_access_bucket_arn\"",
+        stack.display(),
+        line("tf_access_bucket_arn")
+    );
+    let account = format!(
+        "\"desired_state\" \"stack:Go template\" \"{}:{} account_map.full_account_map.plat-dev\"",
+        stack.display(),
+        line("plat-dev: '{{")
+    );
+    assert_eq!(gaps["drift-permission-set-modified"], [bucket.clone()]);
+    assert_eq!(gaps["drift-unknown-account"], [account.clone()]);
+    assert_eq!(gaps["drift-missing-assignment"], [account]);
+    assert!(
+        !gaps.contains_key("drift-unmanaged-permission-set"),
+        "{gaps:?}"
+    );
+
+    // The same stack with the values resolved (what `atmos describe component` gives) is clean.
+    let resolved = std::fs::read_to_string(root().join(COMPLIANT_STACK)).unwrap();
+    let stack = dir.join("resolved.yaml");
+    std::fs::write(&stack, resolved).unwrap();
+    let (code, _) = drift_report(COMPLIANT, stack.to_str().unwrap());
+    assert_eq!(code, 0);
+}

@@ -184,3 +184,63 @@ fn sarif_validates_against_the_schema_and_meets_github_requirements() {
         assert_eq!(rules[index]["id"], result["ruleId"]);
     }
 }
+
+/// The keys of a JSON object, sorted.
+fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
+    const ROW: &[&str] = &[
+        "account_id",
+        "account_name",
+        "permission_set",
+        "permission_set_arn",
+        "user_active",
+        "user_id",
+        "user_name",
+        "via_id",
+        "via_name",
+        "via_type",
+    ];
+    let diff = json(&run(&["diff", COMPLIANT, WEEK_LATER, "--format", "json"]).stdout);
+    assert_eq!(
+        keys(&diff),
+        ["access", "changes", "new", "old", "summary", "tool", "version"]
+    );
+    assert_eq!(diff["version"], 1);
+    assert_eq!(keys(&diff["old"]), ["captured_at", "path", "source"]);
+    assert_eq!(keys(&diff["summary"]), ["access_gained", "access_lost", "changes"]);
+    let mut with_message: Vec<&str> = ROW.to_vec();
+    with_message.push("message");
+    with_message.sort();
+    assert_eq!(keys(&diff["access"]["gained"][0]), with_message);
+    for change in diff["changes"].as_array().unwrap() {
+        for key in keys(change) {
+            assert!(
+                ["change", "details", "kind", "policy_diff", "subject"].contains(&key.as_str()),
+                "{key}"
+            );
+        }
+    }
+
+    let access = json(&run(&["access", "--snapshot", COMPLIANT, "--format", "json"]).stdout);
+    assert_eq!(keys(&access), ["access", "tool", "version"]);
+    assert_eq!(access["version"], 1);
+    assert_eq!(keys(&access["access"][0]), ROW);
+
+    let rules = json(&run(&["rules", "list", "--format", "json"]).stdout);
+    assert_eq!(keys(&rules), ["rules", "tool", "version"]);
+    assert_eq!(
+        keys(&rules["rules"][0]),
+        ["builtin", "id", "path", "reads", "severity", "subject", "title"]
+    );
+}

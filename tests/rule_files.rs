@@ -277,7 +277,25 @@ fn rules_list_and_explain() {
         );
     }
     let json_list = json(&run(&["rules", "list", "--format", "json"]).stdout);
-    assert_eq!(json_list.as_array().unwrap().len(), ALL_BUILTIN_RULES);
+    assert_eq!(json_list["version"], 1);
+    let listed = json_list["rules"].as_array().unwrap();
+    assert_eq!(listed.len(), ALL_BUILTIN_RULES);
+    let dormant = listed
+        .iter()
+        .find(|r| r["id"] == "dormant-user-with-access")
+        .unwrap();
+    assert_eq!(dormant["subject"], "user");
+    assert_eq!(dormant["path"], "rules/dormant-user-with-access.yaml");
+    assert_eq!(dormant["builtin"], true);
+    let reads: Vec<&str> = dormant["reads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(reads, ["assignments", "events", "groups", "memberships", "users"]);
+    let explained = run(&["rules", "explain", "dormant-user-with-access"]).stdout;
+    assert!(explained.contains("Concludes from absence"), "{explained}");
     for id in BUILTIN_IDS {
         let out = run(&["rules", "explain", id]);
         assert_eq!(out.code, 0);

@@ -2,7 +2,9 @@
 //! with `--desired`, each located on the stack line of the declaration it concerns.
 
 use super::{Check, CheckError, CheckFinding, CheckInput};
+use crate::desired::DesiredState;
 use crate::findings::{AccountRef, PermissionSetRef, PrincipalRef, Resource, SourceLocation};
+use crate::snapshot::Gap;
 use crate::subjects::{self, Field, rows::DriftRow};
 use crate::vocabulary::{DataArea, DriftKind, ResourceKind};
 use serde::Deserialize;
@@ -70,6 +72,23 @@ impl Check for Drift {
 
     fn message_root(&self) -> (&'static str, &'static [Field]) {
         ("drift", subjects::DRIFT_FIELDS)
+    }
+
+    fn desired_gaps(&self, desired: &DesiredState) -> Vec<Gap> {
+        desired
+            .unresolved
+            .iter()
+            .filter(|u| u.affects.contains(&self.kind))
+            .map(|u| Gap {
+                area: DataArea::DesiredState,
+                operation: format!("stack:{}", u.function),
+                resource: format!("{}:{} {}", desired.path, u.line, u.key),
+                error: format!(
+                    "`{}` is written with {}, which only atmos resolves: not compared; pass the output of `atmos describe component aws-sso -s STACK` to compare it",
+                    u.key, u.function
+                ),
+            })
+            .collect()
     }
 
     fn run(&self, input: &CheckInput) -> Vec<CheckFinding> {

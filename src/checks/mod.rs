@@ -62,6 +62,10 @@ pub trait Check: Send + Sync + fmt::Debug {
     }
     /// The root variable its message template can use.
     fn message_root(&self) -> (&'static str, &'static [Field]);
+    /// What it could not compare in the stack file (values only atmos resolves).
+    fn desired_gaps(&self, _desired: &DesiredState) -> Vec<crate::snapshot::Gap> {
+        Vec::new()
+    }
     fn run(&self, input: &CheckInput) -> Vec<CheckFinding>;
 }
 

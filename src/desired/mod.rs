@@ -5,6 +5,7 @@ pub mod component;
 pub mod yaml;
 
 use crate::snapshot::PrincipalType;
+use crate::vocabulary::DriftKind;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -57,6 +58,77 @@ pub struct DesiredState {
     pub vars_line: u32,
     /// Line of `account_assignments`.
     pub assignments_line: u32,
+    /// Values written with an atmos function or template, which only atmos resolves: never
+    /// compared; the drift they could hide is a gap.
+    pub unresolved: Vec<UnresolvedValue>,
+}
+
+/// A stack value the loader cannot resolve (`!terraform.output`, `!store`, `{{ ... }}`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedValue {
+    /// The key, as a path: `tf_access_bucket_arn`, `account_map.full_account_map.plat-dev`.
+    pub key: String,
+    pub line: u32,
+    /// The function or `Go template`.
+    pub function: String,
+    /// The kinds of drift that depend on it.
+    pub affects: &'static [DriftKind],
+    /// Only the drift of this account key depends on it (None: any).
+    pub account_key: Option<String>,
+}
+
+impl UnresolvedValue {
+    /// Whether a drift item could be wrong because of this value.
+    pub fn hides(&self, item: &crate::drift::DriftItem) -> bool {
+        self.affects.contains(&item.kind)
+            && self
+                .account_key
+                .as_ref()
+                .is_none_or(|key| &item.account_key == key || item.account_key.is_empty())
+    }
+}
+
+/// What a stack key feeds, and so which kinds of drift it can change.
+fn affected_by(key: &str) -> (&'static [DriftKind], bool) {
+    use DriftKind as K;
+    const SETS: &[DriftKind] = &[
+        K::PermissionSetModified,
+        K::MissingPermissionSet,
+        K::UnmanagedPermissionSet,
+        K::UnknownPermissionSet,
+        K::MissingAssignment,
+        K::UnmanagedAssignment,
+    ];
+    const ACCOUNTS: &[DriftKind] = &[
+        K::UnknownAccount,
+        K::MissingAssignment,
+        K::UnmanagedAssignment,
+    ];
+    const ASSIGNMENTS: &[DriftKind] = &[
+        K::MissingAssignment,
+        K::UnmanagedAssignment,
+        K::UnknownPermissionSet,
+        K::UnknownPrincipal,
+        K::UnknownAccount,
+    ];
+    let first = key.split('.').next().unwrap_or(key);
+    match first {
+        // The content of the component's sets.
+        "session_duration"
+        | "tf_access_bucket_arn"
+        | "tf_access_role_arn"
+        | "tf_access_dynamodb_table_arn" => (&[K::PermissionSetModified], false),
+        // The names of the sets it creates.
+        "tf_access_additional_backends"
+        | "aws_teams_accessible"
+        | "identity_roles_accessible"
+        | "overridable_additional_permission_sets" => (SETS, false),
+        "account_map_enabled" => (ACCOUNTS, false),
+        "account_map" if key.contains("aws_partition") => (&[K::PermissionSetModified], false),
+        "account_map" => (ACCOUNTS, true),
+        "account_assignments" => (ASSIGNMENTS, true),
+        _ => (&[], false),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,9 +190,38 @@ impl DesiredState {
                 )),
             }
         };
+        let unresolved = std::cell::RefCell::new(Vec::new());
+        // Records a value written with an atmos function; `key` is its path, `account` the
+        // account key it belongs to.
+        let check_resolved =
+            |key: &str, account: Option<&str>, line: u64, column: u64, value: &str| {
+                if let Some(function) = yaml::function_at(text, line, column, value) {
+                    let (affects, per_account) = affected_by(key);
+                    unresolved.borrow_mut().push(UnresolvedValue {
+                        key: key.to_string(),
+                        line: line as u32,
+                        function,
+                        affects,
+                        account_key: account.filter(|_| per_account).map(str::to_string),
+                    });
+                }
+            };
         let scalar = |node: &Spanned<Node>, what: &str| -> Result<String, DesiredError> {
             match &node.value {
-                Node::Scalar(s) => Ok(s.clone()),
+                Node::Scalar(s) => {
+                    let account = what
+                        .strip_prefix("account_assignments.")
+                        .or_else(|| what.strip_prefix("account_map.full_account_map."))
+                        .map(|rest| rest.split('.').next().unwrap_or(rest));
+                    check_resolved(
+                        what,
+                        account,
+                        node.referenced.line(),
+                        node.referenced.column(),
+                        s,
+                    );
+                    Ok(s.clone())
+                }
                 Node::Null => Ok(String::new()),
                 other => Err(error(
                     node.referenced.line(),
@@ -141,6 +242,13 @@ impl DesiredState {
                 .unwrap_or(vars_line);
             for (account, kinds) in assignments.value.entries() {
                 expect_map(kinds, &format!("account_assignments.{}", account.value))?;
+                check_resolved(
+                    &format!("account_assignments.{}", account.value),
+                    Some(&account.value),
+                    account.referenced.line(),
+                    account.referenced.column(),
+                    &account.value,
+                );
                 state
                     .accounts
                     .insert(account.value.clone(), line_of(account));
@@ -162,6 +270,16 @@ impl DesiredState {
                     expect_map(principals, &format!("{}.{}", account.value, kind.value))?;
                     for (principal, body) in principals.value.entries() {
                         expect_map(body, &principal.value)?;
+                        check_resolved(
+                            &format!(
+                                "account_assignments.{}.{}.{}",
+                                account.value, kind.value, principal.value
+                            ),
+                            Some(&account.value),
+                            principal.referenced.line(),
+                            principal.referenced.column(),
+                            &principal.value,
+                        );
                         let Some(sets) = body.value.get("permission_sets") else {
                             continue;
                         };
@@ -185,7 +303,13 @@ impl DesiredState {
                                 account_key: account.value.clone(),
                                 principal_type,
                                 principal_name: principal.value.clone(),
-                                permission_set: scalar(item, "permission_sets[]")?,
+                                permission_set: scalar(
+                                    item,
+                                    &format!(
+                                        "account_assignments.{}.{}.{}.permission_sets",
+                                        account.value, kind.value, principal.value
+                                    ),
+                                )?,
                                 line: line_of(item),
                                 principal_line: line_of(principal),
                                 account_line: line_of(account),
@@ -201,7 +325,8 @@ impl DesiredState {
             if let Some(full) = map.value.get("full_account_map") {
                 expect_map(full, "account_map.full_account_map")?;
                 for (name, id) in full.value.entries() {
-                    let id_text = scalar(id, &format!("full_account_map.{}", name.value))?;
+                    let id_text =
+                        scalar(id, &format!("account_map.full_account_map.{}", name.value))?;
                     // An unquoted id loses its leading zeros in YAML: account ids have 12 digits.
                     let id_text = if !id_text.is_empty()
                         && id_text.len() < 12
@@ -217,7 +342,7 @@ impl DesiredState {
                 }
             }
             if let Some(partition) = map.value.get("aws_partition") {
-                state.partition = scalar(partition, "aws_partition")?;
+                state.partition = scalar(partition, "account_map.aws_partition")?;
             }
         }
         if let Some(enabled) = vars.value.get("account_map_enabled") {
@@ -247,7 +372,12 @@ impl DesiredState {
                     backend
                         .value
                         .get(name)
-                        .map(|n| scalar(n, name))
+                        .map(|n| {
+                            scalar(
+                                n,
+                                &format!("tf_access_additional_backends.{}.{name}", key.value),
+                            )
+                        })
                         .transpose()
                         .map(Option::unwrap_or_default)
                 };
@@ -282,10 +412,13 @@ impl DesiredState {
         if let Some(list) = vars.value.get("overridable_additional_permission_sets") {
             for item in list.value.items() {
                 if let Some(name) = item.value.get("name") {
-                    state.additional_permission_sets.push(scalar(name, "name")?);
+                    state
+                        .additional_permission_sets
+                        .push(scalar(name, "overridable_additional_permission_sets.name")?);
                 }
             }
         }
+        state.unresolved = unresolved.into_inner();
         Ok(state)
     }
 

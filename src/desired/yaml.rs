@@ -142,3 +142,63 @@ pub fn parse(text: &str) -> Result<Spanned<Node>, (u64, u64, String)> {
         )
     })
 }
+
+/// The atmos function a value at `line`/`column` (1-based) is written with, if any: a YAML tag
+/// such as `!terraform.output` or `!env` just before it (the parser keeps the value and drops
+/// the tag), or a Go template (`{{ ... }}`) in the value. Only atmos resolves either.
+pub fn function_at(text: &str, line: u64, column: u64, value: &str) -> Option<String> {
+    if value.contains("{{") && value.contains("}}") {
+        return Some("Go template".into());
+    }
+    let source = text.lines().nth(line.checked_sub(1)? as usize)?;
+    let before: String = source
+        .chars()
+        .take(column.saturating_sub(1) as usize)
+        .collect();
+    let token = before.split_whitespace().last()?;
+    (token.starts_with('!') && !token.starts_with("!!")).then(|| token.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_of_atmos_are_found_where_the_parser_drops_them() {
+        let text = "vars:\n  a: !terraform.output tfstate-backend bucket_arn\n  b: !env FOO\n  c: '{{ .vars.x }}'\n  d: !!str plain\n  e:\n    - !include x.yaml\n  f: plain\n";
+        let root = parse(text).unwrap();
+        let vars = root.value.get("vars").unwrap();
+        let found: Vec<(String, Option<String>)> = vars
+            .value
+            .entries()
+            .iter()
+            .map(|(k, v)| {
+                let node = match &v.value {
+                    Node::Seq(items) => &items[0],
+                    _ => v,
+                };
+                (
+                    k.value.clone(),
+                    function_at(
+                        text,
+                        node.referenced.line(),
+                        node.referenced.column(),
+                        node.value.scalar().unwrap_or(""),
+                    ),
+                )
+            })
+            .collect();
+        let expect = |s: Option<&str>| s.map(str::to_string);
+        assert_eq!(
+            found,
+            [
+                ("a".into(), expect(Some("!terraform.output"))),
+                ("b".into(), expect(Some("!env"))),
+                ("c".into(), expect(Some("Go template"))),
+                ("d".into(), None),
+                ("e".into(), expect(Some("!include"))),
+                ("f".into(), None),
+            ]
+        );
+    }
+}

@@ -109,6 +109,9 @@ pub fn evaluate_with(
             _ => rule,
         };
         let mut gaps = gaps_for(snapshot, rule);
+        if let (Some(check), Some(desired)) = (&check, desired) {
+            gaps.extend(check.desired_gaps(desired));
+        }
         if rule.concludes_from_absence {
             gaps.extend(coverage_gap(snapshot, look_back_days(rule), now));
         }

@@ -1,9 +1,12 @@
 //! Reports of `ssoaudit diff`: table, JSON (versioned), Markdown (for a pull-request comment or
 //! a GitHub step summary) and SARIF.
 
+use super::access::AccessOut;
+use super::json::Tool;
 use crate::diff::{SnapshotDiff, describe_access};
 use crate::snapshot::Snapshot;
 use comfy_table::{Table, presets};
+use serde::Serialize;
 use serde_json::json;
 use std::fmt::Write as _;
 
@@ -87,26 +90,94 @@ pub fn table(input: &DiffInput) -> String {
     out
 }
 
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The JSON of `diff`: a frozen, versioned output type (`version: 1`).
+#[derive(Serialize)]
+pub struct DiffReport<'a> {
+    pub version: u32,
+    pub tool: Tool,
+    pub old: Side<'a>,
+    pub new: Side<'a>,
+    pub summary: DiffSummary,
+    pub access: AccessChanges<'a>,
+    pub changes: Vec<ChangeOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Side<'a> {
+    pub path: &'a str,
+    pub source: &'a str,
+    pub captured_at: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct DiffSummary {
+    pub access_gained: usize,
+    pub access_lost: usize,
+    pub changes: usize,
+}
+
+#[derive(Serialize)]
+pub struct AccessChanges<'a> {
+    pub gained: Vec<AccessOut<'a>>,
+    pub lost: Vec<AccessOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct ChangeOut<'a> {
+    /// account, user, group, membership, assignment, permission_set.
+    pub kind: &'a str,
+    /// added, removed or changed.
+    pub change: &'a str,
+    pub subject: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub details: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_diff: Option<&'a str>,
+}
+
 pub fn json(input: &DiffInput) -> String {
     let d = input.diff;
-    let side = |s: &Snapshot, path: &str| json!({"path": path, "source": s.metadata.source, "captured_at": s.metadata.captured_at});
-    let report = json!({
-        "version": 1,
-        "tool": {"name": "ssoaudit", "version": env!("CARGO_PKG_VERSION")},
-        "old": side(input.old, input.old_path),
-        "new": side(input.new, input.new_path),
-        "summary": {
-            "access_gained": d.access_gained.len(),
-            "access_lost": d.access_lost.len(),
-            "changes": d.changes.len(),
+    fn side<'a>(snapshot: &'a Snapshot, path: &'a str) -> Side<'a> {
+        Side {
+            path,
+            source: &snapshot.metadata.source,
+            captured_at: &snapshot.metadata.captured_at,
+        }
+    }
+    fn access<'a>(rows: &'a [crate::access::AccessRow], verb: &str) -> Vec<AccessOut<'a>> {
+        rows.iter()
+            .map(|r| AccessOut::of(r, Some(describe_access(r, verb))))
+            .collect()
+    }
+    let report = DiffReport {
+        version: FORMAT_VERSION,
+        tool: Tool::current(),
+        old: side(input.old, input.old_path),
+        new: side(input.new, input.new_path),
+        summary: DiffSummary {
+            access_gained: d.access_gained.len(),
+            access_lost: d.access_lost.len(),
+            changes: d.changes.len(),
         },
-        "access": {
-            "gained": d.access_gained.iter().map(|r| { let mut v = serde_json::to_value(r).unwrap_or_default(); v["message"] = json!(describe_access(r, "gained")); v }).collect::<Vec<_>>(),
-            "lost": d.access_lost.iter().map(|r| { let mut v = serde_json::to_value(r).unwrap_or_default(); v["message"] = json!(describe_access(r, "lost")); v }).collect::<Vec<_>>(),
+        access: AccessChanges {
+            gained: access(&d.access_gained, "gained"),
+            lost: access(&d.access_lost, "lost"),
         },
-        "changes": d.changes,
-    });
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        changes: d
+            .changes
+            .iter()
+            .map(|c| ChangeOut {
+                kind: c.kind,
+                change: c.change,
+                subject: &c.subject,
+                details: &c.details,
+                policy_diff: c.policy_diff.as_deref(),
+            })
+            .collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&report).expect("the diff report serializes");
     text.push('\n');
     text
 }

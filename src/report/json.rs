@@ -26,6 +26,16 @@ pub struct Tool {
     pub version: &'static str,
 }
 
+impl Tool {
+    /// This build.
+    pub fn current() -> Tool {
+        Tool {
+            name: "ssoaudit",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct SnapshotInfo<'a> {
     pub source: &'a str,
@@ -161,10 +171,7 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
     let evaluation = input.evaluation;
     Report {
         version: FORMAT_VERSION,
-        tool: Tool {
-            name: "ssoaudit",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::current(),
         snapshot: SnapshotInfo {
             source: input.snapshot_source,
         },

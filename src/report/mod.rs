@@ -1,8 +1,10 @@
 //! Reports: each format is a pure function of the evaluation and the rules, written to a
 //! writer. Nothing else in the program prints findings.
 
+pub mod access;
 pub mod diff;
 pub mod json;
+pub mod rules;
 pub mod sarif;
 pub mod table;
 

@@ -402,6 +402,9 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
     let mut concludes_from_absence = concludes_from_absence;
     if let Some(Logic::Check(check)) = &logic {
         requires.extend(check.reads().iter().copied());
+        if check.needs_desired() {
+            requires.insert(DataArea::DesiredState);
+        }
         concludes_from_absence |= check.concludes_from_absence();
     }
     if let Some(extra) = &raw.requires {

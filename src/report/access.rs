@@ -1,0 +1,89 @@
+//! The `access` report: effective access as a table, CSV, or JSON through a frozen, versioned
+//! output type (`version: 1`), separate from the internal rows.
+
+use super::json::Tool;
+use crate::access::AccessRow;
+use serde::Serialize;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct AccessReport<'a> {
+    pub version: u32,
+    pub tool: Tool,
+    pub access: Vec<AccessOut<'a>>,
+}
+
+/// One user's access to one account with one permission set, through one group (or a direct
+/// assignment). Also the rows of `diff`'s `access.gained` and `access.lost`, with a message.
+#[derive(Serialize)]
+pub struct AccessOut<'a> {
+    pub account_name: &'a str,
+    pub account_id: &'a str,
+    pub user_name: &'a str,
+    pub user_id: &'a str,
+    pub permission_set: &'a str,
+    pub permission_set_arn: &'a str,
+    /// GROUP, or USER for a direct assignment.
+    pub via_type: &'a str,
+    pub via_id: &'a str,
+    pub via_name: &'a str,
+    pub user_active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl<'a> AccessOut<'a> {
+    pub fn of(row: &'a AccessRow, message: Option<String>) -> AccessOut<'a> {
+        AccessOut {
+            account_name: &row.account_name,
+            account_id: &row.account_id,
+            user_name: &row.user_name,
+            user_id: &row.user_id,
+            permission_set: &row.permission_set,
+            permission_set_arn: &row.permission_set_arn,
+            via_type: &row.via_type,
+            via_id: &row.via_id,
+            via_name: &row.via_name,
+            user_active: row.user_active,
+            message,
+        }
+    }
+}
+
+pub fn json(rows: &[AccessRow]) -> String {
+    let report = AccessReport {
+        version: FORMAT_VERSION,
+        tool: Tool::current(),
+        access: rows.iter().map(|r| AccessOut::of(r, None)).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&report).expect("the access report serializes");
+    text.push('\n');
+    text
+}
+
+pub fn table(rows: &[AccessRow]) -> String {
+    let mut table = comfy_table::Table::new();
+    table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(vec!["Account", "User", "Permission set", "Via", "Active"]);
+    for row in rows {
+        let via = if row.via_type == "GROUP" {
+            format!("group {}", row.via_name)
+        } else {
+            "direct assignment".into()
+        };
+        table.add_row(vec![
+            format!("{} ({})", row.account_name, row.account_id),
+            row.user_name.clone(),
+            row.permission_set.clone(),
+            via,
+            if row.user_active { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    let users: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.user_id.as_str()).collect();
+    format!(
+        "{table}\n{} access rows, {} users\n",
+        rows.len(),
+        users.len()
+    )
+}
