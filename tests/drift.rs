@@ -406,7 +406,10 @@ fn values_only_atmos_resolves_are_gaps_not_drift() {
         line("plat-dev: '{{")
     );
     assert_eq!(gaps["drift-permission-set-modified"], [bucket]);
-    assert_eq!(gaps["drift-unknown-account"], std::slice::from_ref(&account));
+    assert_eq!(
+        gaps["drift-unknown-account"],
+        std::slice::from_ref(&account)
+    );
     assert_eq!(gaps["drift-missing-assignment"], [account]);
     assert!(
         !gaps.contains_key("drift-unmanaged-permission-set"),

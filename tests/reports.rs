@@ -214,11 +214,16 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
     let diff = json(&run(&["diff", COMPLIANT, WEEK_LATER, "--format", "json"]).stdout);
     assert_eq!(
         keys(&diff),
-        ["access", "changes", "new", "old", "summary", "tool", "version"]
+        [
+            "access", "changes", "new", "old", "summary", "tool", "version"
+        ]
     );
     assert_eq!(diff["version"], 1);
     assert_eq!(keys(&diff["old"]), ["captured_at", "path", "source"]);
-    assert_eq!(keys(&diff["summary"]), ["access_gained", "access_lost", "changes"]);
+    assert_eq!(
+        keys(&diff["summary"]),
+        ["access_gained", "access_lost", "changes"]
+    );
     let mut with_message: Vec<&str> = ROW.to_vec();
     with_message.push("message");
     with_message.sort();
@@ -241,6 +246,8 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
     assert_eq!(keys(&rules), ["rules", "tool", "version"]);
     assert_eq!(
         keys(&rules["rules"][0]),
-        ["builtin", "id", "path", "reads", "severity", "subject", "title"]
+        [
+            "builtin", "id", "path", "reads", "severity", "subject", "title"
+        ]
     );
 }

@@ -293,7 +293,10 @@ fn rules_list_and_explain() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    assert_eq!(reads, ["assignments", "events", "groups", "memberships", "users"]);
+    assert_eq!(
+        reads,
+        ["assignments", "events", "groups", "memberships", "users"]
+    );
     let explained = run(&["rules", "explain", "dormant-user-with-access"]).stdout;
     assert!(explained.contains("Concludes from absence"), "{explained}");
     for id in BUILTIN_IDS {
