@@ -5,9 +5,9 @@
 //! Run: `cargo bench --bench evaluate` (add `-- --scale 0.1` for a smaller organization).
 
 use ssoaudit::engine;
-use ssoaudit::generate::{Scale, large};
 use ssoaudit::rules;
 use ssoaudit::snapshot::Snapshot;
+use ssoaudit_generate::{Scale, large};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

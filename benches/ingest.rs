@@ -53,7 +53,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         let started = Instant::now();
         let (files, records, bytes) =
-            ssoaudit::generate::write_benchmark_logs(&dir.join("logs"), 200_000, 90, target)
+            ssoaudit_generate::write_benchmark_logs(&dir.join("logs"), 200_000, 90, target)
                 .expect("logs written");
         std::fs::write(&marker, format!("{files} {records} {bytes}")).unwrap();
         eprintln!("generated in {:.1?}", started.elapsed());
@@ -74,7 +74,7 @@ fn main() {
     let base = dir.join("base.json");
     std::fs::write(
         &base,
-        ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Compliant)
+        ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Compliant)
             .to_canonical_json(),
     )
     .unwrap();

@@ -135,7 +135,7 @@ fn main() {
     let baseline = !args.iter().any(|a| a == "--no-baseline");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
 
-    let snapshot = ssoaudit::generate::scan_benchmark(11);
+    let snapshot = ssoaudit_generate::scan_benchmark(11);
     let dir = std::env::temp_dir().join("ssoaudit-scan-bench");
     std::fs::create_dir_all(&dir).unwrap();
     let fixture = dir.join("organization.json");

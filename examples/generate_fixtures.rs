@@ -3,7 +3,7 @@
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use ssoaudit::generate::{
+use ssoaudit_generate::{
     Variant, reference, reference_history, reference_week_later, reference_without_events,
 };
 use std::io::Write;

@@ -361,7 +361,14 @@ pub fn describe_access(row: &AccessRow, verb: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::{Variant, reference};
+
+    fn reference_compliant() -> Snapshot {
+        Snapshot::from_slice(
+            include_bytes!("../fixtures/reference-compliant.snapshot.json"),
+            "fixture",
+        )
+        .unwrap()
+    }
 
     #[test]
     fn line_diff_marks_changes() {
@@ -371,7 +378,7 @@ mod tests {
 
     #[test]
     fn membership_change_grants_access() {
-        let old = reference(Variant::Compliant);
+        let old = reference_compliant();
         let mut new = old.clone();
         let devops = new
             .groups

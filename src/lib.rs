@@ -12,7 +12,6 @@ pub mod drift;
 pub mod engine;
 pub mod events;
 pub mod findings;
-pub mod generate;
 pub mod model;
 pub mod outcome;
 pub mod output;

@@ -3,11 +3,11 @@
 //! full subject row gives. The reference evaluation here is deliberately naive.
 
 use ssoaudit::engine;
-use ssoaudit::generate::{Scale, large};
 use ssoaudit::model::Model;
 use ssoaudit::rules::{self, Logic, Rule, RuleSource};
 use ssoaudit::snapshot::{Assignment, PrincipalType, Snapshot};
 use ssoaudit::subjects::{SubjectKind, ValueCache};
+use ssoaudit_generate::{Scale, large};
 use std::collections::BTreeSet;
 
 const EXTRA_RULES: &[(&str, &str)] = &[

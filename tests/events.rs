@@ -76,7 +76,7 @@ fn without_events_or_with_too_short_a_history_the_rules_are_incomplete() {
     let bare = dir.join("bare.json");
     std::fs::write(
         &bare,
-        ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Violating)
+        ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Violating)
             .to_canonical_json(),
     )
     .unwrap();
@@ -167,7 +167,7 @@ fn legacy_samples_replay_through_a_log_folder() {
     let bare = dir.join("bare.json");
     std::fs::write(
         &bare,
-        ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Compliant)
+        ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Compliant)
             .to_canonical_json(),
     )
     .unwrap();
@@ -273,11 +273,11 @@ fn an_unreadable_log_file_keeps_what_was_seen_and_silences_absence() {
 }
 
 /// A snapshot of the organization without any events, written to `dir`.
-fn bare_snapshot(dir: &std::path::Path, variant: ssoaudit::generate::Variant) -> String {
+fn bare_snapshot(dir: &std::path::Path, variant: ssoaudit_generate::Variant) -> String {
     let bare = dir.join("bare.json");
     std::fs::write(
         &bare,
-        ssoaudit::generate::reference_without_events(variant).to_canonical_json(),
+        ssoaudit_generate::reference_without_events(variant).to_canonical_json(),
     )
     .unwrap();
     bare.to_str().unwrap().to_string()
@@ -296,7 +296,7 @@ fn gap_errors(path: &std::path::Path) -> Vec<String> {
 #[test]
 fn an_event_source_that_read_nothing_is_a_gap_not_a_pass() {
     let dir = temp_dir("read-nothing");
-    let bare = bare_snapshot(&dir, ssoaudit::generate::Variant::Compliant);
+    let bare = bare_snapshot(&dir, ssoaudit_generate::Variant::Compliant);
     let empty = dir.join("empty-sync");
     std::fs::create_dir_all(empty.join("AWSLogs/o-a1b2c3d4e5")).unwrap();
     let out_path = dir.join("nothing.json");
@@ -445,7 +445,7 @@ fn exported_records_are_read_like_trail_logs() {
     let records = history_records();
     assert!(records.len() > 100, "{}", records.len());
     let dir = temp_dir("exported");
-    let bare = bare_snapshot(&dir, ssoaudit::generate::Variant::Violating);
+    let bare = bare_snapshot(&dir, ssoaudit_generate::Variant::Violating);
     // A JSON array (Lake, Athena and console exports), plain.
     let array_dir = dir.join("array");
     std::fs::create_dir_all(&array_dir).unwrap();

@@ -385,13 +385,13 @@ fn bad_credentials_and_region_fail_fast() {
 fn serving_history(name: &str) -> (Moto, std::path::PathBuf) {
     let moto = Moto::start();
     // The fixture history, moved so that it ends now: LookupEvents reads the last 90 days.
-    let base = ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Violating);
-    let end = chrono::DateTime::parse_from_rfc3339(ssoaudit::generate::HISTORY_NOW)
+    let base = ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Violating);
+    let end = chrono::DateTime::parse_from_rfc3339(ssoaudit_generate::HISTORY_NOW)
         .unwrap()
         .with_timezone(&chrono::Utc);
     let shift = chrono::Utc::now() - end;
     let mut records = Vec::new();
-    for (_, day) in ssoaudit::generate::reference_history(&base, true) {
+    for (_, day) in ssoaudit_generate::reference_history(&base, true) {
         for mut record in day {
             let time = chrono::DateTime::parse_from_rfc3339(record["eventTime"].as_str().unwrap())
                 .unwrap()
@@ -485,7 +485,7 @@ fn evidence_findings(snapshot: &std::path::Path) -> BTreeSet<(String, String)> {
 #[test]
 fn lookup_events_and_lake_that_return_nothing_are_gaps() {
     let moto = Moto::start();
-    let base = ssoaudit::generate::reference_without_events(ssoaudit::generate::Variant::Compliant);
+    let base = ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Compliant);
     let bare = temp_dir("nothing-served").join("bare.json");
     std::fs::write(&bare, base.to_canonical_json()).unwrap();
     let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";

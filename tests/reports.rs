@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use ssoaudit::generate::{Variant, reference, reference_week_later};
+use ssoaudit_generate::{Variant, reference, reference_week_later};
 
 const REPORTS: &[(&str, &str)] = &[
     ("table", "reports/reference-violating.table.txt"),

@@ -1,13 +1,13 @@
 //! The permission sets the `aws-identity-center` (aws-sso) component creates for a stack, and
 //! what each contains, from the component's definitions
-//! (`fixtures/cloudposse/permission-sets.v4.json`, facts from its Apache-2.0 Terraform code).
+//! (`data/cloudposse/permission-sets.v4.json`, facts from its Apache-2.0 Terraform code).
 
 use super::{Backend, DesiredState};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::OnceLock;
 
-const DEFINITIONS: &str = include_str!("../../fixtures/cloudposse/permission-sets.v4.json");
+const DEFINITIONS: &str = include_str!("../../data/cloudposse/permission-sets.v4.json");
 
 #[derive(Debug, Deserialize)]
 struct Definitions {

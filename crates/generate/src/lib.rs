@@ -2,8 +2,8 @@
 //! architecture (compliant, or with one planted violation per built-in rule) and large
 //! synthetic organizations.
 
-use crate::snapshot::*;
 use serde_json::json;
+use ssoaudit::snapshot::*;
 use std::collections::BTreeMap;
 
 pub const INSTANCE_ARN: &str = "arn:aws:sso:::instance/ssoins-72233d1f3c0b4e6a";
@@ -248,11 +248,11 @@ fn reference_permission_sets() -> Vec<PermissionSet> {
 /// variant, with the planted cases of `reference_history` for the violating one.
 pub fn reference(variant: Variant) -> Snapshot {
     let mut snapshot = reference_without_events(variant);
-    let mut ingest = crate::events::Ingest::default();
+    let mut ingest = ssoaudit::events::Ingest::default();
     for (_, records) in reference_history(&snapshot, variant == Variant::Violating) {
         let events = records
             .iter()
-            .filter_map(|r| crate::events::normalize::normalize(r).ok().flatten())
+            .filter_map(|r| ssoaudit::events::normalize::normalize(r).ok().flatten())
             .collect();
         ingest.add(events).expect("fixture events aggregate");
     }
@@ -262,7 +262,7 @@ pub fn reference(variant: Variant) -> Snapshot {
         Some(HISTORY_NOW),
     );
     snapshot.events = ingest
-        .finish(vec![crate::vocabulary::EventSource::TrailLogs])
+        .finish(vec![ssoaudit::vocabulary::EventSource::TrailLogs])
         .expect("fixture events aggregate");
     snapshot.normalize();
     snapshot
