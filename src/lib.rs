@@ -12,6 +12,7 @@ pub mod drift;
 pub mod engine;
 pub mod events;
 pub mod findings;
+pub mod iam;
 pub mod model;
 pub mod outcome;
 pub mod output;

@@ -31,6 +31,20 @@ pub struct Snapshot {
     pub events: Events,
     #[serde(default)]
     pub gaps: Vec<Gap>,
+    /// Documents of the managed policies the permission sets use, as read by a live scan
+    /// (default versions). Without them, AWS managed policies come from the vendored catalog.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_documents: Vec<PolicyDocument>,
+}
+
+/// The default version of a managed policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDocument {
+    pub arn: String,
+    /// `v7`.
+    pub version: String,
+    pub document: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -443,6 +457,8 @@ impl Snapshot {
             .dedup_by(|a, b| a.event_id == b.event_id);
         self.gaps.sort();
         self.gaps.dedup();
+        self.policy_documents.sort_by(|a, b| a.arn.cmp(&b.arn));
+        self.policy_documents.dedup_by(|a, b| a.arn == b.arn);
     }
 
     /// Writes the canonical form, normalizing in place: no copy of the snapshot or of its text

@@ -250,6 +250,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         assignments,
         events: Default::default(),
         gaps: std::mem::take(&mut *scan.gaps.lock().expect("gap lock")),
+        policy_documents: Vec::new(),
     };
     snapshot.normalize();
     Ok(snapshot)

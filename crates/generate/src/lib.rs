@@ -484,6 +484,7 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
         assignments,
         events: Events::default(),
         gaps: Vec::new(),
+        policy_documents: Vec::new(),
     };
     snapshot.normalize();
     snapshot

