@@ -3,11 +3,13 @@
 //!
 //! Built once per evaluation in time linear in the snapshot; nothing here is per rule.
 
+use crate::iam::capabilities::Capabilities;
 use crate::policy;
 use crate::snapshot::{PrincipalType, Snapshot};
 use crate::vocabulary::UserKey;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 pub struct Model<'s> {
@@ -37,6 +39,15 @@ pub struct Model<'s> {
     user_evidence: OnceLock<Vec<UserEvidence<'s>>>,
     /// The last use of each assignment by any holder, built on first use.
     assignment_last_used: OnceLock<Vec<Option<&'s str>>>,
+    /// What each permission set's policies allow, built on first use.
+    policy_facts: OnceLock<Arc<PolicyFacts>>,
+}
+
+/// The analysis and capabilities of every permission set, in snapshot order.
+pub struct PolicyFacts {
+    pub analyses: Vec<crate::iam::evaluate::Analysis>,
+    pub capabilities: Vec<Capabilities>,
+    pub by_arn: HashMap<String, usize>,
 }
 
 /// What the events show about one Identity Store user (times RFC 3339).
@@ -196,7 +207,58 @@ impl<'s> Model<'s> {
             assignment_targets,
             user_evidence: OnceLock::new(),
             assignment_last_used: OnceLock::new(),
+            policy_facts: OnceLock::new(),
         }
+    }
+
+    /// What every permission set's policies allow (analysed once, managed policies expanded
+    /// once across sets).
+    pub fn policy_facts(&self) -> &Arc<PolicyFacts> {
+        self.policy_facts.get_or_init(|| {
+            let mut cache = crate::iam::StatementCache::default();
+            let analyses: Vec<_> = self
+                .snapshot
+                .permission_sets
+                .iter()
+                .map(|set| crate::iam::analyse_with(self.snapshot, set, &mut cache))
+                .collect();
+            let capabilities = analyses.iter().map(crate::iam::capabilities::of).collect();
+            let by_arn = self
+                .snapshot
+                .permission_sets
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.arn.clone(), i))
+                .collect();
+            Arc::new(PolicyFacts {
+                analyses,
+                capabilities,
+                by_arn,
+            })
+        })
+    }
+
+    /// A gap for each permission set whose policies could not all be analysed: rules that read
+    /// capabilities are incomplete, never clean, on them.
+    pub fn capability_gaps(&self) -> Vec<crate::snapshot::Gap> {
+        let facts = self.policy_facts();
+        let mut gaps = Vec::new();
+        for (set, capabilities) in self
+            .snapshot
+            .permission_sets
+            .iter()
+            .zip(&facts.capabilities)
+        {
+            for unknown in &capabilities.unknown {
+                gaps.push(crate::snapshot::Gap {
+                    area: crate::vocabulary::DataArea::Capabilities,
+                    operation: "policy:analyse".into(),
+                    resource: format!("{} ({})", set.name, set.arn),
+                    error: unknown.clone(),
+                });
+            }
+        }
+        gaps
     }
 
     /// The Identity Store user that evidence names, by id or (legacy events) by user name.

@@ -53,6 +53,9 @@ vocabulary! {
         AccountTags => "account_tags",
         /// Account assignments.
         Assignments => "assignments",
+        /// What permission sets can do: every policy document of a set (customer managed
+        /// policies live in each account and are unknown to a scan of the management account).
+        Capabilities => "capabilities",
         /// The stack file given with `--desired` (values only atmos resolves).
         DesiredState => "desired_state",
         /// CloudTrail sign-in and access evidence.

@@ -11,6 +11,7 @@ fn violating_fixture_reports_every_builtin_rule() {
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--format",
         "json",
         "--now",
@@ -28,7 +29,7 @@ fn violating_fixture_reports_every_builtin_rule() {
         .collect();
     let expected: BTreeSet<&str> = BUILTIN_IDS.iter().copied().collect();
     assert_eq!(ids, expected);
-    assert_eq!(report["summary"]["rules_evaluated"], 19);
+    assert_eq!(report["summary"]["rules_evaluated"], 21);
 }
 
 #[test]
@@ -37,6 +38,7 @@ fn violating_findings_name_the_planted_resources() {
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--format",
         "json",
         "--now",
@@ -128,7 +130,7 @@ fn compliant_fixture_is_clean() {
     let table = run(&["check", "--snapshot", COMPLIANT, "--now", NOW]);
     assert_eq!(table.code, 0);
     assert!(
-        table.stdout.contains("no findings; 19 rules evaluated"),
+        table.stdout.contains("no findings; 21 rules evaluated"),
         "{}",
         table.stdout
     );
@@ -136,7 +138,14 @@ fn compliant_fixture_is_clean() {
 
 #[test]
 fn table_is_grouped_by_severity_with_a_summary() {
-    let out = run(&["check", "--snapshot", VIOLATING, "--now", NOW]);
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--allow-gaps",
+        "--now",
+        NOW,
+    ]);
     assert_eq!(out.code, 1);
     let critical = out.stdout.find("│ critical").expect("critical rows");
     let low = out.stdout.rfind("│ low").expect("low rows");
@@ -148,7 +157,7 @@ fn table_is_grouped_by_severity_with_a_summary() {
     assert!(
         out.stdout
             .trim_end()
-            .ends_with("28 findings (10 critical, 6 high, 9 medium, 2 low, 1 info); 19 rules evaluated; 8 drift rules skipped (no --desired)"),
+            .ends_with("31 findings (13 critical, 6 high, 9 medium, 2 low, 1 info); 21 rules evaluated; 8 drift rules skipped (no --desired); 7 incomplete (collection gaps)"),
         "{}",
         out.stdout
     );
@@ -156,14 +165,29 @@ fn table_is_grouped_by_severity_with_a_summary() {
 
 #[test]
 fn fail_on_threshold() {
-    let critical = run(&["check", "--snapshot", VIOLATING, "--fail-on", "critical"]);
+    let critical = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--allow-gaps",
+        "--fail-on",
+        "critical",
+    ]);
     assert_eq!(critical.code, 1);
-    let never = run(&["check", "--snapshot", VIOLATING, "--fail-on", "never"]);
+    let never = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--allow-gaps",
+        "--fail-on",
+        "never",
+    ]);
     assert_eq!(never.code, 0);
     let only_low = run(&[
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--only",
         "unused-permission-set",
         "--fail-on",
@@ -181,6 +205,7 @@ fn only_and_skip_select_rules() {
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--format",
         "json",
         "--only",
@@ -193,13 +218,14 @@ fn only_and_skip_select_rules() {
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--format",
         "json",
         "--skip",
         "admin-on-management-account",
     ]);
     let report = json(&skipped.stdout);
-    assert_eq!(report["summary"]["rules_evaluated"], 18);
+    assert_eq!(report["summary"]["rules_evaluated"], 20);
     assert!(
         report["findings"]
             .as_array()
@@ -223,6 +249,7 @@ fn output_is_deterministic_and_can_go_to_a_file() {
                 "check",
                 "--snapshot",
                 VIOLATING,
+                "--allow-gaps",
                 "--format",
                 format,
                 "--now",
@@ -233,7 +260,7 @@ fn output_is_deterministic_and_can_go_to_a_file() {
             assert_eq!(out.code, 1);
             assert!(out.stdout.is_empty(), "report went to the file");
             assert!(
-                out.stderr.contains("28 findings"),
+                out.stderr.contains("31 findings"),
                 "summary on stderr: {}",
                 out.stderr
             );
@@ -344,9 +371,26 @@ fn gaps_are_matched_to_the_fields_a_rule_reads() {
         "tag-gaps",
         r#"{"area": "account_tags", "operation": "organizations:ListTagsForResource", "resource": "100000000003", "error": "AccessDeniedException"}"#,
     );
-    let out = run(&["check", "--snapshot", path.to_str().unwrap()]);
-    assert_eq!(
-        out.code, 1,
+    let out = run(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--skip",
+        "inline-policy-grants-admin",
+        "--format",
+        "json",
+    ]);
+    let report = json(&out.stdout);
+    assert!(
+        report["incomplete"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["gaps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|g| g["area"] != "account_tags")),
         "no built-in rule reads account tags: {}",
         out.stderr
     );
@@ -388,6 +432,7 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--only",
         "no-direct-user-assignments",
         "--suppressions",
@@ -415,6 +460,7 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--only",
         "no-direct-user-assignments",
         "--suppressions",
@@ -430,6 +476,7 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
         "check",
         "--snapshot",
         VIOLATING,
+        "--allow-gaps",
         "--suppressions",
         bad.to_str().unwrap(),
     ]);
@@ -498,6 +545,11 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
             "drift-unknown-account",
             "required-groups-exist",
         ),
+        (
+            DataArea::Capabilities,
+            "inline-policy-grants-admin",
+            "required-groups-exist",
+        ),
     ];
     assert_eq!(expected.len(), DataArea::ALL.len(), "every area is tried");
     let dir = temp_dir("gap-areas");
@@ -559,4 +611,106 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
     let out = run(&["check", "--snapshot", path.to_str().unwrap()]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("gaps[0].area"), "{}", out.stderr);
+}
+
+/// The violating fixture with its permission sets renamed, written to `dir`.
+fn renamed_sets(dir: &std::path::Path) -> String {
+    let mut snapshot: serde_json::Value =
+        json(&std::fs::read_to_string(root().join(VIOLATING)).unwrap());
+    for set in snapshot["permission_sets"].as_array_mut().unwrap() {
+        let name = set["name"].as_str().unwrap().to_string();
+        set["name"] = serde_json::json!(format!("Team{}", name.len()));
+    }
+    let path = dir.join("renamed.json");
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn renamed_permission_sets_walk_past_no_rule() {
+    let dir = temp_dir("renamed-sets");
+    let renamed = renamed_sets(&dir);
+    let ids = [
+        "devops-no-root-account-write",
+        "root-access-managers-only",
+        "admin-on-management-account",
+        "identity-center-admin-outside-managers",
+        "assume-any-role-on-management-account",
+        "billing-admin-billing-only",
+    ];
+    let findings = |snapshot: &str| -> std::collections::BTreeMap<String, usize> {
+        let mut args = vec![
+            "check",
+            "--snapshot",
+            snapshot,
+            "--format",
+            "json",
+            "--allow-gaps",
+        ];
+        for id in &ids {
+            args.extend(["--only", id]);
+        }
+        let out = run(&args);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        let mut counts = std::collections::BTreeMap::new();
+        for f in json(&out.stdout)["findings"].as_array().unwrap() {
+            *counts
+                .entry(f["rule_id"].as_str().unwrap().to_string())
+                .or_insert(0) += 1;
+        }
+        counts
+    };
+    let original = findings(VIOLATING);
+    assert_eq!(original.len(), ids.len(), "{original:?}");
+    assert_eq!(findings(&renamed), original, "names decide nothing");
+}
+
+#[test]
+fn unreadable_policies_make_capability_rules_incomplete() {
+    // SupportEngineerAccess uses a customer managed policy and boundary, which live in each
+    // account: what it can do is unknown, and the rules about what sets can do say so.
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "json",
+        "--only",
+        "inline-policy-grants-admin",
+        "--only",
+        "required-groups-exist",
+    ]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let report = json(&out.stdout);
+    let incomplete = report["incomplete"].as_array().unwrap();
+    assert_eq!(incomplete.len(), 1);
+    assert_eq!(incomplete[0]["rule_id"], "inline-policy-grants-admin");
+    let errors: Vec<String> = incomplete[0]["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("{} {} {}", g["area"], g["resource"], g["error"]))
+        .collect();
+    assert!(
+        errors.iter().any(
+            |e| e.starts_with("\"capabilities\" \"SupportEngineerAccess")
+                && e.contains("customer managed policy /acme/support-tools")
+        ),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("permissions boundary /acme/support-boundary")),
+        "{errors:?}"
+    );
+    // The compliant organization uses none: complete and clean.
+    let out = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--only",
+        "inline-policy-grants-admin",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }

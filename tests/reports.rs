@@ -25,7 +25,9 @@ fn current(format: &str) -> String {
         "--now",
         NOW,
     ]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    // Exit 3: SupportEngineerAccess's customer managed policy cannot be read, so the rules
+    // about what sets can do are incomplete, and the reports say so.
+    assert_eq!(out.code, 3, "{}", out.stderr);
     out.stdout
 }
 
@@ -148,7 +150,7 @@ fn sarif_validates_against_the_schema_and_meets_github_requirements() {
         );
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 28);
+    assert_eq!(results.len(), 31);
     assert!(results.len() <= 25_000);
     let mut fingerprints = std::collections::BTreeSet::new();
     for result in results {

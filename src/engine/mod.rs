@@ -109,6 +109,9 @@ pub fn evaluate_with(
             _ => rule,
         };
         let mut gaps = gaps_for(snapshot, rule);
+        if rule.requires.contains(&DataArea::Capabilities) {
+            gaps.extend(model.capability_gaps());
+        }
         if let (Some(check), Some(desired)) = (&check, desired) {
             gaps.extend(check.desired_gaps(desired));
         }
@@ -231,6 +234,16 @@ struct RuleRun<'r, 'c, 'm, 's> {
 }
 
 pub fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<'static, 'static> {
+    base_context_with(rule, now, None)
+}
+
+/// The context of a rule's conditions; with the policy facts of the snapshot, the function
+/// `allows(permission_set, "service:Action")` answers "allowed", "conditional" or "denied".
+pub fn base_context_with(
+    rule: &Rule,
+    now: chrono::DateTime<chrono::Utc>,
+    facts: Option<Arc<crate::model::PolicyFacts>>,
+) -> Context<'static, 'static> {
     let mut context = Context::with_env(cel_paths::env());
     context.add_variable_from_value(
         "params",
@@ -261,6 +274,30 @@ pub fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<
                 })
         })
         .expect("days is not a standard function");
+    if let Some(facts) = facts {
+        context
+            .add_function(
+                "allows",
+                move |set: Value, action: Arc<String>| -> Result<Value, ExecutionError> {
+                    let arn = subjects::lookup(&set, &["arn".to_string()]).and_then(|v| match v {
+                        Value::String(s) => Some(s.to_string()),
+                        _ => None,
+                    });
+                    let arn = arn.ok_or_else(|| {
+                        ExecutionError::function_error(
+                            "allows",
+                            "the first argument must be a permission_set",
+                        )
+                    })?;
+                    Ok(match facts.by_arn.get(&arn) {
+                        Some(&i) => subjects::string(facts.analyses[i].decide(&action).as_str()),
+                        // A set the snapshot does not hold (an assignment to a deleted set).
+                        None => subjects::string("unknown"),
+                    })
+                },
+            )
+            .expect("allows is not a standard function");
+    }
     context
 }
 
@@ -357,7 +394,11 @@ impl RuleRun<'_, '_, '_, '_> {
     }
 
     fn condition(&mut self, shape: &Arc<ConditionShape>, now: chrono::DateTime<chrono::Utc>) {
-        let base = base_context(self.rule, now);
+        let facts = shape
+            .source
+            .contains("allows(")
+            .then(|| self.cache.model.policy_facts().clone());
+        let base = base_context_with(self.rule, now, facts);
         let roots = self.rule.subject.roots();
         let snapshot = self.cache.model.snapshot;
         let cache = self.cache;

@@ -51,8 +51,14 @@ fn display(value: Option<&Value>) -> String {
             .with_timezone(&chrono::Utc)
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Some(Value::List(items)) => {
-            let parts: Vec<String> = items.iter().map(|v| display(Some(v))).collect();
-            parts.join(", ")
+            // A message stays readable: a long list shows its first items and how many more.
+            const SHOWN: usize = 8;
+            let parts: Vec<String> = items.iter().take(SHOWN).map(|v| display(Some(v))).collect();
+            let mut text = parts.join(", ");
+            if items.len() > SHOWN {
+                text.push_str(&format!(" and {} more", items.len() - SHOWN));
+            }
+            text
         }
         Some(Value::Map(map)) => {
             let mut entries: Vec<String> = map

@@ -107,6 +107,11 @@ pub const ACCOUNT_FIELDS: &[Field] = &[
 
 const SETS: &[A] = &[A::PermissionSets];
 const POLICIES: &[A] = &[A::PermissionSets, A::PermissionSetPolicies];
+const CAPS: &[A] = &[A::PermissionSets, A::PermissionSetPolicies, A::Capabilities];
+
+fn strings(items: &[String]) -> Value {
+    list_of_strings(items.iter().map(String::as_str))
+}
 
 pub const PERMISSION_SET_FIELDS: &[Field] = &[
     field(
@@ -200,7 +205,7 @@ pub const PERMISSION_SET_FIELDS: &[Field] = &[
     field(
         "inline_admin_grants",
         T::ListOfStrings,
-        "inline statements granting administrator-equivalent access, as 'Sid: reason'",
+        "inline statements granting administrator-equivalent access, as 'Sid: reason' (superseded by admin_reasons)",
         POLICIES,
         Build::PermissionSet(|r| {
             let grants: Vec<String> = r
@@ -215,7 +220,7 @@ pub const PERMISSION_SET_FIELDS: &[Field] = &[
     field(
         "grants_full_access",
         T::Bool,
-        "AdministratorAccess attached or an inline Allow * on *",
+        "AdministratorAccess attached or an inline Allow * on * (superseded by admin_equivalent)",
         POLICIES,
         Build::PermissionSet(|r| Value::Bool(r.facts.grants_full_access)),
     ),
@@ -241,6 +246,90 @@ pub const PERMISSION_SET_FIELDS: &[Field] = &[
         "permission set tags",
         SETS,
         Build::PermissionSet(|r| string_map(&r.set.tags)),
+    ),
+    field(
+        "read_only",
+        T::Bool,
+        "no action that writes (Write, Permissions management, Tagging) is allowed, even under a condition; assuming named roles is a chained path and does not count",
+        CAPS,
+        Build::PermissionSet(|r| Value::Bool(r.capabilities.read_only)),
+    ),
+    field(
+        "writable_services",
+        T::ListOfStrings,
+        "services it can write",
+        CAPS,
+        Build::PermissionSet(|r| strings(&r.capabilities.writable_services)),
+    ),
+    field(
+        "admin_equivalent",
+        T::Bool,
+        "administrator-equivalent: every action on every resource, or a privilege-escalation method through IAM or a passed role",
+        CAPS,
+        Build::PermissionSet(|r| Value::Bool(r.capabilities.admin_equivalent)),
+    ),
+    field(
+        "admin_reasons",
+        T::ListOfStrings,
+        "why it is administrator-equivalent: policy, statement and action",
+        CAPS,
+        Build::PermissionSet(|r| strings(&r.capabilities.admin_reasons)),
+    ),
+    field(
+        "escalation_paths",
+        T::ListOfStrings,
+        "privilege-escalation methods it allows on every resource, with their sources",
+        CAPS,
+        Build::PermissionSet(|r| strings(&r.capabilities.escalation_paths)),
+    ),
+    field(
+        "can_assume_root",
+        T::Bool,
+        "sts:AssumeRoot is allowed (even under a condition)",
+        CAPS,
+        Build::PermissionSet(|r| Value::Bool(r.capabilities.can_assume_root)),
+    ),
+    field(
+        "can_manage_identity_center",
+        T::Bool,
+        "IAM Identity Center or Identity Store writes are allowed",
+        CAPS,
+        Build::PermissionSet(|r| Value::Bool(r.capabilities.can_manage_identity_center)),
+    ),
+    field(
+        "can_manage_organization",
+        T::Bool,
+        "Organizations or Account Management writes are allowed",
+        CAPS,
+        Build::PermissionSet(|r| Value::Bool(r.capabilities.can_manage_organization)),
+    ),
+    field(
+        "can_assume_any_role",
+        T::Bool,
+        "sts:AssumeRole on every resource (from the management account: every OrganizationAccountAccessRole)",
+        CAPS,
+        Build::PermissionSet(|r| Value::Bool(r.capabilities.can_assume_any_role)),
+    ),
+    field(
+        "conditional_grants",
+        T::ListOfStrings,
+        "grants that hold only under a condition",
+        CAPS,
+        Build::PermissionSet(|r| strings(&r.capabilities.conditional_grants)),
+    ),
+    field(
+        "unknown_policies",
+        T::ListOfStrings,
+        "policies whose content could not be analysed (a rule reading capabilities is incomplete on them)",
+        CAPS,
+        Build::PermissionSet(|r| strings(&r.capabilities.unknown)),
+    ),
+    field(
+        "unknown_actions",
+        T::ListOfStrings,
+        "allowed actions the action catalog does not know (new or mistyped)",
+        CAPS,
+        Build::PermissionSet(|r| strings(&r.capabilities.unknown_actions)),
     ),
     field(
         "provisioned_accounts",

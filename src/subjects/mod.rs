@@ -420,6 +420,7 @@ impl<'m, 's> ValueCache<'m, 's> {
                 &PermissionSetRow {
                     set: &model.snapshot.permission_sets[position],
                     facts: &model.permission_set_facts[position],
+                    capabilities: &model.policy_facts().capabilities[position],
                     assigned: &model.permission_set_assigned_accounts[position],
                     assignment_count: model.assignments_per_permission_set[position],
                 },
@@ -438,11 +439,14 @@ impl<'m, 's> ValueCache<'m, 's> {
                     ..Default::default()
                 };
                 let facts = crate::model::PermissionSetFacts::of(&set);
+                let capabilities =
+                    crate::iam::capabilities::of(&crate::iam::analyse(self.model.snapshot, &set));
                 value_of(
                     PERMISSION_SET_FIELDS,
                     &PermissionSetRow {
                         set: &set,
                         facts: &facts,
+                        capabilities: &capabilities,
                         assigned: &BTreeSet::new(),
                         assignment_count: 0,
                     },

@@ -18,6 +18,7 @@ pub struct AccountRow<'a> {
 pub struct PermissionSetRow<'a> {
     pub set: &'a PermissionSet,
     pub facts: &'a PermissionSetFacts,
+    pub capabilities: &'a crate::iam::capabilities::Capabilities,
     pub assigned: &'a BTreeSet<&'a str>,
     pub assignment_count: usize,
 }

@@ -61,6 +61,8 @@ pub const BUILTIN_IDS: &[&str] = &[
     "session-duration-too-long",
     "unused-permission-set",
     "user-inactive-with-access",
+    "identity-center-admin-outside-managers",
+    "assume-any-role-on-management-account",
     "sign-in-without-mfa",
     "mfa-unverifiable-external-idp",
     "root-credential-use",
@@ -70,7 +72,7 @@ pub const BUILTIN_IDS: &[&str] = &[
 ];
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 27;
+pub const ALL_BUILTIN_RULES: usize = 29;
 
 /// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
 pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {

@@ -542,10 +542,10 @@ fn plant_violations(
         arn(permission_sets, "RootAccess"),
         group(PrincipalType::Group, group_id("DevOps")),
     );
-    // billing-admin-billing-only: BillingAdmin can read production.
+    // billing-admin-billing-only: BillingAdmin can change production DNS.
     add(
         "plat-prod",
-        arn(permission_sets, "ReadOnlyAccess"),
+        arn(permission_sets, "DNSRecordAdministratorAccess"),
         group(PrincipalType::Group, group_id("BillingAdmin")),
     );
     // no-direct-user-assignments: an emergency grant to one user, never removed.
