@@ -18,6 +18,22 @@ pub struct AccessRow {
     pub via_id: String,
     pub via_name: String,
     pub user_active: bool,
+    /// What the permission set can do: `administrator`, `write`, `read-only`, or `unknown`
+    /// (a policy whose content could not be read).
+    pub capability: &'static str,
+}
+
+/// The one-word capability of a set: administrator-equivalent, writes, or reads only.
+pub fn capability_word(capabilities: &crate::iam::capabilities::Capabilities) -> &'static str {
+    if capabilities.admin_equivalent {
+        "administrator"
+    } else if !capabilities.unknown.is_empty() {
+        "unknown"
+    } else if capabilities.read_only {
+        "read-only"
+    } else {
+        "write"
+    }
 }
 
 /// Which rows to produce; empty filters match everything. Accounts match by name or id, users
@@ -54,6 +70,10 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
             .permission_set
             .map(|p| snapshot.permission_sets[p as usize].name.clone())
             .unwrap_or_else(|| assignment.permission_set_arn.clone());
+        let capability = target
+            .permission_set
+            .map(|p| capability_word(&model.policy_facts().capabilities[p as usize]))
+            .unwrap_or("unknown");
         if filter
             .permission_set
             .as_ref()
@@ -97,6 +117,7 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
                 via_id: assignment.principal_id.clone(),
                 via_name: via_name.clone(),
                 user_active: user.active,
+                capability,
             });
         }
     }
@@ -115,7 +136,7 @@ pub fn to_csv(rows: &[AccessRow]) -> String {
         }
     }
     let mut out = String::from(
-        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active\n",
+        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability\n",
     );
     for row in rows {
         let fields = [
@@ -131,6 +152,7 @@ pub fn to_csv(rows: &[AccessRow]) -> String {
         ];
         let mut line: Vec<String> = fields.iter().map(|f| field(f)).collect();
         line.push(row.user_active.to_string());
+        line.push(row.capability.to_string());
         out.push_str(&line.join(","));
         out.push('\n');
     }

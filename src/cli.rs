@@ -27,9 +27,30 @@ pub enum Command {
     Diff(DiffArgs),
     /// Who can reach what: effective access with group members expanded.
     Access(Box<AccessArgs>),
+    /// What one permission set can do, from its policies: capabilities by service and access
+    /// level, administrator-equivalence and escalation paths with their sources, conditional
+    /// grants, and what is unknown.
+    PermissionSet(Box<PermissionSetArgs>),
     /// List or explain rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+}
+
+#[derive(Args)]
+pub struct PermissionSetArgs {
+    /// The permission set (name or ARN).
+    pub name: String,
+    /// The snapshot file; without it, the organization is scanned live.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    /// Output format (table or json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]

@@ -5,8 +5,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    AccessArgs, AccessFormat, CheckArgs, Cli, Command, DiffArgs, DiffFormat, Format, RuleSelection,
-    RulesCommand, ScanArgs, SnapshotArgs,
+    AccessArgs, AccessFormat, CheckArgs, Cli, Command, DiffArgs, DiffFormat, Format,
+    PermissionSetArgs, RuleSelection, RulesCommand, ScanArgs, SnapshotArgs,
 };
 use ssoaudit::engine;
 use ssoaudit::outcome::{self, Outcome};
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Snapshot(args) => snapshot(args),
         Command::Diff(args) => diff(args),
         Command::Access(args) => access(*args),
+        Command::PermissionSet(args) => permission_set(*args),
         Command::Rules(RulesCommand::List { selection, format }) => list_rules(&selection, format),
         Command::Rules(RulesCommand::Explain { id, selection }) => explain_rule(&id, &selection),
         Command::Rules(RulesCommand::Fields) => {
@@ -413,6 +414,30 @@ fn access(args: AccessArgs) -> Result<Outcome, InputError> {
         AccessFormat::Csv => ssoaudit::access::to_csv(&rows),
         AccessFormat::Json => report::access::json(&rows),
         AccessFormat::Table => report::access::table(&rows),
+    };
+    emit(args.output.as_deref(), &text)?;
+    Ok(Outcome::Clean)
+}
+
+fn permission_set(args: PermissionSetArgs) -> Result<Outcome, InputError> {
+    let snapshot = match &args.snapshot {
+        Some(path) => Snapshot::load(path)?,
+        None => scan(&args.scan)?,
+    };
+    let Some(set) = snapshot
+        .permission_sets
+        .iter()
+        .find(|p| p.name == args.name || p.arn == args.name)
+    else {
+        return Err(InputError(format!(
+            "no permission set named `{}` in the snapshot",
+            args.name
+        )));
+    };
+    let analysis = ssoaudit::iam::analyse(&snapshot, set);
+    let text = match args.format {
+        Format::Json => report::permission_set::json(set, &analysis),
+        _ => report::permission_set::table(set, &analysis),
     };
     emit(args.output.as_deref(), &text)?;
     Ok(Outcome::Clean)

@@ -230,12 +230,13 @@ fn access_filters_and_csv() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active"
+        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability"
     );
     assert_eq!(lines.len(), 2, "{}", out.stdout);
     assert!(
         lines[1].starts_with("plat-prod,100000000011,julia.rossi@acme.example,")
             && lines[1].contains(",USER,")
+            && lines[1].ends_with(",true,administrator")
     );
     let group = run(&[
         "access",
@@ -254,4 +255,98 @@ fn access_filters_and_csv() {
     let unknown = run(&["access", "--snapshot", VIOLATING, "--account", "plat-qa"]);
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("plat-qa"));
+}
+
+#[test]
+fn access_rows_say_what_the_set_can_do() {
+    let out = run(&[
+        "access",
+        "--snapshot",
+        COMPLIANT,
+        "--account",
+        "core-root",
+        "--group",
+        "DevOps",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows = json(&out.stdout)["access"].as_array().unwrap().clone();
+    assert!(!rows.is_empty());
+    let by_set: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["permission_set"].as_str().unwrap().to_string(),
+                r["capability"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // DevOps reads the management account: TerraformPlanAccess is read-only (assuming the named
+    // backend role is a chained path), ReadOnlyAccess writes support cases only.
+    assert_eq!(
+        by_set,
+        [
+            ("ReadOnlyAccess".to_string(), "write".to_string()),
+            ("TerraformPlanAccess".to_string(), "read-only".to_string()),
+        ]
+        .into_iter()
+        .collect()
+    );
+}
+
+#[test]
+fn permission_set_command_explains_capabilities() {
+    let out = run(&[
+        "permission-set",
+        "SupportEngineerAccess",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = json(&out.stdout);
+    assert_eq!(report["version"], 1);
+    let caps = &report["capabilities"];
+    assert_eq!(caps["admin_equivalent"], true);
+    assert!(caps["admin_reasons"][0].as_str().unwrap().starts_with(
+        "every action on every resource: inline policy, statement 0 (Troubleshoot), allows * → "
+    ));
+    let unknown: Vec<&str> = caps["unknown_policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    assert_eq!(unknown.len(), 2, "{unknown:?}");
+    let iam = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "iam")
+        .unwrap();
+    assert!(
+        iam["levels"]["Permissions management"]["every_resource"]
+            .as_u64()
+            .unwrap()
+            > 10
+    );
+
+    let table = run(&[
+        "permission-set",
+        "TerraformPlanAccess",
+        "--snapshot",
+        COMPLIANT,
+    ]);
+    assert_eq!(table.code, 0);
+    assert!(table.stdout.contains("read-only: yes"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("ReadOnlyAccess (AWS managed, v188"),
+        "{}",
+        table.stdout
+    );
+    let missing = run(&["permission-set", "NoSuchSet", "--snapshot", COMPLIANT]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("NoSuchSet"));
 }

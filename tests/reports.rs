@@ -204,6 +204,7 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
     const ROW: &[&str] = &[
         "account_id",
         "account_name",
+        "capability",
         "permission_set",
         "permission_set_arn",
         "user_active",

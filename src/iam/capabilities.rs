@@ -249,16 +249,25 @@ fn reason(analysis: &Analysis, i: usize) -> String {
     let catalog = Catalog::get();
     let action = catalog.actions[i].full_name();
     match analysis.grant(i) {
-        Some((policy, statement)) => format!(
-            "{}, {}, allows {} → {action}",
-            policy.label,
-            statement.label(),
-            if statement.not_action {
+        Some((policy, statement)) => {
+            // The patterns of the statement that name this action, not the whole list.
+            let granting = if statement.not_action {
                 format!("everything but {}", statement.actions.join(", "))
             } else {
-                statement.actions.join(", ")
-            }
-        ),
+                let patterns: Vec<&str> = statement
+                    .actions
+                    .iter()
+                    .filter(|p| catalog.matching(p).0.contains(&i))
+                    .map(String::as_str)
+                    .collect();
+                patterns.join(", ")
+            };
+            format!(
+                "{}, {}, allows {granting} → {action}",
+                policy.label,
+                statement.label(),
+            )
+        }
         None => action,
     }
 }

@@ -29,6 +29,8 @@ pub struct AccessOut<'a> {
     pub via_id: &'a str,
     pub via_name: &'a str,
     pub user_active: bool,
+    /// `administrator`, `write`, `read-only` or `unknown`: what the permission set can do.
+    pub capability: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -46,6 +48,7 @@ impl<'a> AccessOut<'a> {
             via_id: &row.via_id,
             via_name: &row.via_name,
             user_active: row.user_active,
+            capability: row.capability,
             message,
         }
     }
@@ -65,7 +68,14 @@ pub fn json(rows: &[AccessRow]) -> String {
 pub fn table(rows: &[AccessRow]) -> String {
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(vec!["Account", "User", "Permission set", "Via", "Active"]);
+    table.set_header(vec![
+        "Account",
+        "User",
+        "Permission set",
+        "Can",
+        "Via",
+        "Active",
+    ]);
     for row in rows {
         let via = if row.via_type == "GROUP" {
             format!("group {}", row.via_name)
@@ -76,6 +86,7 @@ pub fn table(rows: &[AccessRow]) -> String {
             format!("{} ({})", row.account_name, row.account_id),
             row.user_name.clone(),
             row.permission_set.clone(),
+            row.capability.to_string(),
             via,
             if row.user_active { "yes" } else { "no" }.to_string(),
         ]);

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod diff;
 pub mod json;
+pub mod permission_set;
 pub mod rules;
 pub mod sarif;
 pub mod table;
