@@ -424,20 +424,26 @@ fn permission_set(args: PermissionSetArgs) -> Result<Outcome, InputError> {
         Some(path) => Snapshot::load(path)?,
         None => scan(&args.scan)?,
     };
-    let Some(set) = snapshot
+    let Some(position) = snapshot
         .permission_sets
         .iter()
-        .find(|p| p.name == args.name || p.arn == args.name)
+        .position(|p| p.name == args.name || p.arn == args.name)
     else {
         return Err(InputError(format!(
             "no permission set named `{}` in the snapshot",
             args.name
         )));
     };
-    let analysis = ssoaudit::iam::analyse(&snapshot, set);
+    let model = ssoaudit::model::Model::new(&snapshot);
+    let facts = model.policy_facts();
+    let (set, analysis, capabilities) = (
+        &snapshot.permission_sets[position],
+        &facts.analyses[position],
+        &facts.capabilities[position],
+    );
     let text = match args.format {
-        Format::Json => report::permission_set::json(set, &analysis),
-        _ => report::permission_set::table(set, &analysis),
+        Format::Json => report::permission_set::json(set, analysis, capabilities),
+        _ => report::permission_set::table(set, analysis, capabilities),
     };
     emit(args.output.as_deref(), &text)?;
     Ok(Outcome::Clean)

@@ -222,7 +222,25 @@ impl<'s> Model<'s> {
                 .iter()
                 .map(|set| crate::iam::analyse_with(self.snapshot, set, &mut cache))
                 .collect();
-            let capabilities = analyses.iter().map(crate::iam::capabilities::of).collect();
+            // Read-only is judged against the ReadOnlyAccess the snapshot carries, if any.
+            let snapshot_read_only = self
+                .snapshot
+                .policy_documents
+                .iter()
+                .find(|d| d.arn == crate::iam::capabilities::READ_ONLY_ACCESS);
+            let own_baseline;
+            let baseline = match snapshot_read_only {
+                Some(document) => {
+                    own_baseline =
+                        crate::iam::capabilities::ReadOnlyBaseline::of(Some(&document.document));
+                    &own_baseline
+                }
+                None => crate::iam::capabilities::ReadOnlyBaseline::vendored(),
+            };
+            let capabilities = analyses
+                .iter()
+                .map(|a| crate::iam::capabilities::of_with(a, baseline))
+                .collect();
             let by_arn = self
                 .snapshot
                 .permission_sets

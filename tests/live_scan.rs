@@ -87,6 +87,8 @@ fn translate(fixture: &Snapshot, mapping: &Value) -> Snapshot {
 
 /// The parts of a live snapshot that depend on the run, not the organization.
 fn without_run_metadata(mut snapshot: Snapshot) -> Snapshot {
+    // Managed policy documents are moto's (compared in live_scan_reads_managed_policy_documents).
+    snapshot.policy_documents.clear();
     snapshot.metadata = ssoaudit::snapshot::Metadata {
         management_account_id: snapshot.metadata.management_account_id,
         instance_arn: snapshot.metadata.instance_arn,
@@ -158,9 +160,12 @@ fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
     let calls = live.metadata.api_calls.values().sum::<u64>();
     assert!(calls > 0 && live.metadata.scan_duration_ms.is_some());
 
-    // Live check reports what check on the (translated) fixture reports.
+    // Live check reports what check on the (translated) fixture reports, with the managed
+    // policy documents the scan read.
     let dir = temp_dir("live-check");
     let translated = dir.join("translated.json");
+    let mut expected = expected;
+    expected.policy_documents = live.policy_documents.clone();
     std::fs::write(&translated, expected.to_canonical_json()).unwrap();
     let offline = run(&[
         "check",
@@ -518,4 +523,41 @@ fn lookup_events_and_lake_that_return_nothing_are_gaps() {
         assert_eq!(code, 3, "{report}");
         assert!(report["findings"].as_array().unwrap().is_empty());
     }
+}
+
+#[test]
+fn live_scan_reads_managed_policy_documents() {
+    let (moto, expected) = seeded(COMPLIANT);
+    let (live, _) = scan(&moto, &[]);
+    let used: BTreeSet<&str> = expected
+        .permission_sets
+        .iter()
+        .flat_map(|p| p.managed_policies.iter().map(String::as_str))
+        .collect();
+    let read: BTreeSet<&str> = live
+        .policy_documents
+        .iter()
+        .map(|d| d.arn.as_str())
+        .collect();
+    assert_eq!(read, used, "one document per AWS managed policy in use");
+    let admin = live
+        .policy_documents
+        .iter()
+        .find(|d| d.arn == "arn:aws:iam::aws:policy/AdministratorAccess")
+        .unwrap();
+    assert_eq!(admin.document["Statement"][0]["Action"], "*");
+    assert!(admin.version.starts_with('v'));
+    let calls = moto.calls();
+    assert_eq!(calls["iam:GetPolicy"], used.len() as u64);
+    assert_eq!(calls["iam:GetPolicyVersion"], used.len() as u64);
+    // The documents read are the ones evaluation uses: their versions name the source.
+    let out = moto.ssoaudit(&["permission-set", "AdministratorAccess", "--quiet"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "AdministratorAccess (AWS managed, {})",
+            admin.version
+        )),
+        "{text}"
+    );
 }

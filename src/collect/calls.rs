@@ -21,6 +21,7 @@ pub enum Service {
     IdentityStore,
     Organizations,
     CloudTrail,
+    Iam,
 }
 
 impl Service {
@@ -30,6 +31,7 @@ impl Service {
             Service::IdentityStore => "identitystore",
             Service::Organizations => "organizations",
             Service::CloudTrail => "cloudtrail",
+            Service::Iam => "iam",
         }
     }
 
@@ -40,6 +42,7 @@ impl Service {
             Service::IdentityStore => "identitystore",
             Service::Organizations => "organizations",
             Service::CloudTrail => "cloudtrail",
+            Service::Iam => "iam",
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct Limits {
     pub organizations: f64,
     /// LookupEvents allows 2 requests/s per account and Region.
     pub cloudtrail: f64,
+    /// IAM reads (managed policy documents); IAM's limits are per account and generous.
+    pub iam: f64,
 }
 
 impl Default for Limits {
@@ -62,6 +67,7 @@ impl Default for Limits {
             identity_store: 20.0,
             organizations: 10.0,
             cloudtrail: 2.0,
+            iam: 10.0,
         }
     }
 }
@@ -136,6 +142,7 @@ pub struct Caller {
     identity_store: Pacer,
     organizations: Pacer,
     cloudtrail: Pacer,
+    iam: Pacer,
     pub log: CallLog,
     counters: Arc<Counters>,
     max_attempts: u32,
@@ -168,6 +175,7 @@ impl Caller {
             identity_store: Pacer::new(limits.identity_store),
             organizations: Pacer::new(limits.organizations),
             cloudtrail: Pacer::new(limits.cloudtrail),
+            iam: Pacer::new(limits.iam),
             log: CallLog::default(),
             counters,
             max_attempts: max_attempts.max(1),
@@ -181,6 +189,7 @@ impl Caller {
             Service::IdentityStore => &self.identity_store,
             Service::Organizations => &self.organizations,
             Service::CloudTrail => &self.cloudtrail,
+            Service::Iam => &self.iam,
         }
     }
 

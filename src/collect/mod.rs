@@ -30,6 +30,7 @@ macro_rules! paged {
 
 pub mod calls;
 mod cloudtrail;
+mod iam;
 mod identity;
 pub mod lake;
 mod organizations;
@@ -220,8 +221,19 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         ),
         sso_admin::permission_sets(scan.clone(), sso.clone(), instance.arn.clone()),
     );
-    let assignments =
-        sso_admin::assignments(scan.clone(), sso, instance.arn.clone(), &sets, &directory).await;
+    // IAM is a global service served from us-east-1.
+    let iam_config = aws_sdk_iam::config::Builder::from(&config)
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    let permission_sets: Vec<_> = sets.iter().map(|s| s.permission_set.clone()).collect();
+    let (assignments, policy_documents) = tokio::join!(
+        sso_admin::assignments(scan.clone(), sso, instance.arn.clone(), &sets, &directory),
+        iam::documents(
+            scan.clone(),
+            aws_sdk_iam::Client::from_conf(iam_config),
+            &permission_sets
+        ),
+    );
 
     let management_account_id = if organization.management_account_id.is_empty() {
         instance.owner_account_id.clone()
@@ -243,14 +255,14 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             scan_duration_ms: Some(started.elapsed().as_millis() as u64),
         },
         organization,
-        permission_sets: sets.into_iter().map(|s| s.permission_set).collect(),
+        permission_sets,
         users: directory.users,
         groups: directory.groups,
         memberships: directory.memberships,
         assignments,
         events: Default::default(),
         gaps: std::mem::take(&mut *scan.gaps.lock().expect("gap lock")),
-        policy_documents: Vec::new(),
+        policy_documents,
     };
     snapshot.normalize();
     Ok(snapshot)

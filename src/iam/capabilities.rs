@@ -272,7 +272,68 @@ fn reason(analysis: &Analysis, i: usize) -> String {
     }
 }
 
+/// What AWS itself calls read-only: the actions its `ReadOnlyAccess` managed policy grants.
+/// The action catalog classifies a few of them (and some it does not know yet) as writes; a
+/// set that grants nothing beyond them and no other write is read-only.
+pub struct ReadOnlyBaseline {
+    actions: super::evaluate::ActionSet,
+    /// Lowercase patterns of the policy that name no catalog action.
+    unknown: Vec<String>,
+}
+
+pub const READ_ONLY_ACCESS: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+impl ReadOnlyBaseline {
+    /// From a `ReadOnlyAccess` document (the snapshot's, or the vendored catalog's).
+    pub fn of(document: Option<&serde_json::Value>) -> ReadOnlyBaseline {
+        let catalog = Catalog::get();
+        let mut actions = super::evaluate::ActionSet::empty(catalog.len());
+        let mut unknown = Vec::new();
+        let statements = document
+            .and_then(|d| super::evaluate::statements(d, catalog).ok())
+            .unwrap_or_default();
+        for statement in statements
+            .iter()
+            .filter(|s| s.effect == super::evaluate::Effect::Allow && !s.not_action)
+        {
+            actions.union_with(&statement.matched);
+            unknown.extend(
+                statement
+                    .unknown_actions
+                    .iter()
+                    .map(|a| a.to_ascii_lowercase()),
+            );
+        }
+        ReadOnlyBaseline { actions, unknown }
+    }
+
+    /// The baseline of the vendored catalog's `ReadOnlyAccess`.
+    pub fn vendored() -> &'static ReadOnlyBaseline {
+        static BASELINE: OnceLock<ReadOnlyBaseline> = OnceLock::new();
+        BASELINE.get_or_init(|| {
+            ReadOnlyBaseline::of(
+                super::managed::ManagedCatalog::get()
+                    .policy(READ_ONLY_ACCESS)
+                    .map(|p| &p.document),
+            )
+        })
+    }
+
+    fn names_unknown(&self, action: &str) -> bool {
+        let action = action.to_ascii_lowercase();
+        self.unknown
+            .iter()
+            .any(|p| super::catalog::glob(p, &action))
+    }
+}
+
+/// Capabilities, with read-only judged against the vendored catalog's `ReadOnlyAccess`.
 pub fn of(analysis: &Analysis) -> Capabilities {
+    of_with(analysis, ReadOnlyBaseline::vendored())
+}
+
+/// Capabilities, with read-only judged against `baseline`.
+pub fn of_with(analysis: &Analysis, baseline: &ReadOnlyBaseline) -> Capabilities {
     let catalog = Catalog::get();
     let exceptions = read_only_exceptions();
     let mut caps = Capabilities::default();
@@ -303,14 +364,18 @@ pub fn of(analysis: &Analysis) -> Capabilities {
         }
         // On every resource, assuming roles is `can_assume_any_role`, and a write.
         let chained = chained_actions.contains(&i) && !on_every(i);
-        if action.level.writes() && !exceptions.contains(&i) && !chained {
+        if action.level.writes()
+            && !exceptions.contains(&i)
+            && !baseline.actions.contains(i)
+            && !chained
+        {
             writable.insert(action.service.clone());
         }
     }
     // An action the catalog does not know (newer than the catalog, or mistyped) may write,
-    // unless its name reads.
+    // unless its name reads or AWS's ReadOnlyAccess grants it.
     for unknown in analysis.unknown_actions() {
-        if !reads_by_name(&unknown) {
+        if !reads_by_name(&unknown) && !baseline.names_unknown(&unknown) {
             writable.insert(
                 unknown
                     .split(':')

@@ -2,7 +2,7 @@
 //! JSON through a frozen, versioned output type (`version: 1`).
 
 use super::json::Tool;
-use crate::iam::capabilities::{self, Capabilities};
+use crate::iam::capabilities::Capabilities;
 use crate::iam::catalog::{AccessLevel, Catalog};
 use crate::iam::evaluate::{Analysis, Decision, Role};
 use crate::snapshot::PermissionSet;
@@ -146,17 +146,15 @@ fn report<'a>(
     }
 }
 
-pub fn json(set: &PermissionSet, analysis: &Analysis) -> String {
-    let caps = capabilities::of(analysis);
-    let mut text = serde_json::to_string_pretty(&report(set, analysis, &caps))
+pub fn json(set: &PermissionSet, analysis: &Analysis, caps: &Capabilities) -> String {
+    let mut text = serde_json::to_string_pretty(&report(set, analysis, caps))
         .expect("the permission set report serializes");
     text.push('\n');
     text
 }
 
-pub fn table(set: &PermissionSet, analysis: &Analysis) -> String {
-    let caps = capabilities::of(analysis);
-    let report = report(set, analysis, &caps);
+pub fn table(set: &PermissionSet, analysis: &Analysis, caps: &Capabilities) -> String {
+    let report = report(set, analysis, caps);
     let mut out = String::new();
     let yes = |b: bool| if b { "yes" } else { "no" };
     let _ = writeln!(out, "{} ({})", set.name, set.arn);

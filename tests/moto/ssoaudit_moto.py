@@ -21,6 +21,7 @@ A WSGI layer in front of moto:
 import argparse
 import io
 import json
+from urllib.parse import parse_qs
 import random
 import sys
 import threading
@@ -95,6 +96,13 @@ class Extension:
         prefix, _, operation = target.rpartition(".")
         service = TARGET_PREFIXES.get(prefix)
         if service is None:
+            # IAM speaks the query protocol: count its calls by the form's Action.
+            if "/iam/aws4_request" in request.headers.get("Authorization", ""):
+                action = parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+                if action:
+                    with self.lock:
+                        name = f"iam:{action}"
+                        self.calls[name] = self.calls.get(name, 0) + 1
             return self.app(environ, start_response)
         name = f"{service}:{operation}"
         params = json.loads(body or b"{}")

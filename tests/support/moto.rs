@@ -35,6 +35,8 @@ impl Moto {
         let mut child = Command::new(python())
             .arg(root().join("tests/moto/ssoaudit_moto.py"))
             .args(["--port", "0"])
+            // AWS managed policies, for the scanner's GetPolicy and GetPolicyVersion.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

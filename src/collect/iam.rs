@@ -1,0 +1,132 @@
+//! The documents of the AWS managed policies the permission sets use (and managed boundaries):
+//! IAM `GetPolicy` for the default version, then `GetPolicyVersion`, once per policy. Read-only.
+//! Where IAM cannot be read, evaluation falls back to the vendored catalog of AWS managed policy
+//! documents, so a refusal here is logged, not a gap.
+
+use super::Scan;
+use super::calls::Service;
+use crate::snapshot::{PermissionSet, PolicyDocument};
+use aws_sdk_iam::Client;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+const SERVICE: Service = Service::Iam;
+
+/// IAM returns policy documents URL-encoded (RFC 3986): `%7B%22Version%22...`.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A policy document as IAM returns it: URL-encoded JSON (or plain JSON from some servers).
+pub(crate) fn parse_document(text: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(text)
+        .ok()
+        .or_else(|| serde_json::from_str(&percent_decode(text)).ok())
+}
+
+/// The AWS managed policies the sets use, as managed policies or boundaries.
+fn managed_arns(sets: &[PermissionSet]) -> BTreeSet<String> {
+    let mut arns = BTreeSet::new();
+    for set in sets {
+        arns.extend(set.managed_policies.iter().cloned());
+        if let Some(arn) = set
+            .permissions_boundary
+            .as_ref()
+            .and_then(|b| b.managed_policy_arn.clone())
+        {
+            arns.insert(arn);
+        }
+    }
+    arns.retain(|arn| arn.starts_with("arn:aws") && arn.contains(":iam::aws:policy/"));
+    arns
+}
+
+pub(crate) async fn documents(
+    scan: Arc<Scan>,
+    client: Client,
+    sets: &[PermissionSet],
+) -> Vec<PolicyDocument> {
+    let mut documents = Vec::new();
+    for arn in managed_arns(sets) {
+        let policy = scan
+            .caller
+            .call(SERVICE, "GetPolicy", || {
+                client.get_policy().policy_arn(&arn).send()
+            })
+            .await;
+        let version = match policy {
+            Ok(output) => output
+                .policy()
+                .and_then(|p| p.default_version_id())
+                .map(str::to_string),
+            Err(error) => {
+                scan.progress.note(&format!(
+                    "cannot read {arn} ({}); its document comes from the vendored catalog",
+                    error.message()
+                ));
+                None
+            }
+        };
+        let Some(version) = version else { continue };
+        let document = scan
+            .caller
+            .call(SERVICE, "GetPolicyVersion", || {
+                client
+                    .get_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(&version)
+                    .send()
+            })
+            .await;
+        match document {
+            Ok(output) => {
+                if let Some(document) = output
+                    .policy_version()
+                    .and_then(|v| v.document())
+                    .and_then(parse_document)
+                {
+                    documents.push(PolicyDocument {
+                        arn,
+                        version,
+                        document,
+                    });
+                }
+            }
+            Err(error) => scan.progress.note(&format!(
+                "cannot read {arn} {version} ({}); its document comes from the vendored catalog",
+                error.message()
+            )),
+        }
+    }
+    documents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoded_documents_are_decoded() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+        let document = parse_document(encoded).unwrap();
+        assert_eq!(document["Statement"][0]["Action"], "*");
+        let plain = parse_document("{\"Statement\": []}").unwrap();
+        assert!(plain["Statement"].is_array());
+        assert!(parse_document("%7Bnot json").is_none());
+    }
+}
