@@ -216,6 +216,7 @@ impl<'s> Model<'s> {
     pub fn policy_facts(&self) -> &Arc<PolicyFacts> {
         self.policy_facts.get_or_init(|| {
             let mut cache = crate::iam::StatementCache::default();
+            cache.prefill(self.snapshot);
             let analyses: Vec<_> = self
                 .snapshot
                 .permission_sets

@@ -561,3 +561,54 @@ fn live_scan_reads_managed_policy_documents() {
         "{text}"
     );
 }
+
+#[test]
+fn live_scan_reads_customer_managed_policies_of_the_management_account() {
+    let (moto, expected) = seeded(VIOLATING);
+    let (live, _) = scan(&moto, &[]);
+    let account = &live.metadata.management_account_id;
+    let read: BTreeSet<&str> = live
+        .policy_documents
+        .iter()
+        .map(|d| d.arn.as_str())
+        .collect();
+    for name in ["support-tools", "support-boundary"] {
+        let arn = format!("arn:aws:iam::{account}:policy/acme/{name}");
+        assert!(read.contains(arn.as_str()), "{arn} not in {read:?}");
+    }
+    // SupportEngineerAccess is assigned in a member account, where its copies are unknown: the
+    // rules about what sets can do stay incomplete, naming what was read and what was not.
+    assert!(
+        expected
+            .permission_sets
+            .iter()
+            .any(|p| p.name == "SupportEngineerAccess")
+    );
+    let out = moto.ssoaudit(&[
+        "check",
+        "--quiet",
+        "--format",
+        "json",
+        "--only",
+        "inline-policy-grants-admin",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&String::from_utf8(out.stdout).unwrap());
+    let errors: Vec<String> = report["incomplete"][0]["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["error"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("/acme/support-tools: read in the management account")),
+        "{errors:?}"
+    );
+}

@@ -460,3 +460,46 @@ fn check_parameters_are_typed_and_located() {
         );
     }
 }
+
+#[test]
+fn allows_answers_per_action_in_conditions() {
+    let dir = temp_dir("allows");
+    write(
+        &dir,
+        "pass-role.yaml",
+        "id: can-pass-any-role\ntitle: t\nseverity: low\nsubject: permission_set\ncondition: allows(permission_set, \"iam:PassRole\") == \"allowed\"\nmessage: \"{permission_set.name}\"\nrationale: r\nremediation: x\n",
+    );
+    write(
+        &dir,
+        "root.yaml",
+        "id: conditional-root\ntitle: t\nseverity: low\nsubject: permission_set\ncondition: allows(permission_set, \"STS:assumeroot\") == \"conditional\"\nmessage: \"{permission_set.name}\"\nrationale: r\nremediation: x\n",
+    );
+    let names = |rule: &str| -> Vec<String> {
+        let out = run(&[
+            "check",
+            "--snapshot",
+            COMPLIANT,
+            "--rules",
+            dir.to_str().unwrap(),
+            "--no-builtin",
+            "--only",
+            rule,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        let mut names: Vec<String> = json(&out.stdout)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names("can-pass-any-role"),
+        ["AdministratorAccess", "TerraformApplyAccess"]
+    );
+    assert_eq!(names("conditional-root"), ["RootAccess"]);
+}

@@ -1,7 +1,9 @@
-//! The documents of the AWS managed policies the permission sets use (and managed boundaries):
+//! The documents of the managed policies the permission sets use (policies and boundaries):
 //! IAM `GetPolicy` for the default version, then `GetPolicyVersion`, once per policy. Read-only.
-//! Where IAM cannot be read, evaluation falls back to the vendored catalog of AWS managed policy
-//! documents, so a refusal here is logged, not a gap.
+//! AWS managed policies are the same everywhere; customer managed ones live in each account, and
+//! only the management account's copies (the scanner's own account) can be read. Where IAM
+//! cannot be read, AWS managed documents come from the vendored catalog and customer managed ones
+//! stay unknown (which evaluation reports), so a refusal here is logged, not a gap.
 
 use super::Scan;
 use super::calls::Service;
@@ -56,13 +58,40 @@ fn managed_arns(sets: &[PermissionSet]) -> BTreeSet<String> {
     arns
 }
 
+/// The management account's copies of the customer managed policies the sets reference.
+fn customer_managed_arns(
+    sets: &[PermissionSet],
+    account: &str,
+    partition: &str,
+) -> BTreeSet<String> {
+    let mut arns = BTreeSet::new();
+    for set in sets {
+        let references = set.customer_managed_policies.iter().chain(
+            set.permissions_boundary
+                .as_ref()
+                .and_then(|b| b.customer_managed_policy.as_ref()),
+        );
+        for reference in references {
+            arns.insert(crate::iam::customer_managed_arn(
+                partition, account, reference,
+            ));
+        }
+    }
+    arns
+}
+
 pub(crate) async fn documents(
     scan: Arc<Scan>,
     client: Client,
     sets: &[PermissionSet],
+    management_account: &str,
 ) -> Vec<PolicyDocument> {
     let mut documents = Vec::new();
-    for arn in managed_arns(sets) {
+    let mut arns = managed_arns(sets);
+    if !management_account.is_empty() {
+        arns.extend(customer_managed_arns(sets, management_account, "aws"));
+    }
+    for arn in arns {
         let policy = scan
             .caller
             .call(SERVICE, "GetPolicy", || {
@@ -76,7 +105,7 @@ pub(crate) async fn documents(
                 .map(str::to_string),
             Err(error) => {
                 scan.progress.note(&format!(
-                    "cannot read {arn} ({}); its document comes from the vendored catalog",
+                    "cannot read {arn} ({}); an AWS managed document comes from the vendored catalog, a customer managed one stays unknown",
                     error.message()
                 ));
                 None

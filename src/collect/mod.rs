@@ -231,7 +231,8 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         iam::documents(
             scan.clone(),
             aws_sdk_iam::Client::from_conf(iam_config),
-            &permission_sets
+            &permission_sets,
+            &instance.owner_account_id
         ),
     );
 

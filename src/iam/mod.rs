@@ -16,11 +16,126 @@ fn policy_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
+/// The ARN of a customer managed policy reference in one account.
+pub fn customer_managed_arn(
+    partition: &str,
+    account: &str,
+    reference: &crate::snapshot::CustomerManagedPolicy,
+) -> String {
+    let path = if reference.path.is_empty() {
+        "/"
+    } else {
+        &reference.path
+    };
+    format!(
+        "arn:{partition}:iam::{account}:policy{path}{}",
+        reference.name
+    )
+}
+
+/// The management account's copy of a customer managed policy, when the snapshot holds it.
+fn customer_managed_document<'a>(
+    snapshot: &'a Snapshot,
+    reference: &crate::snapshot::CustomerManagedPolicy,
+) -> Option<(String, &'a serde_json::Value)> {
+    let account = &snapshot.metadata.management_account_id;
+    if account.is_empty() {
+        return None;
+    }
+    let arn = customer_managed_arn("aws", account, reference);
+    snapshot
+        .policy_documents
+        .iter()
+        .find(|d| d.arn == arn)
+        .map(|d| {
+            (
+                format!(
+                    "{}{} (customer managed, {} in the management account)",
+                    reference.path, reference.name, d.version
+                ),
+                &d.document,
+            )
+        })
+}
+
+/// The document of an AWS managed policy and how findings name it: the snapshot's (read by a
+/// live scan), else the vendored catalog's.
+fn managed_document<'a>(
+    snapshot: &'a Snapshot,
+    arn: &str,
+) -> Option<(String, &'a serde_json::Value)> {
+    if let Some(doc) = snapshot.policy_documents.iter().find(|d| d.arn == arn) {
+        return Some((
+            format!("{} (AWS managed, {})", policy_name(arn), doc.version),
+            &doc.document,
+        ));
+    }
+    let vendored = managed::ManagedCatalog::get();
+    vendored.policy(arn).map(|p| {
+        (
+            format!(
+                "{} (AWS managed, {}, catalog of {})",
+                policy_name(arn),
+                p.version,
+                vendored.updated
+            ),
+            &p.document,
+        )
+    })
+}
+
 /// Statements of documents already expanded, by managed policy ARN: a managed policy shared
 /// by many sets is expanded against the catalog once.
 #[derive(Default)]
 pub struct StatementCache {
     by_arn: HashMap<String, Arc<Result<Vec<evaluate::Statement>, String>>>,
+}
+
+impl StatementCache {
+    /// Expands every managed policy the snapshot's sets use (policies and boundaries), on all
+    /// cores: the large ones (ReadOnlyAccess names thousands of action patterns) dominate.
+    pub fn prefill(&mut self, snapshot: &Snapshot) {
+        let arns: std::collections::BTreeSet<&str> = snapshot
+            .permission_sets
+            .iter()
+            .flat_map(|set| {
+                set.managed_policies.iter().map(String::as_str).chain(
+                    set.permissions_boundary
+                        .as_ref()
+                        .and_then(|b| b.managed_policy_arn.as_deref()),
+                )
+            })
+            .filter(|arn| !self.by_arn.contains_key(*arn))
+            .collect();
+        let work: Vec<(&str, &serde_json::Value)> = arns
+            .into_iter()
+            .filter_map(|arn| managed_document(snapshot, arn).map(|(_, d)| (arn, d)))
+            .collect();
+        let catalog = catalog::Catalog::get();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::Mutex::new(Vec::new());
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(work.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((arn, document)) = work.get(i) else {
+                            break;
+                        };
+                        let expanded = evaluate::statements(document, catalog);
+                        done.lock()
+                            .expect("expansions")
+                            .push((arn.to_string(), Arc::new(expanded)));
+                    }
+                });
+            }
+        });
+        self.by_arn.extend(done.into_inner().expect("expansions"));
+    }
 }
 
 /// The analysis of one permission set's policies: its inline policy, its managed policies
@@ -58,26 +173,7 @@ pub fn analyse_with(
             Err(error) => malformed.push(format!("{label}: {error}")),
         }
     };
-    let managed = |arn: &str| -> Option<(String, &serde_json::Value)> {
-        if let Some(doc) = snapshot.policy_documents.iter().find(|d| d.arn == arn) {
-            return Some((
-                format!("{} (AWS managed, {})", policy_name(arn), doc.version),
-                &doc.document,
-            ));
-        }
-        let vendored = managed::ManagedCatalog::get();
-        vendored.policy(arn).map(|p| {
-            (
-                format!(
-                    "{} (AWS managed, {}, catalog of {})",
-                    policy_name(arn),
-                    p.version,
-                    vendored.updated
-                ),
-                &p.document,
-            )
-        })
-    };
+    let managed = |arn: &str| managed_document(snapshot, arn);
     if let Some(inline) = &set.inline_policy {
         add("inline policy".into(), Role::Grants, inline, None);
     }
@@ -89,11 +185,30 @@ pub fn analyse_with(
             )),
         }
     }
+    // Customer managed policies live in each account: the management account's copy is known
+    // when the scan read it, and is the whole truth only when the set is assigned there alone.
+    let assigned_elsewhere = || {
+        snapshot.assignments.iter().any(|a| {
+            a.permission_set_arn == set.arn
+                && a.account_id != snapshot.metadata.management_account_id
+        })
+    };
     for reference in &set.customer_managed_policies {
-        unknown.push(format!(
-            "customer managed policy {}{}: its content lives in each account",
-            reference.path, reference.name
-        ));
+        match customer_managed_document(snapshot, reference) {
+            Some((label, document)) => {
+                add(label, Role::Grants, document, None);
+                if assigned_elsewhere() {
+                    unknown.push(format!(
+                        "customer managed policy {}{}: read in the management account; its copies in the other accounts the set is assigned in are unknown",
+                        reference.path, reference.name
+                    ));
+                }
+            }
+            None => unknown.push(format!(
+                "customer managed policy {}{}: its content lives in each account",
+                reference.path, reference.name
+            )),
+        }
     }
     if let Some(boundary) = &set.permissions_boundary {
         match (&boundary.managed_policy_arn, &boundary.customer_managed_policy) {
@@ -105,12 +220,94 @@ pub fn analyse_with(
                     "permissions boundary {arn}: in neither the snapshot nor the vendored catalog"
                 )),
             },
-            (None, Some(reference)) => unknown.push(format!(
-                "permissions boundary {}{}: a customer managed policy whose content lives in each account",
-                reference.path, reference.name
-            )),
+            (None, Some(reference)) => match customer_managed_document(snapshot, reference) {
+                // A cap known for the management account only is not applied to the others:
+                // it would hide what the set may do there.
+                Some(_) if assigned_elsewhere() => unknown.push(format!(
+                    "permissions boundary {}{}: read in the management account, not applied: its copies in the other accounts the set is assigned in are unknown",
+                    reference.path, reference.name
+                )),
+                Some((label, document)) => {
+                    add(format!("boundary {label}"), Role::Boundary, document, None);
+                }
+                None => unknown.push(format!(
+                    "permissions boundary {}{}: a customer managed policy whose content lives in each account",
+                    reference.path, reference.name
+                )),
+            },
             (None, None) => {}
         }
     }
     Analysis::new(policies, unknown, malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Assignment, CustomerManagedPolicy, PolicyDocument, PrincipalType};
+
+    fn snapshot(assigned_in: &[&str], with_document: bool) -> (Snapshot, PermissionSet) {
+        let set = PermissionSet {
+            arn: "arn:aws:sso:::permissionSet/ssoins-x/ps-1".into(),
+            name: "Tools".into(),
+            customer_managed_policies: vec![CustomerManagedPolicy {
+                name: "tools".into(),
+                path: "/acme/".into(),
+            }],
+            ..Default::default()
+        };
+        let mut snapshot = Snapshot::default();
+        snapshot.metadata.management_account_id = "100000000001".into();
+        snapshot.permission_sets.push(set.clone());
+        for account in assigned_in {
+            snapshot.assignments.push(Assignment {
+                account_id: account.to_string(),
+                permission_set_arn: set.arn.clone(),
+                principal_type: PrincipalType::Group,
+                principal_id: "g".into(),
+            });
+        }
+        if with_document {
+            snapshot.policy_documents.push(PolicyDocument {
+                arn: "arn:aws:iam::100000000001:policy/acme/tools".into(),
+                version: "v3".into(),
+                document: serde_json::json!({"Statement": {"Effect": "Allow", "Action": "iam:*", "Resource": "*"}}),
+            });
+        }
+        (snapshot, set)
+    }
+
+    #[test]
+    fn customer_managed_policies_are_known_where_they_were_read() {
+        // Read in the management account, assigned there only: the whole truth.
+        let (only_root, set) = snapshot(&["100000000001"], true);
+        let caps = capabilities::of(&analyse(&only_root, &set));
+        assert!(caps.unknown.is_empty(), "{:?}", caps.unknown);
+        assert!(caps.admin_equivalent);
+        assert!(caps.admin_reasons.iter().any(|r| r.contains("/acme/tools (customer managed, v3 in the management account)")), "{:?}", caps.admin_reasons);
+        // Assigned in a member account too: that copy is unknown.
+        let (elsewhere, set) = snapshot(&["100000000001", "100000000008"], true);
+        let caps = capabilities::of(&analyse(&elsewhere, &set));
+        assert!(caps.admin_equivalent);
+        assert!(
+            caps.unknown[0].contains("read in the management account"),
+            "{:?}",
+            caps.unknown
+        );
+        // Not read at all.
+        let (unread, set) = snapshot(&["100000000001"], false);
+        let caps = capabilities::of(&analyse(&unread, &set));
+        assert!(caps.unknown[0].contains("its content lives in each account"));
+        assert_eq!(
+            customer_managed_arn(
+                "aws",
+                "1",
+                &CustomerManagedPolicy {
+                    name: "n".into(),
+                    path: "/".into()
+                }
+            ),
+            "arn:aws:iam::1:policy/n"
+        );
+    }
 }

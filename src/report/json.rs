@@ -13,6 +13,8 @@ pub const FORMAT_VERSION: u32 = 1;
 pub struct Report<'a> {
     pub version: u32,
     pub tool: Tool,
+    /// The vendored catalogs capabilities were judged with.
+    pub catalogs: Catalogs,
     pub snapshot: SnapshotInfo<'a>,
     pub summary: Summary<'a>,
     pub incomplete: Vec<Incomplete<'a>>,
@@ -24,6 +26,21 @@ pub struct Report<'a> {
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Catalogs {
+    pub actions: &'static str,
+    pub managed_policies: &'static str,
+}
+
+impl Catalogs {
+    pub fn current() -> Catalogs {
+        Catalogs {
+            actions: crate::iam::catalog::VENDORED,
+            managed_policies: crate::iam::managed::VENDORED,
+        }
+    }
 }
 
 impl Tool {
@@ -172,6 +189,7 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
     Report {
         version: FORMAT_VERSION,
         tool: Tool::current(),
+        catalogs: Catalogs::current(),
         snapshot: SnapshotInfo {
             source: input.snapshot_source,
         },

@@ -164,6 +164,10 @@ pub fn build(input: &ReportInput) -> Value {
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
+                "properties": {
+                    "actionCatalog": crate::iam::catalog::VENDORED,
+                    "managedPolicyCatalog": crate::iam::managed::VENDORED,
+                },
             }},
             "invocations": [{
                 "executionSuccessful": input.evaluation.errors.is_empty(),

@@ -39,6 +39,21 @@ def main():
     organizations = client("organizations", endpoint)
     sso = client("sso-admin", endpoint)
     identity = client("identitystore", endpoint)
+    iam = client("iam", endpoint)
+    created_policies = set()
+
+    def customer_managed(reference):
+        """The management account's copy of a customer managed policy (the scanner reads it)."""
+        key = (reference["path"], reference["name"])
+        if key in created_policies:
+            return
+        created_policies.add(key)
+        iam.create_policy(
+            PolicyName=reference["name"],
+            Path=reference["path"],
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "support:*", "Resource": "*"}]}),
+        )
     mapping = {"accounts": {}, "ous": {}, "groups": {}, "users": {}, "permission_sets": {}}
 
     org = organizations.create_organization(FeatureSet="ALL")["Organization"]
@@ -137,6 +152,7 @@ def main():
                 InstanceArn=instance_arn, PermissionSetArn=arn, ManagedPolicyArn=policy
             )
         for reference in permission_set["customer_managed_policies"]:
+            customer_managed(reference)
             sso.attach_customer_managed_policy_reference_to_permission_set(
                 InstanceArn=instance_arn,
                 PermissionSetArn=arn,
@@ -155,6 +171,7 @@ def main():
                 value["ManagedPolicyArn"] = boundary["managed_policy_arn"]
             if boundary.get("customer_managed_policy"):
                 reference = boundary["customer_managed_policy"]
+                customer_managed(reference)
                 value["CustomerManagedPolicyReference"] = {"Name": reference["name"], "Path": reference["path"]}
             sso.put_permissions_boundary_to_permission_set(
                 InstanceArn=instance_arn, PermissionSetArn=arn, PermissionsBoundary=value

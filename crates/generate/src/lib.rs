@@ -264,8 +264,29 @@ pub fn reference(variant: Variant) -> Snapshot {
     snapshot.events = ingest
         .finish(vec![ssoaudit::vocabulary::EventSource::TrailLogs])
         .expect("fixture events aggregate");
+    snapshot.policy_documents = managed_documents(&snapshot);
     snapshot.normalize();
     snapshot
+}
+
+/// The documents of the AWS managed policies the sets use, as a live scan records them: the
+/// fixtures carry them, from the vendored catalog.
+pub fn managed_documents(snapshot: &Snapshot) -> Vec<PolicyDocument> {
+    let catalog = ssoaudit::iam::managed::ManagedCatalog::get();
+    let arns: std::collections::BTreeSet<&String> = snapshot
+        .permission_sets
+        .iter()
+        .flat_map(|p| &p.managed_policies)
+        .collect();
+    arns.into_iter()
+        .filter_map(|arn| {
+            catalog.policy(arn).map(|p| PolicyDocument {
+                arn: arn.clone(),
+                version: p.version.clone(),
+                document: p.document.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The reference-architecture organization: 11 accounts, the four groups, 22 users, the
@@ -626,6 +647,21 @@ fn plant_violations(
     memberships.sort();
 }
 
+/// The AWS managed policies workload sets of a large organization draw from.
+const WORKLOAD_POLICIES: &[&str] = &[
+    "ReadOnlyAccess",
+    "PowerUserAccess",
+    "AmazonS3FullAccess",
+    "AmazonEC2FullAccess",
+    "AWSLambda_FullAccess",
+    "job-function/ViewOnlyAccess",
+    "AmazonDynamoDBFullAccess",
+    "SecurityAudit",
+    "CloudWatchFullAccess",
+    "AWSSupportAccess",
+    "IAMReadOnlyAccess",
+];
+
 /// Sizes of a synthetic organization.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
@@ -687,7 +723,15 @@ pub fn large(scale: Scale, seed: u64) -> Snapshot {
             name: format!("Workload{i:02}Access"),
             description: Some(format!("Workload team {i} access")),
             session_duration: Some(if i % 10 == 0 { "PT8H" } else { "PT2H" }.into()),
-            managed_policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+            // One to three AWS managed policies each, large ones among them, and an inline
+            // policy: what evaluation and capability analysis meet in real organizations.
+            managed_policies: WORKLOAD_POLICIES
+                .iter()
+                .cycle()
+                .skip(i % WORKLOAD_POLICIES.len())
+                .take(1 + i % 3)
+                .map(|name| format!("arn:aws:iam::aws:policy/{name}"))
+                .collect(),
             inline_policy: Some(json!({"Version": "2012-10-17", "Statement": [
                 {"Sid": "Team", "Effect": "Allow", "Action": [format!("s3:*"), "dynamodb:*".to_string()],
                  "Resource": [format!("arn:aws:s3:::team-{i}-*")]}
