@@ -142,7 +142,7 @@ pub fn field_reference() -> String {
             names.join(", ")
         ));
     }
-    out.push_str("\nEvery condition can also use `params` (the rule's parameters), `now` (a timestamp), `days(n)` (a duration of n days, as in `user.last_sign_in < now - days(90)`) and `iso_seconds(text)` (an ISO 8601 duration in seconds).\n");
+    out.push_str("\nEvery condition can also use `params` (the rule's parameters), `now` (a timestamp), `days(n)` (a duration of n days, as in `user.last_sign_in < now - days(90)`), `iso_seconds(text)` (an ISO 8601 duration in seconds) and `allows(permission_set, \"svc:Action\")` (`allowed`, `conditional` or `denied`, from the set's policies).\n");
     let tables: [(&str, &[Field]); 8] = [
         ("account", ACCOUNT_FIELDS),
         ("permission_set", PERMISSION_SET_FIELDS),
