@@ -7,6 +7,21 @@ use common::*;
 use std::collections::BTreeSet;
 
 const HISTORY: &str = "fixtures/cloudtrail/reference-history";
+
+/// `ssoaudit snapshot --base BASE --cloudtrail-logs LOGS -o OUT`, plus `extra`.
+fn add_logs(base: &str, logs: &str, out: &std::path::Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "snapshot",
+        "--base",
+        base,
+        "--cloudtrail-logs",
+        logs,
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
 fn evidence(snapshot: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut args = vec!["--now", NOW];
     args.extend_from_slice(extra);
@@ -17,15 +32,7 @@ fn evidence(snapshot: &str, extra: &[&str]) -> (i32, serde_json::Value) {
 fn replaying_the_trail_logs_reproduces_the_fixture_events() {
     let dir = temp_dir("replay");
     let path = dir.join("replayed.json");
-    let out = run(&[
-        "snapshot",
-        "--base",
-        VIOLATING,
-        "--cloudtrail-logs",
-        HISTORY,
-        "-o",
-        path.to_str().unwrap(),
-    ]);
+    let out = add_logs(VIOLATING, HISTORY, &path, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("events: 59 files"), "{}", out.stderr);
     let replayed = std::fs::read_to_string(&path).unwrap();
@@ -172,15 +179,12 @@ fn legacy_samples_replay_through_a_log_folder() {
     )
     .unwrap();
     let with_events = dir.join("with-events.json");
-    let out = run(&[
-        "snapshot",
-        "--base",
+    let out = add_logs(
         bare.to_str().unwrap(),
-        "--cloudtrail-logs",
         dir.join("AWSLogs").to_str().unwrap(),
-        "-o",
-        with_events.to_str().unwrap(),
-    ]);
+        &with_events,
+        &[],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let snapshot = ssoaudit::snapshot::Snapshot::load(&with_events).unwrap();
     let user1 = snapshot
@@ -237,15 +241,7 @@ fn an_unreadable_log_file_keeps_what_was_seen_and_silences_absence() {
     let broken = logs.join("AWSLogs/o-a1b2c3d4e5/100000000001/CloudTrail/us-east-1/2026/11/27/100000000001_CloudTrail_us-east-1_20261127T0100Z_broken.json.gz");
     std::fs::write(&broken, [0x1f, 0x8b, 0x08, 0x00]).unwrap();
     let out_path = dir.join("with-gap.json");
-    let out = run(&[
-        "snapshot",
-        "--base",
-        VIOLATING,
-        "--cloudtrail-logs",
-        logs.to_str().unwrap(),
-        "-o",
-        out_path.to_str().unwrap(),
-    ]);
+    let out = add_logs(VIOLATING, logs.to_str().unwrap(), &out_path, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let snapshot = ssoaudit::snapshot::Snapshot::load(&out_path).unwrap();
     assert_eq!(snapshot.gaps.len(), 1);
@@ -300,15 +296,7 @@ fn an_event_source_that_read_nothing_is_a_gap_not_a_pass() {
     let empty = dir.join("empty-sync");
     std::fs::create_dir_all(empty.join("AWSLogs/o-a1b2c3d4e5")).unwrap();
     let out_path = dir.join("nothing.json");
-    let out = run(&[
-        "snapshot",
-        "--base",
-        &bare,
-        "--cloudtrail-logs",
-        empty.to_str().unwrap(),
-        "-o",
-        out_path.to_str().unwrap(),
-    ]);
+    let out = add_logs(&bare, empty.to_str().unwrap(), &out_path, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let errors = gap_errors(&out_path);
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -331,15 +319,7 @@ fn an_event_source_that_read_nothing_is_a_gap_not_a_pass() {
         "{\"Records\": []}",
     )
     .unwrap();
-    let out = run(&[
-        "snapshot",
-        "--base",
-        &bare,
-        "--cloudtrail-logs",
-        empty.to_str().unwrap(),
-        "-o",
-        out_path.to_str().unwrap(),
-    ]);
+    let out = add_logs(&bare, empty.to_str().unwrap(), &out_path, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         gap_errors(&out_path),
@@ -349,15 +329,7 @@ fn an_event_source_that_read_nothing_is_a_gap_not_a_pass() {
     assert_eq!(code, 3);
 
     // Adding a source that read nothing to a snapshot with events keeps those events.
-    let out = run(&[
-        "snapshot",
-        "--base",
-        VIOLATING,
-        "--cloudtrail-logs",
-        empty.to_str().unwrap(),
-        "-o",
-        out_path.to_str().unwrap(),
-    ]);
+    let out = add_logs(VIOLATING, empty.to_str().unwrap(), &out_path, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let (code, report) = evidence(out_path.to_str().unwrap(), &[]);
     assert_eq!(code, 3);
@@ -473,15 +445,7 @@ fn exported_records_are_read_like_trail_logs() {
             "{}.snapshot.json",
             folder.file_name().unwrap().to_str().unwrap()
         ));
-        let out = run(&[
-            "snapshot",
-            "--base",
-            &bare,
-            "--cloudtrail-logs",
-            folder.to_str().unwrap(),
-            "-o",
-            out_path.to_str().unwrap(),
-        ]);
+        let out = add_logs(&bare, folder.to_str().unwrap(), &out_path, &[]);
         assert_eq!(out.code, 0, "{}", out.stderr);
         assert!(
             out.stderr.contains(&format!("{} records", records.len())),
@@ -509,15 +473,7 @@ fn exported_records_are_read_like_trail_logs() {
     )
     .unwrap();
     let out_path = dir.join("broken.json");
-    let out = run(&[
-        "snapshot",
-        "--base",
-        &bare,
-        "--cloudtrail-logs",
-        lines_dir.to_str().unwrap(),
-        "-o",
-        out_path.to_str().unwrap(),
-    ]);
+    let out = add_logs(&bare, lines_dir.to_str().unwrap(), &out_path, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let errors = gap_errors(&out_path);
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -530,15 +486,7 @@ fn snapshots_and_reports_are_private_and_a_failed_run_keeps_the_old_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir("private");
     let snapshot = dir.join("snapshot.json");
-    let out = run(&[
-        "snapshot",
-        "--base",
-        VIOLATING,
-        "--cloudtrail-logs",
-        HISTORY,
-        "-o",
-        snapshot.to_str().unwrap(),
-    ]);
+    let out = add_logs(VIOLATING, HISTORY, &snapshot, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let report = dir.join("report.json");
     run(&[
@@ -556,15 +504,12 @@ fn snapshots_and_reports_are_private_and_a_failed_run_keeps_the_old_file() {
     }
     // A run that fails while reading its sources leaves yesterday's snapshot as it was.
     let before = std::fs::read(&snapshot).unwrap();
-    let out = run(&[
-        "snapshot",
-        "--base",
+    let out = add_logs(
         VIOLATING,
-        "--cloudtrail-logs",
         dir.join("no-such-folder").to_str().unwrap(),
-        "-o",
-        snapshot.to_str().unwrap(),
-    ]);
+        &snapshot,
+        &[],
+    );
     assert_eq!(out.code, 2);
     assert_eq!(std::fs::read(&snapshot).unwrap(), before);
     let names: Vec<String> = std::fs::read_dir(&dir)
