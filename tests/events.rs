@@ -644,3 +644,66 @@ fn root_use_is_one_finding_per_account_and_kind_of_use() {
     };
     assert_eq!(fingerprints(&two), fingerprints(&three));
 }
+
+#[test]
+fn real_world_trails_read_without_gaps_and_their_logins_without_mfa_are_reported() {
+    let dir = temp_dir("real-trails");
+    let bare = bare_snapshot(&dir, ssoaudit_generate::Variant::Compliant);
+    // Trail log objects (invictus-ir) and exported record arrays (Stratus Red Team).
+    for (folder, files, records, user) in [
+        (
+            "fixtures/cloudtrail/real/invictus-ir-aws-dataset",
+            55,
+            2900,
+            "stratus-red-team-nmfalu-gfjyeaypjt in 123837392027",
+        ),
+        (
+            "fixtures/cloudtrail/real/stratus-red-team-detonation-logs",
+            35,
+            310,
+            "stratus-red-team-nmfalu-jfzdtsvchl in 562283505220",
+        ),
+    ] {
+        let out_path = dir.join("real.json");
+        let out = add_logs(&bare, folder, &out_path, &[]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("events: {files} files, {records} records")),
+            "{folder}: {}",
+            out.stderr
+        );
+        assert!(
+            gap_errors(&out_path).is_empty(),
+            "{folder}: {:?}",
+            gap_errors(&out_path)
+        );
+        let out = run(&[
+            "check",
+            "--snapshot",
+            out_path.to_str().unwrap(),
+            "--only",
+            "sign-in-without-mfa",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        let report = json(&out.stdout);
+        let found: Vec<(String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["resource"]["kind"].as_str().unwrap().to_string(),
+                    f["resource"]["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [("iam_user".to_string(), user.to_string())],
+            "{folder}"
+        );
+    }
+}
