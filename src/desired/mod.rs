@@ -557,18 +557,17 @@ mod tests {
             text.push_str(&format!("{name}: &{name} [{items}]\n"));
             previous = name;
         }
-        let started = std::time::Instant::now();
+        // What keeps it fast is the bound on replayed alias events and nodes, not the clock:
+        // 9^9 expansions are refused by the bound, 9^3 are read.
         let error = DesiredState::parse(&text, "laughs.yaml").unwrap_err();
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(1),
-            "{:?}",
-            started.elapsed()
-        );
         assert!(error.to_string().starts_with("laughs.yaml:"), "{error}");
         assert!(
             error.message.contains("budget") || error.message.contains("limit"),
             "{error}"
         );
+        let small: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+        let parsed = yaml::parse(&small).expect("729 expansions are within the bound");
+        assert_eq!(parsed.value.get("c").unwrap().value.items().len(), 9);
     }
 
     #[test]

@@ -280,6 +280,10 @@ mod tests {
             &dir.join("AWSLogs/o-abc/111111111111/CloudTrail-Digest/us-east-1/digest.json.gz"),
             "not json",
         );
+        write_gz(
+            &dir.join("AWSLogs/o-abc/111111111111/CloudTrail-Insight/us-east-1/insight.json.gz"),
+            "not json either",
+        );
         // Truncated: half of a gzip stream.
         let mut full = Vec::new();
         let mut encoder = GzEncoder::new(&mut full, Compression::default());
