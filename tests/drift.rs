@@ -446,3 +446,52 @@ fn values_only_atmos_resolves_are_gaps_not_drift() {
     let (code, _) = drift_report(COMPLIANT, stack.to_str().unwrap());
     assert_eq!(code, 0);
 }
+
+#[test]
+fn policies_and_relay_state_drift_are_reported() {
+    let mut snapshot = json(&std::fs::read_to_string(root().join(COMPLIANT)).unwrap());
+    for set in snapshot["permission_sets"].as_array_mut().unwrap() {
+        match set["name"].as_str().unwrap() {
+            "AdministratorAccess" => {
+                set["relay_state"] = serde_json::json!("https://console.aws.amazon.com/billing/");
+                set["inline_policy"] = serde_json::json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]});
+            }
+            "PowerUserAccess" => {
+                set["managed_policies"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(serde_json::json!("arn:aws:iam::aws:policy/IAMFullAccess"));
+            }
+            _ => {}
+        }
+    }
+    let dir = temp_dir("policy-drift");
+    let path = dir.join("modified.json");
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    let (code, report) = drift_report(path.to_str().unwrap(), COMPLIANT_STACK);
+    assert_eq!(code, 1);
+    let modified: BTreeMap<String, String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "drift-permission-set-modified")
+        .map(|f| {
+            (
+                f["resource"]["name"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(modified.len(), 2, "{modified:?}");
+    let admin = &modified["AdministratorAccess"];
+    assert!(admin.contains("an inline policy was added"), "{admin}");
+    assert!(
+        admin.contains("relay state is https://console.aws.amazon.com/billing/"),
+        "{admin}"
+    );
+    assert!(
+        modified["PowerUserAccess"].contains("added: arn:aws:iam::aws:policy/IAMFullAccess"),
+        "{modified:?}"
+    );
+}

@@ -622,3 +622,23 @@ fn live_scan_reads_customer_managed_policies_of_the_management_account() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn a_region_without_an_instance_fails_fast_with_what_to_fix() {
+    // A Region where IAM Identity Center was never enabled.
+    let moto = Moto::start();
+    moto.control("config", serde_json::json!({"no_instances": true}));
+    let out = moto.ssoaudit(&["snapshot", "--quiet", "-o", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no IAM Identity Center instance is visible in us-east-1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--region"), "{stderr}");
+    // Nothing but the one listing was called.
+    assert_eq!(
+        moto.calls().keys().cloned().collect::<Vec<_>>(),
+        ["sso-admin:ListInstances"]
+    );
+}

@@ -1,7 +1,7 @@
 //! `check: events`: sign-in and access evidence of one kind (`params.kind`), and what the
 //! evidence checks share: resolving the users and accounts that events name.
 
-use super::{Check, CheckError, CheckFinding, CheckInput};
+use super::{Check, CheckError, CheckFinding};
 use crate::findings::{AccountRef, PrincipalRef, Resource};
 use crate::model::Model;
 use crate::snapshot::User;
@@ -167,9 +167,4 @@ impl Tally {
             self.last = last.to_string();
         }
     }
-}
-
-/// The shared part of the checks' inputs, for the modules that only need the model.
-pub(super) fn model<'a, 's>(input: &'a CheckInput<'a, 's>) -> &'a Model<'s> {
-    input.model
 }

@@ -79,7 +79,7 @@ impl Check for FailuresBurst {
     }
 
     fn run(&self, input: &CheckInput) -> Vec<CheckFinding> {
-        let model = events::model(input);
+        let model = input.model;
         let mut by_user: BTreeMap<UserKey, Vec<(i64, &str)>> = BTreeMap::new();
         for failure in &model.snapshot.events.failures {
             let key = UserKey::of(failure.user_id.as_deref(), failure.user_name.as_deref())

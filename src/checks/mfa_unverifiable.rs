@@ -30,7 +30,7 @@ impl Check for MfaUnverifiable {
     }
 
     fn run(&self, input: &CheckInput) -> Vec<CheckFinding> {
-        let model = events::model(input);
+        let model = input.model;
         let mut users: BTreeMap<UserKey, Tally> = BTreeMap::new();
         for summary in &model.snapshot.events.users {
             let (Some(last), Some(key)) = (

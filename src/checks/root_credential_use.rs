@@ -73,7 +73,7 @@ impl Check for RootCredentialUse {
     }
 
     fn run(&self, input: &CheckInput) -> Vec<CheckFinding> {
-        let model = events::model(input);
+        let model = input.model;
         let snapshot = model.snapshot;
         let mut uses: BTreeMap<(&str, Use), Tally> = BTreeMap::new();
         for login in snapshot

@@ -32,7 +32,7 @@ impl Check for SignInWithoutMfa {
     }
 
     fn run(&self, input: &CheckInput) -> Vec<CheckFinding> {
-        let model = events::model(input);
+        let model = input.model;
         let snapshot = model.snapshot;
         let mut findings = Vec::new();
         // Identity Center users: summaries by id and by name are one principal when both name

@@ -121,6 +121,8 @@ class Extension:
         if throttle:
             kind = THROTTLE_ERRORS.get(service, "ThrottlingException")
             return error(kind, "Rate exceeded")(environ, start_response)
+        if name == "sso-admin:ListInstances" and getattr(self, "no_instances", False):
+            return json_response({"Instances": []})(environ, start_response)
         handler = getattr(self, "handle_" + service.replace("-", "_") + "_" + operation, None)
         if handler is not None:
             return handler(params)(environ, start_response)
@@ -164,6 +166,8 @@ class Extension:
                 self.throttle_rate = float(data.get("throttle_rate", 0.0))
                 self.deny = dict(data.get("deny", {}))
                 self.latency = float(data.get("latency_ms", 0)) / 1000.0
+                # A Region where IAM Identity Center was never enabled.
+                self.no_instances = bool(data.get("no_instances", False))
                 self.random = random.Random(int(data.get("seed", 1)))
                 return json_response({})
             if path == "outdated":
