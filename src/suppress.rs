@@ -39,7 +39,12 @@ pub struct Suppression {
 pub fn load(path: &Path) -> Result<Vec<Suppression>, String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    let raw: RawFile = serde_saphyr::from_str(&text).map_err(|e| {
+    parse(&text, &shown.to_string())
+}
+
+/// Parses a suppression file's text; `shown` names it in errors.
+pub fn parse(text: &str, shown: &str) -> Result<Vec<Suppression>, String> {
+    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| {
         let (line, column) = e
             .location()
             .map(|l| (l.line(), l.column()))

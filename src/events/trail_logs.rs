@@ -102,7 +102,7 @@ fn gap(path: &Path, error: String) -> Gap {
 /// The records of one file: a trail log object (`{"Records": [...]}`, what CloudTrail writes to
 /// S3), a JSON array of records (CloudTrail Lake, Athena and console exports), or records one
 /// after another, one per line or pretty-printed (SIEM exports, JSON Lines).
-fn records_of(bytes: &[u8]) -> Result<Vec<&RawValue>, String> {
+pub fn records_of(bytes: &[u8]) -> Result<Vec<&RawValue>, String> {
     // The common case, parsed once: a log object.
     let log_object_error = match serde_json::from_slice::<LogObject>(bytes) {
         Ok(object) => return Ok(object.records),
