@@ -151,7 +151,7 @@ fn fuzz(name: &str, seed_paths: &[&str], parse: &dyn Fn(&[u8])) {
     let mut random = Random(seed_value | 1);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut runs = 0u64;
-    let mut check = |input: &[u8], runs: u64| {
+    let check = |input: &[u8], runs: u64| {
         if catch_unwind(AssertUnwindSafe(|| parse(input))).is_err() {
             let dir = root().join("target/fuzz-crashes");
             std::fs::create_dir_all(&dir).unwrap();
