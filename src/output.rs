@@ -15,6 +15,25 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
+    // A link is followed: the file it names is replaced, the link stays.
+    let resolved;
+    let path = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            resolved = std::fs::canonicalize(path)?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    // Something that is not a regular file (`/dev/null`, a pipe, a terminal) is written to as it
+    // is: renaming over it would replace the device with a file.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.file_type().is_file()
+    {
+        let mut file = OpenOptions::new().write(true).open(path)?;
+        let mut writer = BufWriter::new(&mut file);
+        fill(&mut writer)?;
+        return writer.flush();
+    }
     let (temp_path, file) = create_temp(path)?;
     let result = (|| {
         let mut writer = BufWriter::new(file);
@@ -91,6 +110,40 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("snapshot.json")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_and_pipes_are_written_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = temp_dir("special");
+        let real = dir.join("real.json");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.join("link.json");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_bytes(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+
+        let fifo = dir.join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        write_bytes(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

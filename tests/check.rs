@@ -748,3 +748,32 @@ fn unreadable_policies_make_capability_rules_incomplete() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    // `script` (util-linux) gives the binary a terminal.
+    let command = format!(
+        "{} check --snapshot {VIOLATING} --allow-gaps --only no-direct-user-assignments",
+        env!("CARGO_BIN_EXE_ssoaudit")
+    );
+    let on_terminal = |no_color: bool| -> String {
+        let mut script = std::process::Command::new("script");
+        script
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(root())
+            .stdin(std::process::Stdio::null())
+            .env("COLUMNS", "200")
+            .env_remove("NO_COLOR");
+        if no_color {
+            script.env("NO_COLOR", "1");
+        }
+        let output = script.output().expect("script (util-linux) runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let coloured = on_terminal(false);
+    assert!(coloured.contains("julia.rossi"), "{coloured}");
+    assert!(coloured.contains("\u{1b}["), "colour on a terminal");
+    let plain = on_terminal(true);
+    assert!(plain.contains("julia.rossi"), "{plain}");
+    assert!(!plain.contains("\u{1b}["), "NO_COLOR turns colour off");
+}

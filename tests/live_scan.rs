@@ -628,7 +628,8 @@ fn a_region_without_an_instance_fails_fast_with_what_to_fix() {
     // A Region where IAM Identity Center was never enabled.
     let moto = Moto::start();
     moto.control("config", serde_json::json!({"no_instances": true}));
-    let out = moto.ssoaudit(&["snapshot", "--quiet", "-o", "/dev/null"]);
+    let target = temp_dir("no-instance").join("snapshot.json");
+    let out = moto.ssoaudit(&["snapshot", "--quiet", "-o", target.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -636,6 +637,7 @@ fn a_region_without_an_instance_fails_fast_with_what_to_fix() {
         "{stderr}"
     );
     assert!(stderr.contains("--region"), "{stderr}");
+    assert!(!target.exists(), "no file from a failed scan");
     // Nothing but the one listing was called.
     assert_eq!(
         moto.calls().keys().cloned().collect::<Vec<_>>(),
