@@ -644,3 +644,39 @@ fn a_region_without_an_instance_fails_fast_with_what_to_fix() {
         ["sso-admin:ListInstances"]
     );
 }
+
+#[test]
+fn lookup_events_reads_the_home_region_and_us_east_1() {
+    let (moto, bare) = serving_history("two-regions");
+    let calls_in = |region: &str| -> u64 {
+        moto.control("reset", serde_json::json!({}));
+        let out_path = bare.with_file_name(format!("{region}.json"));
+        let out = moto.ssoaudit(&[
+            "snapshot",
+            "--quiet",
+            "--base",
+            bare.to_str().unwrap(),
+            "--lookup-events",
+            "--region",
+            region,
+            "-o",
+            out_path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The same events served in both Regions are one set of findings (deduplicated).
+        assert_eq!(evidence_findings(&out_path), planted_evidence());
+        moto.calls()["cloudtrail:LookupEvents"]
+    };
+    let home_is_us_east_1 = calls_in("us-east-1");
+    let home_elsewhere = calls_in("eu-west-1");
+    assert!(home_is_us_east_1 >= 4);
+    assert_eq!(
+        home_elsewhere,
+        2 * home_is_us_east_1,
+        "each lookup in both Regions"
+    );
+}
