@@ -503,3 +503,26 @@ fn allows_answers_per_action_in_conditions() {
     );
     assert_eq!(names("conditional-root"), ["RootAccess"]);
 }
+
+#[test]
+fn the_embedded_pack_is_the_rules_folder() {
+    let mut files: Vec<String> = std::fs::read_dir(root().join("rules"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    let embedded: Vec<String> = ssoaudit::rules::builtin_sources()
+        .into_iter()
+        .map(|source| {
+            let name = source.path.trim_start_matches("rules/").to_string();
+            let on_disk = std::fs::read_to_string(root().join("rules").join(&name)).unwrap();
+            assert_eq!(source.text, on_disk, "{name} is embedded as it is on disk");
+            name
+        })
+        .collect();
+    assert_eq!(
+        embedded, files,
+        "src/rules/builtin.rs lists every file of rules/"
+    );
+}

@@ -19,7 +19,9 @@ mod position;
 pub(crate) use position::yaml_message;
 use position::{char_offset, locate_in_scalar};
 
-include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+mod builtin;
+
+use builtin::BUILTIN_RULES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -159,7 +161,7 @@ pub struct RuleSource {
     pub builtin: bool,
 }
 
-/// The built-in pack, embedded at build time from `rules/`.
+/// The built-in pack, embedded at build time from `rules/` (see `builtin.rs`).
 pub fn builtin_sources() -> Vec<RuleSource> {
     BUILTIN_RULES
         .iter()
