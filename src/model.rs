@@ -41,6 +41,8 @@ pub struct Model<'s> {
     assignment_last_used: OnceLock<Vec<Option<&'s str>>>,
     /// What each permission set's policies allow, built on first use.
     policy_facts: OnceLock<Arc<PolicyFacts>>,
+    /// Positions of users by user name, for evidence in the legacy shape, built on first use.
+    user_name_index: OnceLock<HashMap<&'s str, usize>>,
 }
 
 /// The analysis and capabilities of every permission set, in snapshot order.
@@ -208,6 +210,7 @@ impl<'s> Model<'s> {
             user_evidence: OnceLock::new(),
             assignment_last_used: OnceLock::new(),
             policy_facts: OnceLock::new(),
+            user_name_index: OnceLock::new(),
         }
     }
 
@@ -285,28 +288,16 @@ impl<'s> Model<'s> {
         match key {
             UserKey::Id(id) => self.user_index.get(id.as_str()).copied(),
             UserKey::Name(name) => self
-                .snapshot
-                .users
-                .iter()
-                .position(|u| &u.user_name == name),
+                .user_name_index
+                .get_or_init(|| index(self.snapshot.users.iter().map(|u| u.user_name.as_str())))
+                .get(name.as_str())
+                .copied(),
         }
     }
 
-    /// Positions of users by user name, for evidence in the legacy shape.
-    fn user_names(&self) -> HashMap<&'s str, usize> {
-        index(self.snapshot.users.iter().map(|u| u.user_name.as_str()))
-    }
-
-    fn resolve(
-        &self,
-        names: &HashMap<&'s str, usize>,
-        user_id: Option<&str>,
-        user_name: Option<&str>,
-    ) -> Option<usize> {
-        match UserKey::of(user_id, user_name)? {
-            UserKey::Id(id) => self.user_index.get(id.as_str()).copied(),
-            UserKey::Name(name) => names.get(name.as_str()).copied(),
-        }
+    /// The user an event names by id or name.
+    fn resolve(&self, user_id: Option<&str>, user_name: Option<&str>) -> Option<usize> {
+        self.user_by_key(&UserKey::of(user_id, user_name)?)
     }
 
     /// Sign-in evidence of every user, in snapshot order.
@@ -314,13 +305,10 @@ impl<'s> Model<'s> {
         self.user_evidence.get_or_init(|| {
             let events = &self.snapshot.events;
             let mut evidence = vec![UserEvidence::default(); self.snapshot.users.len()];
-            let names = self.user_names();
             for summary in &events.users {
-                let Some(u) = self.resolve(
-                    &names,
-                    summary.user_id.as_deref(),
-                    summary.user_name.as_deref(),
-                ) else {
+                let Some(u) =
+                    self.resolve(summary.user_id.as_deref(), summary.user_name.as_deref())
+                else {
                     continue;
                 };
                 let e = &mut evidence[u];
@@ -333,11 +321,9 @@ impl<'s> Model<'s> {
                     .max(summary.last_external_idp_sign_in.as_deref());
             }
             for failure in &events.failures {
-                if let Some(u) = self.resolve(
-                    &names,
-                    failure.user_id.as_deref(),
-                    failure.user_name.as_deref(),
-                ) {
+                if let Some(u) =
+                    self.resolve(failure.user_id.as_deref(), failure.user_name.as_deref())
+                {
                     evidence[u].failed_sign_ins += 1;
                 }
             }
@@ -368,14 +354,9 @@ impl<'s> Model<'s> {
             if snapshot.events.role_uses.is_empty() {
                 return last;
             }
-            let names = self.user_names();
             let mut uses: HashMap<(usize, &'s str, &'s str), &'s str> = HashMap::default();
             for role_use in &snapshot.events.role_uses {
-                let user = match &role_use.user {
-                    UserKey::Id(id) => self.user_index.get(id.as_str()).copied(),
-                    UserKey::Name(name) => names.get(name.as_str()).copied(),
-                };
-                if let Some(u) = user {
+                if let Some(u) = self.user_by_key(&role_use.user) {
                     let entry = uses
                         .entry((
                             u,

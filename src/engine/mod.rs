@@ -143,9 +143,9 @@ pub fn evaluate_with(
             findings: &mut evaluation.findings,
             errors: &mut evaluation.errors,
         };
-        match (&rule.logic, check) {
-            (Logic::Condition(shape), _) => run.condition(shape, now),
-            (Logic::Check(_), Some(check)) => {
+        match &rule.logic {
+            Logic::Condition(shape) => run.condition(shape, now),
+            Logic::Check(check) => {
                 let desired = desired.map(|d| {
                     let items = drift_items.get_or_insert_with(|| drift::compute(&model, d));
                     (d, items.as_slice())
@@ -161,7 +161,6 @@ pub fn evaluate_with(
                     run.check_finding(finding, root);
                 }
             }
-            (Logic::Check(_), None) => unreachable!("a check rule has its check"),
         }
     }
     findings::sort(&mut evaluation.findings);

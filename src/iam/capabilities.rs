@@ -293,17 +293,22 @@ impl ReadOnlyBaseline {
         let statements = document
             .and_then(|d| super::evaluate::statements(d, catalog).ok())
             .unwrap_or_default();
+        // The document may come from a snapshot file: a pattern that names whole services
+        // (`*`, `iam:*`) is no statement of read-only, and is not taken as one.
+        let whole_service = |p: &str| p.trim() == "*" || p.trim().ends_with(":*");
         for statement in statements
             .iter()
             .filter(|s| s.effect == super::evaluate::Effect::Allow && !s.not_action)
         {
-            actions.union_with(&statement.matched);
-            unknown.extend(
-                statement
-                    .unknown_actions
-                    .iter()
-                    .map(|a| a.to_ascii_lowercase()),
-            );
+            for pattern in statement.actions.iter().filter(|p| !whole_service(p)) {
+                let (found, is_unknown) = catalog.matching(pattern);
+                for i in found {
+                    actions.insert(i);
+                }
+                if is_unknown {
+                    unknown.push(pattern.to_ascii_lowercase());
+                }
+            }
         }
         ReadOnlyBaseline { actions, unknown }
     }
@@ -623,6 +628,25 @@ mod tests {
             None,
         );
         assert!(!pass_scoped.admin_equivalent);
+    }
+
+    #[test]
+    fn a_forged_read_only_baseline_exempts_no_whole_service() {
+        let forged = ReadOnlyBaseline::of(Some(&json!({"Statement": [
+            {"Effect": "Allow", "Action": ["*", "iam:*", "s3:Get*"], "Resource": "*"}]})));
+        let caps = of_with(
+            &crate::iam::analyse(
+                &Snapshot::default(),
+                &PermissionSet {
+                    inline_policy: inline(
+                        json!([{"Effect": "Allow", "Action": ["iam:CreateUser", "s3:GetObject"], "Resource": "*"}]),
+                    ),
+                    ..Default::default()
+                },
+            ),
+            &forged,
+        );
+        assert_eq!(caps.writable_services, ["iam"]);
     }
 
     #[test]

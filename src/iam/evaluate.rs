@@ -288,20 +288,56 @@ impl Grants {
     }
 
     fn decision(&self, i: usize) -> Decision {
-        if self.deny_every.contains(i) {
-            return Decision::Denied;
+        Hits {
+            deny_every: self.deny_every.contains(i),
+            deny_some: self.deny_some.contains(i),
+            every: self.every.contains(i),
+            some: self.some.contains(i),
+            conditional: self.conditional.contains(i),
         }
-        if self.every.contains(i) || self.some.contains(i) {
+        .decision()
+    }
+}
+
+/// Which kinds of statement of one side name an action.
+#[derive(Default)]
+struct Hits {
+    deny_every: bool,
+    deny_some: bool,
+    every: bool,
+    some: bool,
+    conditional: bool,
+}
+
+impl Hits {
+    fn decision(&self) -> Decision {
+        if self.deny_every {
+            Decision::Denied
+        } else if self.every || self.some {
             // A deny on some resources narrows an allow on every resource.
-            let every = self.every.contains(i) && !self.deny_some.contains(i);
-            return Decision::Allowed {
-                every_resource: every,
-            };
+            Decision::Allowed {
+                every_resource: self.every && !self.deny_some,
+            }
+        } else if self.conditional {
+            Decision::Conditional
+        } else {
+            Decision::Denied
         }
-        if self.conditional.contains(i) {
-            return Decision::Conditional;
-        }
-        Decision::Denied
+    }
+}
+
+/// The set's own decision capped by the boundary's: an intersection.
+fn intersect(own: Decision, boundary: Option<Decision>) -> Decision {
+    match (own, boundary) {
+        (_, None) | (Decision::Denied, _) => own,
+        (_, Some(Decision::Denied)) => Decision::Denied,
+        (
+            Decision::Allowed { every_resource: a },
+            Some(Decision::Allowed { every_resource: b }),
+        ) => Decision::Allowed {
+            every_resource: a && b,
+        },
+        _ => Decision::Conditional,
     }
 }
 
@@ -341,20 +377,10 @@ impl Analysis {
     /// The decision on the `i`th catalog action: the set's policies intersected with the
     /// boundary.
     pub fn decision(&self, i: usize) -> Decision {
-        let own = self.own.decision(i);
-        match (&self.boundary, own) {
-            (_, Decision::Denied) | (None, _) => own,
-            (Some(boundary), _) => match (own, boundary.decision(i)) {
-                (_, Decision::Denied) => Decision::Denied,
-                (
-                    Decision::Allowed { every_resource: a },
-                    Decision::Allowed { every_resource: b },
-                ) => Decision::Allowed {
-                    every_resource: a && b,
-                },
-                _ => Decision::Conditional,
-            },
-        }
+        intersect(
+            self.own.decision(i),
+            self.boundary.as_ref().map(|b| b.decision(i)),
+        )
     }
 
     /// The decision on an action by name: a catalog action, or one the catalog does not know,
@@ -364,50 +390,35 @@ impl Analysis {
             return self.decision(i);
         }
         let side = |role: Role| {
-            let mut grants = (false, false, false, false);
+            let mut hits = Hits::default();
             for statement in self
                 .policies
                 .iter()
                 .filter(|p| p.role == role)
                 .flat_map(|p| &p.statements)
+                .filter(|s| s.names_literal(name))
             {
-                if !statement.names_literal(name) {
-                    continue;
-                }
-                match (statement.effect, statement.conditional) {
-                    (Effect::Deny, false) if statement.every_resource => grants.0 = true,
-                    (Effect::Allow, false) => {
-                        grants.1 = true;
-                        grants.2 |= statement.every_resource;
-                    }
-                    (Effect::Allow, true) => grants.3 = true,
-                    _ => {}
-                }
+                let hit = match (
+                    statement.effect,
+                    statement.conditional,
+                    statement.every_resource,
+                ) {
+                    (Effect::Allow, true, _) => &mut hits.conditional,
+                    (Effect::Allow, false, true) => &mut hits.every,
+                    (Effect::Allow, false, false) => &mut hits.some,
+                    (Effect::Deny, true, _) => continue,
+                    (Effect::Deny, false, true) => &mut hits.deny_every,
+                    (Effect::Deny, false, false) => &mut hits.deny_some,
+                };
+                *hit = true;
             }
-            match grants {
-                (true, ..) => Decision::Denied,
-                (_, true, every, _) => Decision::Allowed {
-                    every_resource: every,
-                },
-                (_, _, _, true) => Decision::Conditional,
-                _ => Decision::Denied,
-            }
+            hits.decision()
         };
-        let own = side(Role::Grants);
-        if self.policies.iter().any(|p| p.role == Role::Boundary) {
-            match (own, side(Role::Boundary)) {
-                (Decision::Denied, _) | (_, Decision::Denied) => Decision::Denied,
-                (
-                    Decision::Allowed { every_resource: a },
-                    Decision::Allowed { every_resource: b },
-                ) => Decision::Allowed {
-                    every_resource: a && b,
-                },
-                _ => Decision::Conditional,
-            }
-        } else {
-            own
-        }
+        let has_boundary = self.policies.iter().any(|p| p.role == Role::Boundary);
+        intersect(
+            side(Role::Grants),
+            has_boundary.then(|| side(Role::Boundary)),
+        )
     }
 
     /// The first granting statement of an allowed action: (policy label, statement), for

@@ -171,15 +171,13 @@ pub const PERMISSION_SET_FIELDS: &[Field] = &[
         "customer-managed policy references as path+name",
         POLICIES,
         Build::PermissionSet(|r| {
-            list_of_strings(
-                r.set
-                    .customer_managed_policies
-                    .iter()
-                    .map(|p| format!("{}{}", p.path, p.name))
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(String::as_str),
-            )
+            let references: Vec<String> = r
+                .set
+                .customer_managed_policies
+                .iter()
+                .map(|p| format!("{}{}", p.path, p.name))
+                .collect();
+            strings(&references)
         }),
     ),
     field(
