@@ -8,6 +8,11 @@
 //! Run: `cargo bench --bench scan` (needs `scripts/test` to have created .venv; installs
 //! aws-sso-util into .venv-bench on first use). Options: `--latency-ms N` (default 50),
 //! `--no-baseline`.
+//!
+//! `--budget N[,N...]`: instead, scans the reference violating organization against a server
+//! whose IAM Identity Center budget (sso-admin and Identity Store together) allows only N
+//! requests/s, as when another client spends the rest of the account's quota; reports
+//! duration, calls, throttled requests and gaps at each rate.
 
 #[path = "../tests/support/moto.rs"]
 mod moto;
@@ -124,8 +129,69 @@ fn report(name: &str, run: &Run) {
     }
 }
 
+/// Scans the reference violating organization under a shared budget of `rate` requests/s.
+fn budget(rate: f64) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixture = root.join("fixtures/reference-violating.snapshot.json");
+    let moto = Moto::start();
+    moto.seed(&fixture);
+    let dir = std::env::temp_dir().join("ssoaudit-scan-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = dir.join(format!("budget-{rate}.json"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ssoaudit"));
+    command.args(["snapshot", "--quiet", "-o"]).arg(&output);
+    environment(&mut command, &moto);
+    moto.control("reset", serde_json::json!({}));
+    moto.control(
+        "config",
+        serde_json::json!({"rate_limit": {"per_second": rate, "burst": rate}}),
+    );
+    let started = Instant::now();
+    let result = command.output().expect("ssoaudit runs");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        result.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let throttled = moto.control("calls", serde_json::json!({}))["throttled"]
+        .as_u64()
+        .unwrap_or(0);
+    let live = ssoaudit::snapshot::Snapshot::load(&output).expect("the scan wrote a snapshot");
+    let calls: u64 = live.metadata.api_calls.values().sum();
+    // The shortest possible scan: every accepted request of the budgeted services at the rate.
+    let budgeted: u64 = live
+        .metadata
+        .api_calls
+        .iter()
+        .filter(|(operation, _)| {
+            operation.starts_with("sso-admin:") || operation.starts_with("identitystore:")
+        })
+        .map(|(_, count)| count)
+        .sum();
+    let floor = (budgeted - throttled) as f64 / rate;
+    println!(
+        "budget {rate} requests/s: {seconds:.1} s ({:.2} x the floor of {floor:.1} s), {calls} calls ({budgeted} to the budgeted services), {throttled} throttled, {} gaps",
+        seconds / floor,
+        live.gaps.len()
+    );
+    for gap in &live.gaps {
+        println!("  gap: {} {}: {}", gap.operation, gap.resource, gap.error);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(rates) = args
+        .iter()
+        .position(|a| a == "--budget")
+        .and_then(|i| args.get(i + 1))
+    {
+        for rate in rates.split(',') {
+            budget(rate.parse().expect("--budget takes requests per second"));
+        }
+        return;
+    }
     let latency_ms: u64 = args
         .iter()
         .position(|a| a == "--latency-ms")

@@ -80,9 +80,18 @@ pub struct ScanArgs {
     /// The IAM Identity Center home Region (else AWS_REGION or the profile's region).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
-    /// Attempts per API call before it counts as failed (throttling, transient faults).
+    /// Attempts per API call that meets faults (network errors, 5xx answers, timeouts) before
+    /// it counts as failed. Throttling is not a fault: the scan slows down instead.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub max_attempts: u32,
+    /// How long the scan may take (90s, 45m, 1h). Throttled calls are retried at a rate that
+    /// adapts to the throttling met (the quota is shared with whatever else runs in the
+    /// account) until this is spent; what is not read by then is a collection gap.
+    #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    pub time_budget: std::time::Duration,
+    /// How long one attempt at an API call may take before it is retried (30s, 2m).
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub call_timeout: std::time::Duration,
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -259,4 +268,8 @@ pub fn parse_now(text: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, St
                 )
             }),
     }
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    ssoaudit::collect::calls::parse_duration(text)
 }

@@ -168,6 +168,8 @@ fn scan_options(args: &ScanArgs) -> ssoaudit::collect::ScanOptions {
         region: args.region.clone(),
         limits: None,
         max_attempts: Some(args.max_attempts),
+        time_budget: Some(args.time_budget),
+        call_timeout: Some(args.call_timeout),
         quiet: args.quiet,
     }
 }

@@ -3,153 +3,16 @@
 //! scanner calls only read-only operations of the shipped IAM policy, and faults become gaps.
 
 mod common;
+#[path = "support/live.rs"]
+mod live;
 #[path = "support/moto.rs"]
 mod moto;
 
 use common::*;
+use live::*;
 use moto::Moto;
-use serde_json::Value;
 use ssoaudit::snapshot::Snapshot;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The fixture as moto holds it: every id replaced by the one moto made.
-fn translate(fixture: &Snapshot, mapping: &Value) -> Snapshot {
-    let map = |kind: &str, id: &str| -> String {
-        mapping[kind][id]
-            .as_str()
-            .unwrap_or_else(|| panic!("no {kind} mapping for {id}"))
-            .to_string()
-    };
-    let mut s = fixture.clone();
-    let management = map("accounts", &fixture.organization.management_account_id);
-    s.metadata.management_account_id = management.clone();
-    s.metadata.instance_arn = mapping["instance_arn"].as_str().unwrap().to_string();
-    s.metadata.identity_store_id = mapping["identity_store_id"].as_str().unwrap().to_string();
-    s.organization.id = mapping["organization_id"].as_str().unwrap().to_string();
-    s.organization.management_account_id = management.clone();
-    for unit in &mut s.organization.organizational_units {
-        unit.id = map("ous", &unit.id);
-        unit.parent_id = unit.parent_id.as_ref().map(|p| map("ous", p));
-    }
-    for account in &mut s.organization.accounts {
-        account.id = map("accounts", &account.id);
-        account.parent_id = map("ous", &account.parent_id);
-        if account.id == management {
-            // moto names the management account itself.
-            account.name = mapping["management_account"]["name"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            account.email = mapping["management_account"]["email"]
-                .as_str()
-                .unwrap()
-                .to_string();
-        }
-    }
-    for set in &mut s.permission_sets {
-        set.arn = map("permission_sets", &set.arn);
-        set.provisioned_accounts = set
-            .provisioned_accounts
-            .iter()
-            .map(|a| map("accounts", a))
-            .collect();
-        set.outdated_accounts = set
-            .outdated_accounts
-            .iter()
-            .map(|a| map("accounts", a))
-            .collect();
-    }
-    for user in &mut s.users {
-        user.id = map("users", &user.id);
-    }
-    for group in &mut s.groups {
-        group.id = map("groups", &group.id);
-    }
-    for membership in &mut s.memberships {
-        membership.user_id = map("users", &membership.user_id);
-        membership.group_id = map("groups", &membership.group_id);
-    }
-    for assignment in &mut s.assignments {
-        assignment.account_id = map("accounts", &assignment.account_id);
-        assignment.permission_set_arn = map("permission_sets", &assignment.permission_set_arn);
-        let kind = if assignment.principal_type.as_str() == "GROUP" {
-            "groups"
-        } else {
-            "users"
-        };
-        assignment.principal_id = map(kind, &assignment.principal_id);
-    }
-    // The scan collects no events (they come from their own sources).
-    s.events = Default::default();
-    s.normalize();
-    s
-}
-
-/// The parts of a live snapshot that depend on the run, not the organization.
-fn without_run_metadata(mut snapshot: Snapshot) -> Snapshot {
-    // Managed policy documents are moto's (compared in live_scan_reads_managed_policy_documents).
-    snapshot.policy_documents.clear();
-    snapshot.metadata = ssoaudit::snapshot::Metadata {
-        management_account_id: snapshot.metadata.management_account_id,
-        instance_arn: snapshot.metadata.instance_arn,
-        identity_store_id: snapshot.metadata.identity_store_id,
-        region: snapshot.metadata.region,
-        ..Default::default()
-    };
-    snapshot
-}
-
-fn scan(moto: &Moto, extra: &[&str]) -> (Snapshot, std::process::Output) {
-    let dir = temp_dir(&format!("scan-{}", moto.port));
-    let path = dir.join("live.json");
-    let mut args = vec!["snapshot", "--quiet", "-o", path.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let output = moto.ssoaudit(&args);
-    assert!(
-        output.status.success(),
-        "scan failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (
-        Snapshot::load(&path).expect("the scan writes a valid snapshot"),
-        output,
-    )
-}
-
-fn seeded(fixture: &str) -> (Moto, Snapshot) {
-    let moto = Moto::start();
-    let mapping = moto.seed(&root().join(fixture));
-    let expected = translate(&Snapshot::load(&root().join(fixture)).unwrap(), &mapping);
-    (moto, expected)
-}
-
-fn assert_same(live: &Snapshot, expected: &Snapshot) {
-    let live = without_run_metadata(live.clone());
-    let mut expected = without_run_metadata(expected.clone());
-    expected.metadata.region = "us-east-1".into();
-    if live != expected {
-        let a = live.to_canonical_json();
-        let b = expected.to_canonical_json();
-        let first = a
-            .lines()
-            .zip(b.lines())
-            .position(|(x, y)| x != y)
-            .unwrap_or(0);
-        let context = |text: &str| {
-            text.lines()
-                .skip(first.saturating_sub(5))
-                .take(12)
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        panic!(
-            "live snapshot differs from the fixture at line {}:\n--- live\n{}\n--- fixture\n{}",
-            first + 1,
-            context(&a),
-            context(&b)
-        );
-    }
-}
 
 #[test]
 fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
@@ -269,8 +132,12 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     let (moto, _) = seeded(VIOLATING);
     let (live, _) = scan(&moto, &[]);
     let allowed = policy_operations();
-    // What the server saw, not what the scanner says it did.
-    let called: BTreeSet<String> = moto.calls().keys().cloned().collect();
+    // What the server saw, not what the scanner says it did; with an organization where
+    // assignments are listed per principal, and one where they are listed per pair.
+    let mut called: BTreeSet<String> = moto.calls().keys().cloned().collect();
+    let (per_pair, _) = seeded_from(&with_extra_users("policy-per-pair", 20));
+    scan(&per_pair, &[]);
+    called.extend(per_pair.calls().into_keys());
     for operation in &called {
         let name = operation.split_once(':').unwrap().1;
         assert!(
@@ -284,11 +151,14 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
             "{operation} is not in policy/ssoaudit-read-only.json"
         );
     }
-    // The policy lists exactly what the scanner uses: every operation of a full scan, plus the
-    // per-principal assignment listing, which the scanner picks on other organizations.
+    // The policy lists exactly what the scanner uses: every operation of both scans...
     let mut used = called.clone();
-    used.insert("sso-admin:ListAccountAssignments".into());
-    used.insert("sso-admin:ListAccountAssignmentsForPrincipal".into());
+    for listing in [
+        "sso-admin:ListAccountAssignments",
+        "sso-admin:ListAccountAssignmentsForPrincipal",
+    ] {
+        assert!(used.contains(listing), "{listing} not called");
+    }
     // And LookupEvents, with --lookup-events (see lookup_events_feed_the_evidence_rules).
     used.insert("cloudtrail:LookupEvents".into());
     // And CloudTrail Lake, with --cloudtrail-lake.
@@ -395,35 +265,6 @@ fn bad_credentials_and_region_fail_fast() {
     assert!(stderr.contains("--region"), "{stderr}");
 }
 
-/// The fixture history, moved so that it ends now, served by the moto extension; returns the
-/// server and a snapshot file of the organization without events.
-fn serving_history(name: &str) -> (Moto, std::path::PathBuf) {
-    let moto = Moto::start();
-    // The fixture history, moved so that it ends now: LookupEvents reads the last 90 days.
-    let base = ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Violating);
-    let end = chrono::DateTime::parse_from_rfc3339(ssoaudit_generate::HISTORY_NOW)
-        .unwrap()
-        .with_timezone(&chrono::Utc);
-    let shift = chrono::Utc::now() - end;
-    let mut records = Vec::new();
-    for (_, day) in ssoaudit_generate::reference_history(&base, true) {
-        for mut record in day {
-            let time = chrono::DateTime::parse_from_rfc3339(record["eventTime"].as_str().unwrap())
-                .unwrap()
-                + shift;
-            record["eventTime"] = serde_json::json!(
-                time.with_timezone(&chrono::Utc)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            );
-            records.push(record);
-        }
-    }
-    moto.control("cloudtrail-events", serde_json::json!({"records": records}));
-    let bare = temp_dir(name).join("bare.json");
-    std::fs::write(&bare, base.to_canonical_json()).unwrap();
-    (moto, bare)
-}
-
 #[test]
 fn lookup_events_feed_the_evidence_rules() {
     let (moto, bare) = serving_history("lookup");
@@ -489,12 +330,6 @@ fn cloudtrail_lake_queries_feed_the_evidence_rules() {
     );
     assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
     assert_eq!(evidence_findings(&with_events), planted_evidence());
-}
-
-fn evidence_findings(snapshot: &std::path::Path) -> BTreeSet<(String, String)> {
-    let (code, report) = check_evidence(snapshot.to_str().unwrap(), &[]);
-    assert_eq!(code, 1, "{report}");
-    rule_resources(&report)
 }
 
 #[test]

@@ -141,7 +141,14 @@ async fn query(
                     described.error_message().unwrap_or("")
                 )));
             }
-            _ => {
+            status => {
+                if scan.caller.remaining().is_some_and(|left| left < wait) {
+                    return Err(CallError::Failed(format!(
+                        "query {id} still {} when {}",
+                        status.map(|s| s.as_str()).unwrap_or("pending"),
+                        scan.caller.budget_message()
+                    )));
+                }
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(std::time::Duration::from_secs(5));
             }

@@ -50,8 +50,14 @@ pub struct ScanOptions {
     /// The IAM Identity Center home Region.
     pub region: Option<String>,
     pub limits: Option<Limits>,
-    /// Attempts per call before it counts as failed (throttling and transient faults).
+    /// Attempts per call that meets faults (network errors, 5xx, timeouts) before it counts as
+    /// failed.
     pub max_attempts: Option<u32>,
+    /// How long the scan may take: throttled calls are retried at an adapted rate until it is
+    /// spent, and what is not read by then is a gap (default one hour).
+    pub time_budget: Option<std::time::Duration>,
+    /// How long one attempt at a call may take (default 60 s).
+    pub call_timeout: Option<std::time::Duration>,
     pub quiet: bool,
 }
 
@@ -82,13 +88,44 @@ pub(crate) struct Scan {
     gaps: Mutex<Vec<Gap>>,
 }
 
+/// The default of `--time-budget`.
+pub const DEFAULT_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The default of `--call-timeout`.
+pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Scan {
+    /// Ends the progress display, saying how far throttling slowed the scan.
+    fn end_progress(&self) {
+        use std::sync::atomic::Ordering;
+        let throttles = self.progress.counters.throttles.load(Ordering::Relaxed);
+        if throttles > 0 {
+            let limits = Limits::default();
+            let slowed: Vec<String> = self
+                .caller
+                .rates()
+                .into_iter()
+                .filter(|(service, rate)| *rate < limits.of(*service))
+                .map(|(service, rate)| format!("{} {rate:.1}/s", service.name()))
+                .collect();
+            self.progress.note(&format!(
+                "{throttles} requests throttled; rate adapted{}",
+                if slowed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", now {}", slowed.join(", "))
+                }
+            ));
+        }
+        self.progress.finish();
+    }
+
     fn new(options: &ScanOptions) -> Scan {
         let progress = Progress::start(options.quiet);
         Scan {
             caller: Caller::new(
                 options.limits.unwrap_or_default(),
                 options.max_attempts.unwrap_or(8),
+                Some(options.time_budget.unwrap_or(DEFAULT_TIME_BUDGET)),
                 progress.counters.clone(),
             ),
             progress,
@@ -98,7 +135,7 @@ impl Scan {
 
     /// Ends the progress display and hands over the gaps recorded.
     fn finish(&self) -> Vec<Gap> {
-        self.progress.finish();
+        self.end_progress();
         std::mem::take(&mut *self.gaps.lock().expect("gap lock"))
     }
 
@@ -127,8 +164,13 @@ impl Scan {
 
 /// Loads the AWS configuration: the standard chain, with our retries instead of the SDK's.
 async fn load_config(options: &ScanOptions) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .operation_attempt_timeout(options.call_timeout.unwrap_or(DEFAULT_CALL_TIMEOUT))
+        .build();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::disabled());
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(timeouts);
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
@@ -241,7 +283,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     } else {
         organization.management_account_id.clone()
     };
-    scan.progress.finish();
+    scan.end_progress();
     let mut snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
         metadata: Metadata {

@@ -13,6 +13,8 @@ pub struct Counters {
     pub groups: AtomicU64,
     pub assignments: AtomicU64,
     pub calls: AtomicU64,
+    /// Attempts after a call's first (throttled or faulted).
+    pub retries: AtomicU64,
     pub throttles: AtomicU64,
 }
 
@@ -70,13 +72,14 @@ impl Progress {
 
 fn line(c: &Counters) -> String {
     format!(
-        "{} accounts, {} permission sets, {} users, {} groups, {} assignments; {} calls, {} throttled",
+        "{} accounts, {} permission sets, {} users, {} groups, {} assignments; {} calls, {} retries, {} throttled",
         c.accounts.load(Ordering::Relaxed),
         c.permission_sets.load(Ordering::Relaxed),
         c.users.load(Ordering::Relaxed),
         c.groups.load(Ordering::Relaxed),
         c.assignments.load(Ordering::Relaxed),
         c.calls.load(Ordering::Relaxed),
+        c.retries.load(Ordering::Relaxed),
         c.throttles.load(Ordering::Relaxed),
     )
 }

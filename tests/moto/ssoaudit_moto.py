@@ -4,7 +4,9 @@ Run: python ssoaudit_moto.py [--port 0]; prints "PORT <n>" once listening on 127
 
 A WSGI layer in front of moto:
 - counts calls per `service:Operation` (GET /_ssoaudit/calls, POST /_ssoaudit/reset);
-- injects faults and latency (POST /_ssoaudit/config: throttle_rate, deny, latency_ms, seed);
+- injects faults and latency (POST /_ssoaudit/config: throttle_rate, deny, latency_ms, seed),
+  and an account's shared request budget (rate_limit: a token bucket over the services
+  listed, throttling what exceeds it, as AWS does when another client spends the same quota);
 - implements sso-admin operations moto lacks or gets wrong: AttachManagedPolicyToPermissionSet
   (moto knows AWS-managed policies only at path "/"), ListTagsForResource,
   Get/PutPermissionsBoundaryToPermissionSet, ProvisionPermissionSet (honours its target),
@@ -15,7 +17,8 @@ A WSGI layer in front of moto:
 - serves CloudTrail LookupEvents (moto has none) over records given to
   POST /_ssoaudit/cloudtrail-events: one lookup attribute, time range, newest first, 50 a page;
   and CloudTrail Lake StartQuery / DescribeQuery / GetQueryResults for ssoaudit's three
-  queries, computed from the same records, rows in the GetQueryResults shape.
+  queries, computed from the same records, rows in the GetQueryResults shape (config:
+  lake_running_polls, lake_status per query kind, lake_page_size).
 """
 
 import argparse
@@ -75,6 +78,14 @@ class Extension:
         self.deny = {}
         self.latency = 0.0
         self.random = random.Random(1)
+        self.throttle = {}
+        self.lake_running_polls = 0
+        self.lake_status = {}
+        self.lake_page_size = None
+        # The shared budget: {"per_second", "burst", "services"}, its tokens and last refill.
+        self.rate_limit = None
+        self.tokens = 0.0
+        self.refilled = 0.0
         # permission set ARN -> set of account ids
         self.provisioned = {}
         self.outdated = {}
@@ -83,6 +94,7 @@ class Extension:
         # CloudTrail records served by LookupEvents (newest first) and CloudTrail Lake queries.
         self.trail_events = []
         self.queries = {}
+        self.query_polls = {}
 
     # --- WSGI ---------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -109,6 +121,17 @@ class Extension:
         with self.lock:
             self.calls[name] = self.calls.get(name, 0) + 1
             throttle = self.throttle_rate > 0 and self.random.random() < self.throttle_rate
+            if not throttle and self.rate_limit and service in self.rate_limit["services"]:
+                now = time.monotonic()
+                self.tokens = min(
+                    float(self.rate_limit["burst"]),
+                    self.tokens + (now - self.refilled) * float(self.rate_limit["per_second"]),
+                )
+                self.refilled = now
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                else:
+                    throttle = True
             if throttle:
                 self.throttled += 1
         if self.latency:
@@ -118,6 +141,11 @@ class Extension:
             return error("AccessDeniedException", f"not authorized to perform {name}")(
                 environ, start_response
             )
+        always = self.throttle.get(name)
+        if always is not None and (always == "" or always in json.dumps(params)):
+            with self.lock:
+                self.throttled += 1
+            throttle = True
         if throttle:
             kind = THROTTLE_ERRORS.get(service, "ThrottlingException")
             return error(kind, "Rate exceeded")(environ, start_response)
@@ -165,11 +193,30 @@ class Extension:
             if path == "config":
                 self.throttle_rate = float(data.get("throttle_rate", 0.0))
                 self.deny = dict(data.get("deny", {}))
+                # Throttled every time, like deny: operation -> "" or a parameter substring.
+                self.throttle = dict(data.get("throttle", {}))
+                # Lake: DescribeQuery answers RUNNING this many times per query first; a query
+                # kind may end in another status; GetQueryResults pages hold this many rows.
+                self.lake_running_polls = int(data.get("lake_running_polls", 0))
+                self.lake_status = dict(data.get("lake_status", {}))
+                self.lake_page_size = data.get("lake_page_size")
                 self.latency = float(data.get("latency_ms", 0)) / 1000.0
                 # A Region where IAM Identity Center was never enabled.
                 self.no_instances = bool(data.get("no_instances", False))
                 self.random = random.Random(int(data.get("seed", 1)))
+                limit = data.get("rate_limit")
+                if limit:
+                    limit.setdefault("burst", limit["per_second"])
+                    limit.setdefault("services", ["sso-admin", "identitystore"])
+                    self.tokens = float(limit["burst"])
+                    self.refilled = time.monotonic()
+                self.rate_limit = limit
                 return json_response({})
+            if path == "queries":
+                return json_response({"queries": {
+                    query_id: {"kind": kind, "rows": len(rows)}
+                    for query_id, (kind, rows, _) in self.queries.items()
+                }})
             if path == "outdated":
                 arn, account = data["permission_set_arn"], data["account_id"]
                 self.outdated.setdefault(arn, set()).add(account)
@@ -263,13 +310,25 @@ class Extension:
         query = self.queries.get(params.get("QueryId"))
         if query is None:
             return error("QueryIdNotFoundException", "no such query")
-        return json_response({"QueryId": params["QueryId"], "QueryString": query[2], "QueryStatus": "FINISHED"})
+        kind = query[0]
+        with self.lock:
+            polls = self.query_polls.get(params["QueryId"], 0)
+            self.query_polls[params["QueryId"]] = polls + 1
+        if polls < self.lake_running_polls:
+            status = "QUEUED" if polls == 0 else "RUNNING"
+        else:
+            status = self.lake_status.get(kind, "FINISHED")
+        body = {"QueryId": params["QueryId"], "QueryString": query[2], "QueryStatus": status}
+        if status == "FAILED":
+            body["ErrorMessage"] = f"the {kind} query failed"
+        return json_response(body)
 
     def handle_cloudtrail_GetQueryResults(self, params):
         query = self.queries.get(params.get("QueryId"))
         if query is None:
             return error("QueryIdNotFoundException", "no such query")
-        rows, token = page(query[1], {"NextToken": params.get("NextToken"), "MaxResults": params.get("MaxQueryResults") or 1000}, 1000)
+        size = self.lake_page_size or params.get("MaxQueryResults") or 1000
+        rows, token = page(query[1], {"NextToken": params.get("NextToken"), "MaxResults": size}, 1000)
         body = {"QueryStatus": "FINISHED", "QueryResultRows": rows}
         if token:
             body["NextToken"] = token

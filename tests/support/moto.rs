@@ -97,13 +97,18 @@ impl Moto {
 
     /// Runs the ssoaudit binary against this server with dummy credentials.
     pub fn ssoaudit(&self, args: &[&str]) -> std::process::Output {
+        self.ssoaudit_at(&self.endpoint(), args)
+    }
+
+    /// Runs the ssoaudit binary against `endpoint` (a proxy in front of this server).
+    pub fn ssoaudit_at(&self, endpoint: &str, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_ssoaudit"))
             .args(args)
             .current_dir(root())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", std::env::temp_dir())
-            .env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
