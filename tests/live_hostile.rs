@@ -35,6 +35,24 @@ fn progress_count(stderr: &str, word: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {word} count in {line:?}"))
 }
 
+/// A scan through the proxy (one-second attempt timeout), which must succeed: the snapshot and
+/// the scan's stderr.
+fn scan_through(moto: &Moto, proxy: &FaultProxy, name: &str, extra: &[&str]) -> (Snapshot, String) {
+    let path = temp_dir(name).join("live.json");
+    let mut args = vec![
+        "snapshot",
+        "-o",
+        path.to_str().unwrap(),
+        "--call-timeout",
+        "1s",
+    ];
+    args.extend_from_slice(extra);
+    let out = moto.ssoaudit_at(&proxy.endpoint(), &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    (Snapshot::load(&path).unwrap(), stderr)
+}
+
 fn gaps_of(snapshot: &Snapshot) -> BTreeSet<(String, String)> {
     snapshot
         .gaps
@@ -54,22 +72,7 @@ fn transient_faults_between_scanner_and_api_give_the_clean_snapshot() {
             ..Plan::default()
         },
     );
-    let path = temp_dir("transient-faults").join("live.json");
-    let out = moto.ssoaudit_at(
-        &proxy.endpoint(),
-        &[
-            "snapshot",
-            "-o",
-            path.to_str().unwrap(),
-            "--call-timeout",
-            "1s",
-            "--max-attempts",
-            "10",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let live = Snapshot::load(&path).unwrap();
+    let (live, stderr) = scan_through(&moto, &proxy, "transient-faults", &["--max-attempts", "10"]);
     assert!(live.gaps.is_empty(), "{:?}", live.gaps);
     assert_same(&live, &expected);
 
@@ -134,22 +137,9 @@ fn persistent_faults_are_gaps_for_exactly_what_was_not_read() {
             ..Plan::default()
         },
     );
-    let path = temp_dir("persistent-faults").join("live.json");
-    let out = moto.ssoaudit_at(
-        &proxy.endpoint(),
-        &[
-            "snapshot",
-            "-o",
-            path.to_str().unwrap(),
-            "--call-timeout",
-            "1s",
-            "--max-attempts",
-            "3",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let live = Snapshot::load(&path).unwrap();
+    let (live, _) = scan_through(&moto, &proxy, "persistent-faults", &["--max-attempts", "3"]);
+    let path = temp_dir("persistent-faults-check").join("live.json");
+    std::fs::write(&path, live.to_canonical_json()).unwrap();
     let expected_gaps: BTreeSet<(String, String)> = [
         ("sso-admin:DescribePermissionSet", set.as_str()),
         ("identitystore:ListGroupMemberships", developers.as_str()),
@@ -371,23 +361,7 @@ fn lake_queries_are_polled_until_finished_and_read_page_by_page() {
         "config",
         serde_json::json!({"lake_running_polls": 2, "lake_page_size": 2}),
     );
-    let with_events = bare.with_file_name("with-events.json");
-    let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";
-    let out = moto.ssoaudit(&[
-        "snapshot",
-        "--quiet",
-        "--base",
-        bare.to_str().unwrap(),
-        "--cloudtrail-lake",
-        store,
-        "-o",
-        with_events.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let with_events = read_lake(&moto, &bare, &[]);
     let snapshot = Snapshot::load(&with_events).unwrap();
     assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
     assert_eq!(evidence_findings(&with_events), planted_evidence());
@@ -417,27 +391,10 @@ fn lake_queries_are_polled_until_finished_and_read_page_by_page() {
 #[test]
 fn a_failed_or_unfinished_lake_query_is_a_gap() {
     let (moto, bare) = serving_history("lake-failed");
-    let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";
+    let store = STORE;
     let read = |config: serde_json::Value, extra: &[&str]| -> Snapshot {
         moto.control("config", config);
-        let path = bare.with_file_name("with-events.json");
-        let mut args = vec![
-            "snapshot",
-            "--quiet",
-            "--base",
-            bare.to_str().unwrap(),
-            "--cloudtrail-lake",
-            store,
-            "-o",
-            path.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let out = moto.ssoaudit(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let path = read_lake(&moto, &bare, extra);
         let (code, report) = check_evidence(path.to_str().unwrap(), &[]);
         assert_eq!(code, 3, "a rule reading events is incomplete: {report}");
         Snapshot::load(&path).unwrap()

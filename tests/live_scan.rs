@@ -303,23 +303,7 @@ fn lookup_events_feed_the_evidence_rules() {
 #[test]
 fn cloudtrail_lake_queries_feed_the_evidence_rules() {
     let (moto, bare) = serving_history("lake");
-    let with_events = bare.with_file_name("with-events.json");
-    let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";
-    let out = moto.ssoaudit(&[
-        "snapshot",
-        "--quiet",
-        "--base",
-        bare.to_str().unwrap(),
-        "--cloudtrail-lake",
-        store,
-        "-o",
-        with_events.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let with_events = read_lake(&moto, &bare, &[]);
     let calls = moto.calls();
     assert_eq!(calls["cloudtrail:StartQuery"], 3, "{calls:?}");
     assert!(!calls.contains_key("cloudtrail:LookupEvents"));
@@ -338,10 +322,9 @@ fn lookup_events_and_lake_that_return_nothing_are_gaps() {
     let base = ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Compliant);
     let bare = temp_dir("nothing-served").join("bare.json");
     std::fs::write(&bare, base.to_canonical_json()).unwrap();
-    let store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";
     for (source, flags) in [
         ("lookup-events", vec!["--lookup-events"]),
-        ("lake", vec!["--cloudtrail-lake", store]),
+        ("lake", vec!["--cloudtrail-lake", STORE]),
     ] {
         let out_path = bare.with_file_name(format!("{source}.json"));
         let mut args = vec!["snapshot", "--quiet", "--base", bare.to_str().unwrap()];

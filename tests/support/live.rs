@@ -208,3 +208,30 @@ pub fn with_extra_users(name: &str, extra: usize) -> std::path::PathBuf {
     std::fs::write(&path, snapshot.to_canonical_json()).unwrap();
     path
 }
+
+/// The event data store the moto extension answers for.
+pub const STORE: &str = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit-test";
+
+/// `snapshot --base BARE --cloudtrail-lake STORE` (and `extra`), which must succeed; returns
+/// the path of the snapshot written next to `bare`.
+pub fn read_lake(moto: &Moto, bare: &std::path::Path, extra: &[&str]) -> std::path::PathBuf {
+    let path = bare.with_file_name("with-events.json");
+    let mut args = vec![
+        "snapshot",
+        "--quiet",
+        "--base",
+        bare.to_str().unwrap(),
+        "--cloudtrail-lake",
+        STORE,
+        "-o",
+        path.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = moto.ssoaudit(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
