@@ -100,7 +100,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR")]
     pub cloudtrail_logs: Option<PathBuf>,
     /// Read sign-in and access evidence with CloudTrail LookupEvents (this account's management
-    /// events of the last 90 days, IdC home Region and us-east-1).
+    /// events of the last 90 days, in every Region of the instance and us-east-1).
     #[arg(long)]
     pub lookup_events: bool,
     /// Read sign-in and access evidence from this CloudTrail Lake event data store (ARN or id):

@@ -254,6 +254,7 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         let (events, gaps) = runtime()?.block_on(ssoaudit::collect::lookup_events(
             &scan_options(args),
             home,
+            &snapshot.instance_regions(),
             since,
             until,
         ))?;
@@ -261,7 +262,7 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         // for days: only "nothing at all" is a hole here.
         reads.push(SourceRead {
             source: EventSource::LookupEvents,
-            location: "LookupEvents (IdC home Region and us-east-1)".into(),
+            location: "LookupEvents (the instance's Regions and us-east-1)".into(),
             files: None,
             records: events.len() as u64,
             earliest: None,

@@ -35,6 +35,96 @@ pub struct Snapshot {
     /// (default versions). Without them, AWS managed policies come from the vendored catalog.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policy_documents: Vec<PolicyDocument>,
+    /// The instances and the organization's settings around them. None in a snapshot written
+    /// before ssoaudit read them: loading one records gaps for their areas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+}
+
+/// Identity Center instances, delegated administration and centralized root access.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Every instance `ListInstances` returned: the organization instance and account
+    /// instances (owned by member accounts, outside central control).
+    #[serde(default)]
+    pub instances: Vec<Instance>,
+    /// Organizations delegated administrators of Identity Center (`sso.amazonaws.com`) and IAM
+    /// (`iam.amazonaws.com`).
+    #[serde(default)]
+    pub delegated_administrators: Vec<DelegatedAdministrator>,
+    /// IAM centralized root access features enabled for the organization
+    /// (`RootCredentialsManagement`, `RootSessions`); None when they could not be read.
+    #[serde(default)]
+    pub organization_features: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Instance {
+    pub arn: String,
+    pub identity_store_id: String,
+    /// The account that owns it: the management account (or the delegated administrator's
+    /// organization) for the organization instance, a member account for an account instance.
+    pub owner_account_id: String,
+    /// `ACTIVE`, `CREATE_IN_PROGRESS`, `DELETE_IN_PROGRESS`, ...
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `AWS_OWNED_KMS_KEY` or `CUSTOMER_MANAGED_KEY`.
+    #[serde(default)]
+    pub encryption_key_type: Option<String>,
+    #[serde(default)]
+    pub kms_key_arn: Option<String>,
+    /// The Regions it is replicated to, the primary among them.
+    #[serde(default)]
+    pub regions: Vec<InstanceRegion>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceRegion {
+    pub region: String,
+    #[serde(default)]
+    pub primary: bool,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DelegatedAdministrator {
+    pub account_id: String,
+    /// `sso.amazonaws.com` or `iam.amazonaws.com`.
+    pub service_principal: String,
+}
+
+impl Snapshot {
+    /// The settings, or nothing when the snapshot predates them (its gaps say so).
+    pub fn settings(&self) -> &Settings {
+        static NONE: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+        self.settings
+            .as_ref()
+            .unwrap_or_else(|| NONE.get_or_init(Settings::default))
+    }
+
+    /// The Regions of the instance being audited (its home Region first when known).
+    pub fn instance_regions(&self) -> Vec<String> {
+        let mut regions = vec![self.metadata.region.clone()];
+        if let Some(instance) = self
+            .settings()
+            .instances
+            .iter()
+            .find(|i| i.arn == self.metadata.instance_arn)
+        {
+            for region in &instance.regions {
+                if !regions.contains(&region.region) {
+                    regions.push(region.region.clone());
+                }
+            }
+        }
+        regions.retain(|r| !r.is_empty());
+        regions
+    }
 }
 
 /// The default version of a managed policy.
@@ -409,6 +499,22 @@ impl Snapshot {
                 message: strip_position(&inner.to_string()),
             }
         })?;
+        let mut snapshot = snapshot;
+        if snapshot.settings.is_none() {
+            for area in [
+                DataArea::Instances,
+                DataArea::Delegation,
+                DataArea::OrganizationFeatures,
+            ] {
+                snapshot.gaps.push(Gap {
+                    area,
+                    operation: "snapshot".into(),
+                    resource: String::new(),
+                    error: "not in this snapshot: it was written before ssoaudit read instances, delegated administrators and root access features".into(),
+                });
+            }
+            snapshot.gaps.sort();
+        }
         Ok(snapshot)
     }
 
@@ -459,6 +565,20 @@ impl Snapshot {
         self.gaps.dedup();
         self.policy_documents.sort_by(|a, b| a.arn.cmp(&b.arn));
         self.policy_documents.dedup_by(|a, b| a.arn == b.arn);
+        if let Some(settings) = &mut self.settings {
+            for instance in &mut settings.instances {
+                instance.regions.sort();
+                instance.regions.dedup();
+            }
+            settings.instances.sort();
+            settings.instances.dedup();
+            settings.delegated_administrators.sort();
+            settings.delegated_administrators.dedup();
+            if let Some(features) = &mut settings.organization_features {
+                features.sort();
+                features.dedup();
+            }
+        }
     }
 
     /// Writes the canonical form, normalizing in place: no copy of the snapshot or of its text
@@ -536,8 +656,37 @@ mod tests {
     fn minimal() -> Snapshot {
         Snapshot {
             schema_version: SCHEMA_VERSION,
+            settings: Some(Settings::default()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_snapshot_without_settings_has_gaps_for_them() {
+        let text = Snapshot {
+            schema_version: SCHEMA_VERSION,
+            ..Default::default()
+        }
+        .to_canonical_json();
+        assert!(!text.contains("\"settings\""));
+        let loaded = Snapshot::from_slice(text.as_bytes(), "old.json").unwrap();
+        let areas: Vec<DataArea> = loaded.gaps.iter().map(|g| g.area).collect();
+        assert_eq!(
+            areas,
+            [
+                DataArea::Delegation,
+                DataArea::Instances,
+                DataArea::OrganizationFeatures
+            ]
+        );
+        // With settings, even empty ones, nothing is missing.
+        let text = minimal().to_canonical_json();
+        assert!(
+            Snapshot::from_slice(text.as_bytes(), "new.json")
+                .unwrap()
+                .gaps
+                .is_empty()
+        );
     }
 
     #[test]

@@ -56,14 +56,21 @@ vocabulary! {
         /// What permission sets can do: every policy document of a set (customer managed
         /// policies live in each account and are unknown to a scan of the management account).
         Capabilities => "capabilities",
+        /// Organizations delegated administrators (of Identity Center and IAM).
+        Delegation => "delegation",
         /// The stack file given with `--desired` (values only atmos resolves).
         DesiredState => "desired_state",
         /// CloudTrail sign-in and access evidence.
         Events => "events",
         Groups => "groups",
+        /// Identity Center instances (organization and account instances), their status,
+        /// encryption and Regions.
+        Instances => "instances",
         Memberships => "memberships",
         /// Accounts, organizational units, the management account.
         Organization => "organization",
+        /// IAM centralized root access features of the organization.
+        OrganizationFeatures => "organization_features",
         /// Managed, customer-managed and inline policies and boundaries of permission sets.
         PermissionSetPolicies => "permission_set_policies",
         /// Permission sets: names, session duration, relay state, tags.

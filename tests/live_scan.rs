@@ -231,6 +231,108 @@ fn access_denied_becomes_a_gap_and_check_exits_3() {
 }
 
 #[test]
+fn denied_instance_settings_are_gaps_of_their_own_areas() {
+    // Many scanning identities lack the newer read permissions: each missing one is a gap of
+    // its own area, the rest of the scan is complete.
+    use ssoaudit::vocabulary::DataArea;
+    let (moto, mut expected) = seeded(VIOLATING);
+    moto.control(
+        "config",
+        serde_json::json!({"deny": {
+            "sso-admin:DescribeInstance": "",
+            "sso-admin:ListRegions": "",
+            "organizations:ListDelegatedAdministrators": "",
+            "iam:ListOrganizationsFeatures": "",
+        }}),
+    );
+    let (live, _) = scan(&moto, &[]);
+    let gaps: BTreeSet<(DataArea, String, String)> = live
+        .gaps
+        .iter()
+        .map(|g| (g.area, g.operation.clone(), g.resource.clone()))
+        .collect();
+    let instance = expected.metadata.instance_arn.clone();
+    let want: BTreeSet<(DataArea, String, String)> = [
+        (
+            DataArea::Instances,
+            "sso-admin:DescribeInstance",
+            instance.as_str(),
+        ),
+        (
+            DataArea::Instances,
+            "sso-admin:ListRegions",
+            instance.as_str(),
+        ),
+        (
+            DataArea::Delegation,
+            "organizations:ListDelegatedAdministrators",
+            "sso.amazonaws.com",
+        ),
+        (
+            DataArea::Delegation,
+            "organizations:ListDelegatedAdministrators",
+            "iam.amazonaws.com",
+        ),
+        (
+            DataArea::OrganizationFeatures,
+            "iam:ListOrganizationsFeatures",
+            "",
+        ),
+    ]
+    .into_iter()
+    .map(|(a, o, r)| (a, o.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(gaps, want);
+    assert!(live.gaps.iter().all(|g| g.error.contains("AccessDenied")));
+    // The rest equals the fixture, without what could not be read.
+    let settings = expected.settings.as_mut().unwrap();
+    for instance in &mut settings.instances {
+        if instance.arn == expected.metadata.instance_arn {
+            instance.encryption_key_type = None;
+            instance.regions.clear();
+        }
+    }
+    settings.delegated_administrators.clear();
+    settings.organization_features = None;
+    expected.gaps = live.gaps.clone();
+    assert_same(&live, &expected);
+
+    let path = temp_dir("denied-settings").join("live.json");
+    std::fs::write(&path, live.to_canonical_json()).unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--only",
+        "identity-center-delegated",
+        "--only",
+        "root-access-features-disabled",
+        "--only",
+        "account-instance-outside-central-control",
+        "--only",
+        "session-duration-too-long",
+    ]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let report = json(&out.stdout);
+    let incomplete: BTreeSet<&str> = report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        incomplete,
+        BTreeSet::from([
+            "account-instance-outside-central-control",
+            "identity-center-delegated",
+            "root-access-features-disabled"
+        ])
+    );
+}
+
+#[test]
 fn bad_credentials_and_region_fail_fast() {
     let moto = Moto::start();
     moto.control("config", serde_json::json!({"deny": {}}));
@@ -464,11 +566,12 @@ fn a_region_without_an_instance_fails_fast_with_what_to_fix() {
 }
 
 #[test]
-fn lookup_events_reads_the_home_region_and_us_east_1() {
-    let (moto, bare) = serving_history("two-regions");
-    let calls_in = |region: &str| -> u64 {
+fn lookup_events_reads_every_region_of_the_instance_and_us_east_1() {
+    // The organization's instance is replicated from us-east-1 to eu-west-1.
+    let (moto, bare) = serving_history("regions");
+    let regions_read = |home: &str| -> BTreeMap<String, u64> {
         moto.control("reset", serde_json::json!({}));
-        let out_path = bare.with_file_name(format!("{region}.json"));
+        let out_path = bare.with_file_name(format!("{home}.json"));
         let out = moto.ssoaudit(&[
             "snapshot",
             "--quiet",
@@ -476,7 +579,7 @@ fn lookup_events_reads_the_home_region_and_us_east_1() {
             bare.to_str().unwrap(),
             "--lookup-events",
             "--region",
-            region,
+            home,
             "-o",
             out_path.to_str().unwrap(),
         ]);
@@ -485,16 +588,28 @@ fn lookup_events_reads_the_home_region_and_us_east_1() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        // The same events served in both Regions are one set of findings (deduplicated).
+        // The same events served in every Region are one set of findings (deduplicated).
         assert_eq!(evidence_findings(&out_path), planted_evidence());
-        moto.calls()["cloudtrail:LookupEvents"]
+        let answer = moto.control("calls", serde_json::json!({}));
+        serde_json::from_value(answer["regions"]["cloudtrail:LookupEvents"].clone()).unwrap()
     };
-    let home_is_us_east_1 = calls_in("us-east-1");
-    let home_elsewhere = calls_in("eu-west-1");
-    assert!(home_is_us_east_1 >= 4);
+    let from_home = regions_read("us-east-1");
     assert_eq!(
-        home_elsewhere,
-        2 * home_is_us_east_1,
-        "each lookup in both Regions"
+        from_home.keys().collect::<Vec<_>>(),
+        ["eu-west-1", "us-east-1"]
+    );
+    // The same lookups in each Region.
+    let per_region = from_home["us-east-1"];
+    assert!(per_region >= 4);
+    assert_eq!(from_home["eu-west-1"], per_region);
+    // A --region outside the instance's Regions is read as well.
+    let elsewhere = regions_read("ap-southeast-2");
+    assert_eq!(
+        elsewhere,
+        BTreeMap::from([
+            ("ap-southeast-2".to_string(), per_region),
+            ("eu-west-1".to_string(), per_region),
+            ("us-east-1".to_string(), per_region),
+        ])
     );
 }

@@ -35,6 +35,7 @@ mod identity;
 pub mod lake;
 mod organizations;
 pub mod progress;
+mod settings;
 mod sso_admin;
 
 use crate::snapshot::{Gap, Metadata, SCHEMA_VERSION, Snapshot};
@@ -181,11 +182,12 @@ async fn load_config(options: &ScanOptions) -> aws_config::SdkConfig {
 }
 
 /// Sign-in and access events from CloudTrail LookupEvents, in the IdC home Region (the
-/// snapshot's, unless --region says otherwise) and us-east-1, from `since` to `until`.
-/// Returns the normalized events and the gaps.
+/// snapshot's, unless --region says otherwise), every other Region the instance is replicated
+/// to, and us-east-1, from `since` to `until`. Returns the normalized events and the gaps.
 pub async fn lookup_events(
     options: &ScanOptions,
     home_region: Option<&str>,
+    instance_regions: &[String],
     since: chrono::DateTime<chrono::Utc>,
     until: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Vec<crate::events::normalize::Normalized>, Vec<Gap>), ScanError> {
@@ -197,8 +199,14 @@ pub async fn lookup_events(
         .or_else(|| config.region().map(|r| r.to_string()))
         .ok_or(ScanError::NoRegion)?;
     let mut regions = vec![region];
-    if regions[0] != "us-east-1" {
-        regions.push("us-east-1".into());
+    for other in instance_regions
+        .iter()
+        .map(String::as_str)
+        .chain(["us-east-1"])
+    {
+        if !regions.iter().any(|r| r == other) {
+            regions.push(other.to_string());
+        }
     }
     let scan = Arc::new(Scan::new(options));
     let events = cloudtrail::lookup_events(scan.clone(), &config, &regions, since, until).await;
@@ -241,21 +249,43 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     let organizations_config = aws_sdk_organizations::config::Builder::from(&config)
         .region(aws_config::Region::new("us-east-1"))
         .build();
-    let organizations = aws_sdk_organizations::Client::from_conf(organizations_config);
+    let organizations_client = aws_sdk_organizations::Client::from_conf(organizations_config);
+    let organizations = &organizations_client;
 
     // Fail fast on credentials and Region: the one call everything else depends on.
-    let instance = sso_admin::instance(&scan, &sso)
+    let instances = sso_admin::instances(&scan, &sso)
         .await
         .map_err(|e| match e {
             CallError::Credentials(m) => ScanError::Credentials(m),
             other => ScanError::Instances(other.message().to_string()),
         })?;
-    let Some(instance) = instance else {
+    // Account instances (owned by member accounts) may be listed beside the organization's.
+    let management = if instances.len() > 1 {
+        organizations::management_account(&scan, organizations).await
+    } else {
+        None
+    };
+    let Some(instance) = sso_admin::organization_instance(&instances, management.as_deref()) else {
         return Err(ScanError::NoInstance { region });
     };
 
-    let (organization, directory, sets) = tokio::join!(
-        organizations::collect(scan.clone(), organizations),
+    // IAM is a global service served from us-east-1.
+    let iam_config = aws_sdk_iam::config::Builder::from(&config)
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    let iam_client = aws_sdk_iam::Client::from_conf(iam_config);
+    // The instance's settings first among sso-admin calls: a few calls, queued ahead of the
+    // many per set and per principal.
+    let (settings, organization, directory, sets) = tokio::join!(
+        settings::collect(
+            &scan,
+            &sso,
+            &organizations_client,
+            &iam_client,
+            instances,
+            &instance.arn
+        ),
+        organizations::collect(scan.clone(), organizations_client.clone()),
         identity::collect(
             scan.clone(),
             identity_store,
@@ -263,16 +293,18 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         ),
         sso_admin::permission_sets(scan.clone(), sso.clone(), instance.arn.clone()),
     );
-    // IAM is a global service served from us-east-1.
-    let iam_config = aws_sdk_iam::config::Builder::from(&config)
-        .region(aws_config::Region::new("us-east-1"))
-        .build();
     let permission_sets: Vec<_> = sets.iter().map(|s| s.permission_set.clone()).collect();
     let (assignments, policy_documents) = tokio::join!(
-        sso_admin::assignments(scan.clone(), sso, instance.arn.clone(), &sets, &directory),
+        sso_admin::assignments(
+            scan.clone(),
+            sso.clone(),
+            instance.arn.clone(),
+            &sets,
+            &directory
+        ),
         iam::documents(
             scan.clone(),
-            aws_sdk_iam::Client::from_conf(iam_config),
+            iam_client.clone(),
             &permission_sets,
             &instance.owner_account_id
         ),
@@ -306,6 +338,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         events: Default::default(),
         gaps: std::mem::take(&mut *scan.gaps.lock().expect("gap lock")),
         policy_documents,
+        settings: Some(settings),
     };
     snapshot.normalize();
     Ok(snapshot)

@@ -15,6 +15,18 @@ use tokio::task::JoinSet;
 const PAGE: i32 = 20;
 const SERVICE: Service = Service::Organizations;
 
+/// The management account's id, or None when the organization cannot be described.
+pub async fn management_account(scan: &Scan, client: &Client) -> Option<String> {
+    let output = scan
+        .caller
+        .call(SERVICE, "DescribeOrganization", || {
+            client.describe_organization().send()
+        })
+        .await
+        .ok()?;
+    Some(output.organization()?.master_account_id()?.to_string())
+}
+
 pub async fn collect(scan: Arc<Scan>, client: Client) -> Organization {
     let mut organization = Organization::default();
     match scan

@@ -30,20 +30,58 @@ pub struct CollectedSet {
     pub provisioning_known: bool,
 }
 
-pub async fn instance(scan: &Scan, client: &Client) -> Result<Option<Instance>, CallError> {
-    let output = scan
-        .caller
-        .call(SERVICE, "ListInstances", || {
-            client.list_instances().max_results(PAGE).send()
-        })
-        .await?;
-    Ok(output.instances().iter().find_map(|i| {
-        Some(Instance {
-            arn: i.instance_arn()?.to_string(),
-            identity_store_id: i.identity_store_id()?.to_string(),
-            owner_account_id: i.owner_account_id().unwrap_or_default().to_string(),
-        })
-    }))
+/// Every instance the caller sees (the organization instance and account instances), paged.
+pub async fn instances(
+    scan: &Scan,
+    client: &Client,
+) -> Result<Vec<crate::snapshot::Instance>, CallError> {
+    let mut instances = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let output = scan
+            .caller
+            .call(SERVICE, "ListInstances", || {
+                client
+                    .list_instances()
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        instances.extend(output.instances().iter().filter_map(|i| {
+            Some(crate::snapshot::Instance {
+                arn: i.instance_arn()?.to_string(),
+                identity_store_id: i.identity_store_id()?.to_string(),
+                owner_account_id: i.owner_account_id().unwrap_or_default().to_string(),
+                status: i.status().map(|s| s.as_str().to_string()),
+                ..Default::default()
+            })
+        }));
+        token = output.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(instances);
+        }
+    }
+}
+
+/// The instance to audit among `instances`: the organization instance, owned by the
+/// management account (`management`, when known); the only one otherwise.
+pub fn organization_instance(
+    instances: &[crate::snapshot::Instance],
+    management: Option<&str>,
+) -> Option<Instance> {
+    let chosen = match management {
+        Some(id) => instances
+            .iter()
+            .find(|i| i.owner_account_id == id)
+            .or(instances.first()),
+        None => instances.first(),
+    }?;
+    Some(Instance {
+        arn: chosen.arn.clone(),
+        identity_store_id: chosen.identity_store_id.clone(),
+        owner_account_id: chosen.owner_account_id.clone(),
+    })
 }
 
 pub async fn permission_sets(

@@ -4,6 +4,10 @@
 /// The built-in rule files: (file name, contents).
 pub static BUILTIN_RULES: &[(&str, &str)] = &[
     (
+        "account-instance-outside-central-control.yaml",
+        include_str!("../../rules/account-instance-outside-central-control.yaml"),
+    ),
+    (
         "admin-on-management-account.yaml",
         include_str!("../../rules/admin-on-management-account.yaml"),
     ),
@@ -64,6 +68,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/identity-center-admin-outside-managers.yaml"),
     ),
     (
+        "identity-center-delegated.yaml",
+        include_str!("../../rules/identity-center-delegated.yaml"),
+    ),
+    (
         "inline-policy-grants-admin.yaml",
         include_str!("../../rules/inline-policy-grants-admin.yaml"),
     ),
@@ -86,6 +94,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
     (
         "required-permission-sets-exist.yaml",
         include_str!("../../rules/required-permission-sets-exist.yaml"),
+    ),
+    (
+        "root-access-features-disabled.yaml",
+        include_str!("../../rules/root-access-features-disabled.yaml"),
     ),
     (
         "root-access-managers-only.yaml",

@@ -103,6 +103,50 @@ pub const ACCOUNT_FIELDS: &[Field] = &[
         &[A::Organization, A::Assignments],
         Build::Account(|r| int(r.assignment_count)),
     ),
+    field(
+        "account_instances",
+        T::Int,
+        "IAM Identity Center account instances this account owns (outside the organization instance's control)",
+        &[A::Organization, A::Instances],
+        Build::Account(|r| {
+            int(r
+                .settings
+                .instances
+                .iter()
+                .filter(|i| i.owner_account_id == r.account.id && i.arn != r.audited_instance)
+                .count())
+        }),
+    ),
+    field(
+        "delegated_services",
+        T::ListOfStrings,
+        "service principals this account is an Organizations delegated administrator for (sso.amazonaws.com, iam.amazonaws.com)",
+        &[A::Organization, A::Delegation],
+        Build::Account(|r| {
+            list_of_strings(
+                r.settings
+                    .delegated_administrators
+                    .iter()
+                    .filter(|d| d.account_id == r.account.id)
+                    .map(|d| d.service_principal.as_str()),
+            )
+        }),
+    ),
+    field(
+        "root_access_features",
+        T::ListOfStrings,
+        "IAM centralized root access features enabled for the organization (RootCredentialsManagement, RootSessions); the same for every account",
+        &[A::OrganizationFeatures],
+        Build::Account(|r| {
+            list_of_strings(
+                r.settings
+                    .organization_features
+                    .iter()
+                    .flatten()
+                    .map(String::as_str),
+            )
+        }),
+    ),
 ];
 
 const SETS: &[A] = &[A::PermissionSets];

@@ -386,11 +386,13 @@ impl<'m, 's> ValueCache<'m, 's> {
         }
     }
 
-    fn account_row<'a>(&self, account: &'a Account, assignment_count: usize) -> AccountRow<'a> {
+    fn account_row<'a>(&'a self, account: &'a Account, assignment_count: usize) -> AccountRow<'a> {
         AccountRow {
             account,
             is_management: self.model.is_management_account(&account.id),
             assignment_count,
+            settings: self.model.snapshot.settings(),
+            audited_instance: &self.model.snapshot.metadata.instance_arn,
         }
     }
 

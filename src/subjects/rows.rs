@@ -13,6 +13,9 @@ pub struct AccountRow<'a> {
     pub account: &'a Account,
     pub is_management: bool,
     pub assignment_count: usize,
+    pub settings: &'a crate::snapshot::Settings,
+    /// The instance being audited (not an account instance).
+    pub audited_instance: &'a str,
 }
 
 pub struct PermissionSetRow<'a> {

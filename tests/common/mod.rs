@@ -69,10 +69,13 @@ pub const BUILTIN_IDS: &[&str] = &[
     "unused-assignment",
     "dormant-user-with-access",
     "sign-in-failures-burst",
+    "account-instance-outside-central-control",
+    "identity-center-delegated",
+    "root-access-features-disabled",
 ];
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 29;
+pub const ALL_BUILTIN_RULES: usize = 32;
 
 /// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
 pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {

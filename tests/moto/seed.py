@@ -200,6 +200,44 @@ def main():
             PrincipalType=assignment["principal_type"],
             PrincipalId=principals[assignment["principal_id"]],
         )
+    # Instance settings: account instances, encryption, Regions, delegated administrators,
+    # centralized root access features.
+    settings = snapshot.get("settings")
+    if settings is not None:
+        audited = snapshot["metadata"]["instance_arn"]
+        encryption = {"KeyType": "AWS_OWNED_KMS_KEY"}
+        regions = [{"RegionName": "us-east-1", "Status": "ACTIVE", "IsPrimaryRegion": True}]
+        account_instances = []
+        for instance in settings["instances"]:
+            if instance["arn"] == audited:
+                encryption = {"KeyType": instance.get("encryption_key_type") or "AWS_OWNED_KMS_KEY"}
+                if instance.get("kms_key_arn"):
+                    encryption["KmsKeyArn"] = instance["kms_key_arn"]
+                regions = [
+                    {"RegionName": r["region"], "Status": r.get("status") or "ACTIVE", "IsPrimaryRegion": r["primary"]}
+                    for r in instance["regions"]
+                ]
+                mapping["audited_instance"] = {"status": instance.get("status"), "regions": instance["regions"]}
+            else:
+                owner = mapping["accounts"].get(instance["owner_account_id"], instance["owner_account_id"])
+                account_instances.append({
+                    "InstanceArn": instance["arn"],
+                    "IdentityStoreId": instance["identity_store_id"],
+                    "OwnerAccountId": owner,
+                    "Status": instance.get("status") or "ACTIVE",
+                })
+        control(endpoint, "settings", {
+            "account_instances": account_instances,
+            "encryption": encryption,
+            "regions": regions,
+            "organization_features": settings.get("organization_features") or [],
+        })
+        for delegated in settings["delegated_administrators"]:
+            organizations.register_delegated_administrator(
+                AccountId=mapping["accounts"][delegated["account_id"]],
+                ServicePrincipal=delegated["service_principal"],
+            )
+
     # Seeding calls are not the scanner's.
     control(endpoint, "reset", {})
     json.dump(mapping, sys.stdout, indent=1, sort_keys=True)

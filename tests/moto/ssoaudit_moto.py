@@ -12,6 +12,9 @@ A WSGI layer in front of moto:
   Get/PutPermissionsBoundaryToPermissionSet, ProvisionPermissionSet (honours its target),
   ListAccountsForProvisionedPermissionSet, ListPermissionSetsProvisionedToAccount (both with
   ProvisioningStatus and pagination);
+- accepts sso.amazonaws.com and iam.amazonaws.com as delegated administrator services (AWS does);
+- lists account instances beside moto's organization instance, and serves DescribeInstance
+  (status, encryption), ListRegions and IAM ListOrganizationsFeatures (POST /_ssoaudit/settings);
 - adds Identity Store UserStatus (POST /_ssoaudit/user-status) and marks sets as edited but
   not re-provisioned in an account (POST /_ssoaudit/outdated);
 - serves CloudTrail LookupEvents (moto has none) over records given to
@@ -60,6 +63,14 @@ def error(kind, message, status=400):
     return json_response({"__type": kind, "message": message, "Message": message}, status)
 
 
+def xml_error(code, message, status=400):
+    body = (
+        '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+        f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+    )
+    return Response(body, status=status, content_type="text/xml")
+
+
 def page(items, params, default=100):
     start = int(params.get("NextToken") or 0)
     size = int(params.get("MaxResults") or default)
@@ -73,6 +84,7 @@ class Extension:
         self.app = app
         self.lock = threading.Lock()
         self.calls = {}
+        self.regions_called = {}
         self.throttled = 0
         self.throttle_rate = 0.0
         self.deny = {}
@@ -91,6 +103,12 @@ class Extension:
         self.outdated = {}
         self.boundaries = {}
         self.user_status = {}
+        # Instance settings: account instances listed beside moto's, the audited instance's
+        # encryption and Regions, IAM centralized root access features.
+        self.account_instances = []
+        self.encryption = {"KeyType": "AWS_OWNED_KMS_KEY"}
+        self.regions = [{"RegionName": "us-east-1", "Status": "ACTIVE", "IsPrimaryRegion": True}]
+        self.organization_features = []
         # CloudTrail records served by LookupEvents (newest first) and CloudTrail Lake queries.
         self.trail_events = []
         self.queries = {}
@@ -110,16 +128,30 @@ class Extension:
         if service is None:
             # IAM speaks the query protocol: count its calls by the form's Action.
             if "/iam/aws4_request" in request.headers.get("Authorization", ""):
-                action = parse_qs(body.decode(errors="replace")).get("Action", [""])[0]
+                form = parse_qs(body.decode(errors="replace"))
+                action = form.get("Action", [""])[0]
                 if action:
+                    name = f"iam:{action}"
                     with self.lock:
-                        name = f"iam:{action}"
                         self.calls[name] = self.calls.get(name, 0) + 1
+                    denied = self.deny.get(name)
+                    if denied is not None and (denied == "" or denied in json.dumps(form)):
+                        return xml_error("AccessDenied", f"not authorized to perform {name}", 403)(
+                            environ, start_response
+                        )
+                    handler = getattr(self, "handle_iam_" + action, None)
+                    if handler is not None:
+                        return handler(form)(environ, start_response)
             return self.app(environ, start_response)
         name = f"{service}:{operation}"
         params = json.loads(body or b"{}")
+        # The Region the request was signed for: Credential=KEY/DATE/REGION/SERVICE/aws4_request.
+        scope = request.headers.get("Authorization", "").split("Credential=")[-1].split("/")
+        region = scope[2] if len(scope) > 3 else ""
         with self.lock:
             self.calls[name] = self.calls.get(name, 0) + 1
+            per_region = self.regions_called.setdefault(name, {})
+            per_region[region] = per_region.get(region, 0) + 1
             throttle = self.throttle_rate > 0 and self.random.random() < self.throttle_rate
             if not throttle and self.rate_limit and service in self.rate_limit["services"]:
                 now = time.monotonic()
@@ -156,7 +188,26 @@ class Extension:
             return handler(params)(environ, start_response)
         if name in ("identitystore:ListUsers", "identitystore:DescribeUser"):
             return self.with_user_status(environ, start_response)
+        if name == "sso-admin:ListInstances" and self.account_instances:
+            return self.with_account_instances(environ, start_response)
         return self.app(environ, start_response)
+
+    def with_account_instances(self, environ, start_response):
+        """moto's answer (the organization instance) with the account instances after it."""
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            return lambda data: None
+
+        chunks = b"".join(self.app(environ, capture))
+        if not captured["status"].startswith("200"):
+            return error("InternalServerException", "moto failed")(environ, start_response)
+        document = json.loads(chunks)
+        document["Instances"] = document.get("Instances", []) + [
+            dict(i, Status=i.get("Status", "ACTIVE")) for i in self.account_instances
+        ]
+        return json_response(document)(environ, start_response)
 
     def with_user_status(self, environ, start_response):
         captured = {}
@@ -185,9 +236,12 @@ class Extension:
         data = json.loads(request.get_data() or b"{}")
         with self.lock:
             if path == "calls":
-                return json_response({"calls": self.calls, "throttled": self.throttled})
+                return json_response(
+                    {"calls": self.calls, "throttled": self.throttled, "regions": self.regions_called}
+                )
             if path == "reset":
                 self.calls = {}
+                self.regions_called = {}
                 self.throttled = 0
                 return json_response({})
             if path == "config":
@@ -225,6 +279,12 @@ class Extension:
                 self.trail_events = sorted(
                     data["records"], key=lambda r: r["eventTime"], reverse=True
                 )
+                return json_response({})
+            if path == "settings":
+                self.account_instances = list(data.get("account_instances", []))
+                self.encryption = dict(data.get("encryption", self.encryption))
+                self.regions = list(data.get("regions", self.regions))
+                self.organization_features = list(data.get("organization_features", []))
                 return json_response({})
             if path == "user-status":
                 self.user_status[data["user_id"]] = data["status"]
@@ -411,6 +471,46 @@ class Extension:
                 ]))
         return rows
 
+    # --- instance settings --------------------------------------------------------------
+    def _moto_instances(self):
+        from moto.ssoadmin.models import ssoadmin_backends
+
+        found = []
+        for account_backends in ssoadmin_backends.values():
+            for backend in account_backends.values():
+                for instance in getattr(backend, "instances", []):
+                    found.append(instance)
+        return found
+
+    def handle_sso_admin_DescribeInstance(self, params):
+        arn = params.get("InstanceArn")
+        for instance in self._moto_instances():
+            described = instance.to_json() if hasattr(instance, "to_json") else dict(instance)
+            if described.get("InstanceArn") == arn:
+                described["Status"] = "ACTIVE"
+                details = dict(self.encryption)
+                details.setdefault("EncryptionStatus", "ENABLED")
+                described["EncryptionConfigurationDetails"] = details
+                return json_response(described)
+        return error("ResourceNotFoundException", f"no instance {arn}")
+
+    def handle_sso_admin_ListRegions(self, params):
+        chunk, token = page(self.regions, params, 100)
+        body = {"Regions": chunk}
+        if token:
+            body["NextToken"] = token
+        return json_response(body)
+
+    def handle_iam_ListOrganizationsFeatures(self, form):
+        members = "".join(f"<member>{f}</member>" for f in self.organization_features)
+        body = (
+            '<ListOrganizationsFeaturesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            "<ListOrganizationsFeaturesResult><OrganizationId>o-ssoaudit</OrganizationId>"
+            f"<EnabledFeatures>{members}</EnabledFeatures></ListOrganizationsFeaturesResult>"
+            "<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListOrganizationsFeaturesResponse>"
+        )
+        return Response(body, status=200, content_type="text/xml")
+
     # --- sso-admin ----------------------------------------------------------------------
     def _permission_set(self, arn):
         from moto.ssoadmin.models import ssoadmin_backends
@@ -518,6 +618,14 @@ class Extension:
 
 
 def main():
+    # AWS lets IAM Identity Center and IAM (centralized root access) be delegated; moto 5.2.5's
+    # list of services that support a delegated administrator predates both.
+    from moto.organizations.models import FakeDelegatedAdministrator
+
+    for principal in ("sso.amazonaws.com", "iam.amazonaws.com"):
+        if principal not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+            FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()

@@ -75,6 +75,18 @@ pub fn translate(fixture: &Snapshot, mapping: &Value) -> Snapshot {
         };
         assignment.principal_id = map(kind, &assignment.principal_id);
     }
+    if let Some(settings) = &mut s.settings {
+        for instance in &mut settings.instances {
+            if instance.arn == fixture.metadata.instance_arn {
+                instance.arn = s.metadata.instance_arn.clone();
+                instance.identity_store_id = s.metadata.identity_store_id.clone();
+            }
+            instance.owner_account_id = map("accounts", &instance.owner_account_id);
+        }
+        for delegated in &mut settings.delegated_administrators {
+            delegated.account_id = map("accounts", &delegated.account_id);
+        }
+    }
     // The scan collects no events (they come from their own sources).
     s.events = Default::default();
     s.normalize();

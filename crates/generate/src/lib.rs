@@ -506,9 +506,64 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
         events: Events::default(),
         gaps: Vec::new(),
         policy_documents: Vec::new(),
+        settings: Some(reference_settings(variant, management)),
     };
     snapshot.normalize();
     snapshot
+}
+
+/// The account instance the violating organization has in plat-sandbox.
+pub const ACCOUNT_INSTANCE_ARN: &str = "arn:aws:sso:::instance/ssoins-7223a11ce0000009";
+
+/// The instances and organization settings: the organization instance (customer managed key,
+/// replicated to eu-west-1 in the violating variant); in the violating variant also an account
+/// instance in plat-sandbox, Identity Center delegated to core-security, and centralized root
+/// access with root sessions disabled.
+fn reference_settings(variant: Variant, management: &str) -> Settings {
+    let violating = variant == Variant::Violating;
+    let mut regions = vec![InstanceRegion {
+        region: "us-east-1".into(),
+        primary: true,
+        status: Some("ACTIVE".into()),
+    }];
+    if violating {
+        regions.push(InstanceRegion {
+            region: "eu-west-1".into(),
+            primary: false,
+            status: Some("ACTIVE".into()),
+        });
+    }
+    let mut instances = vec![Instance {
+        arn: INSTANCE_ARN.into(),
+        identity_store_id: IDENTITY_STORE_ID.into(),
+        owner_account_id: management.into(),
+        status: Some("ACTIVE".into()),
+        encryption_key_type: Some("AWS_OWNED_KMS_KEY".into()),
+        kms_key_arn: None,
+        regions,
+    }];
+    let mut delegated_administrators = Vec::new();
+    let mut features = vec!["RootCredentialsManagement".to_string()];
+    if violating {
+        instances.push(Instance {
+            arn: ACCOUNT_INSTANCE_ARN.into(),
+            identity_store_id: "d-90672233aa".into(),
+            owner_account_id: "100000000009".into(),
+            status: Some("ACTIVE".into()),
+            ..Default::default()
+        });
+        delegated_administrators.push(DelegatedAdministrator {
+            account_id: "100000000007".into(),
+            service_principal: "sso.amazonaws.com".into(),
+        });
+    } else {
+        features.push("RootSessions".into());
+    }
+    Settings {
+        instances,
+        delegated_administrators,
+        organization_features: Some(features),
+    }
 }
 
 /// One planted violation (at least) per built-in rule.
@@ -848,6 +903,26 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
             region: "us-east-1".into(),
             ..Default::default()
         },
+        settings: Some(Settings {
+            instances: vec![Instance {
+                arn: INSTANCE_ARN.into(),
+                identity_store_id: IDENTITY_STORE_ID.into(),
+                owner_account_id: "300000000000".into(),
+                status: Some("ACTIVE".into()),
+                encryption_key_type: Some("AWS_OWNED_KMS_KEY".into()),
+                kms_key_arn: None,
+                regions: vec![InstanceRegion {
+                    region: "us-east-1".into(),
+                    primary: true,
+                    status: Some("ACTIVE".into()),
+                }],
+            }],
+            delegated_administrators: Vec::new(),
+            organization_features: Some(vec![
+                "RootCredentialsManagement".into(),
+                "RootSessions".into(),
+            ]),
+        }),
         ..Default::default()
     };
     snapshot.organization = Organization {
