@@ -413,10 +413,12 @@ fn access(args: AccessArgs) -> Result<Outcome, InputError> {
         )));
     }
     let rows = ssoaudit::access::effective_access(&snapshot, &filter);
+    let applications = ssoaudit::access::application_access(&snapshot, &filter);
     let text = match args.format {
+        // One table per file: CSV holds account access only.
         AccessFormat::Csv => ssoaudit::access::to_csv(&rows),
-        AccessFormat::Json => report::access::json(&rows),
-        AccessFormat::Table => report::access::table(&rows),
+        AccessFormat::Json => report::access::json(&rows, &applications),
+        AccessFormat::Table => report::access::table(&rows, &applications),
     };
     emit(args.output.as_deref(), &text)?;
     Ok(Outcome::Clean)

@@ -39,6 +39,33 @@ pub struct Snapshot {
     /// before ssoaudit read them: loading one records gaps for their areas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
+    /// The instance's applications (SAML, OAuth, AWS managed) and who is assigned to them.
+    /// None in a snapshot written before ssoaudit read them (loading one records a gap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applications: Option<Vec<Application>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    pub arn: String,
+    pub name: String,
+    /// `ENABLED` or `DISABLED`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The application provider (a SAML 2.0 or OAuth custom application, or an AWS service).
+    #[serde(default)]
+    pub provider_arn: Option<String>,
+    /// Users and groups assigned to the application.
+    #[serde(default)]
+    pub assignments: Vec<ApplicationAssignment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationAssignment {
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
 }
 
 /// Identity Center instances, delegated administration and centralized root access.
@@ -500,21 +527,28 @@ impl Snapshot {
             }
         })?;
         let mut snapshot = snapshot;
+        let unread = |area, what: &str| Gap {
+            area,
+            operation: "snapshot".into(),
+            resource: String::new(),
+            error: format!("not in this snapshot: it was written before ssoaudit read {what}"),
+        };
         if snapshot.settings.is_none() {
+            let what = "instances, delegated administrators and root access features";
             for area in [
                 DataArea::Instances,
                 DataArea::Delegation,
                 DataArea::OrganizationFeatures,
             ] {
-                snapshot.gaps.push(Gap {
-                    area,
-                    operation: "snapshot".into(),
-                    resource: String::new(),
-                    error: "not in this snapshot: it was written before ssoaudit read instances, delegated administrators and root access features".into(),
-                });
+                snapshot.gaps.push(unread(area, what));
             }
-            snapshot.gaps.sort();
         }
+        if snapshot.applications.is_none() {
+            snapshot
+                .gaps
+                .push(unread(DataArea::Applications, "applications"));
+        }
+        snapshot.gaps.sort();
         Ok(snapshot)
     }
 
@@ -565,6 +599,14 @@ impl Snapshot {
         self.gaps.dedup();
         self.policy_documents.sort_by(|a, b| a.arn.cmp(&b.arn));
         self.policy_documents.dedup_by(|a, b| a.arn == b.arn);
+        if let Some(applications) = &mut self.applications {
+            for application in applications.iter_mut() {
+                application.assignments.sort();
+                application.assignments.dedup();
+            }
+            applications.sort_by(|a, b| a.arn.cmp(&b.arn));
+            applications.dedup_by(|a, b| a.arn == b.arn);
+        }
         if let Some(settings) = &mut self.settings {
             for instance in &mut settings.instances {
                 instance.regions.sort();
@@ -657,6 +699,7 @@ mod tests {
         Snapshot {
             schema_version: SCHEMA_VERSION,
             settings: Some(Settings::default()),
+            applications: Some(Vec::new()),
             ..Default::default()
         }
     }
@@ -674,6 +717,7 @@ mod tests {
         assert_eq!(
             areas,
             [
+                DataArea::Applications,
                 DataArea::Delegation,
                 DataArea::Instances,
                 DataArea::OrganizationFeatures

@@ -51,6 +51,8 @@ vocabulary! {
     DataArea {
         /// Tags of accounts (Organizations `ListTagsForResource`).
         AccountTags => "account_tags",
+        /// Applications of the instance and the users and groups assigned to them.
+        Applications => "applications",
         /// Account assignments.
         Assignments => "assignments",
         /// What permission sets can do: every policy document of a set (customer managed

@@ -29,7 +29,7 @@ fn violating_fixture_reports_every_builtin_rule() {
         .collect();
     let expected: BTreeSet<&str> = BUILTIN_IDS.iter().copied().collect();
     assert_eq!(ids, expected);
-    assert_eq!(report["summary"]["rules_evaluated"], 24);
+    assert_eq!(report["summary"]["rules_evaluated"], 25);
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn compliant_fixture_is_clean() {
     let table = run(&["check", "--snapshot", COMPLIANT, "--now", NOW]);
     assert_eq!(table.code, 0);
     assert!(
-        table.stdout.contains("no findings; 24 rules evaluated"),
+        table.stdout.contains("no findings; 25 rules evaluated"),
         "{}",
         table.stdout
     );
@@ -159,7 +159,7 @@ fn table_is_grouped_by_severity_with_a_summary() {
     assert!(
         out.stdout
             .trim_end()
-            .ends_with("38 findings (13 critical, 12 high, 10 medium, 2 low, 1 info); 24 rules evaluated; 8 drift rules skipped (no --desired); 8 incomplete (collection gaps)"),
+            .ends_with("39 findings (13 critical, 12 high, 11 medium, 2 low, 1 info); 25 rules evaluated; 8 drift rules skipped (no --desired); 8 incomplete (collection gaps)"),
         "{}",
         out.stdout
     );
@@ -227,7 +227,7 @@ fn only_and_skip_select_rules() {
         "admin-on-management-account",
     ]);
     let report = json(&skipped.stdout);
-    assert_eq!(report["summary"]["rules_evaluated"], 23);
+    assert_eq!(report["summary"]["rules_evaluated"], 24);
     assert!(
         report["findings"]
             .as_array()
@@ -262,7 +262,7 @@ fn output_is_deterministic_and_can_go_to_a_file() {
             assert_eq!(out.code, 1);
             assert!(out.stdout.is_empty(), "report went to the file");
             assert!(
-                out.stderr.contains("38 findings"),
+                out.stderr.contains("39 findings"),
                 "summary on stderr: {}",
                 out.stderr
             );
@@ -593,6 +593,11 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
             DataArea::Delegation,
             "identity-center-delegated",
             "account-instance-outside-central-control",
+        ),
+        (
+            DataArea::Applications,
+            "no-direct-user-application-assignments",
+            "user-inactive-with-access",
         ),
         (
             DataArea::OrganizationFeatures,

@@ -350,3 +350,74 @@ fn permission_set_command_explains_capabilities() {
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("NoSuchSet"));
 }
+
+#[test]
+fn access_lists_application_assignments_with_groups_expanded() {
+    let out = run(&["access", "--snapshot", VIOLATING, "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows: BTreeSet<(String, String, String)> = json(&out.stdout)["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["application"].as_str().unwrap().to_string(),
+                r["user_name"].as_str().unwrap().to_string(),
+                format!(
+                    "{} {}",
+                    r["via_type"].as_str().unwrap(),
+                    r["via_name"].as_str().unwrap()
+                ),
+            )
+        })
+        .collect();
+    // Grafana: the five DevOps members through the group, and ivan.petrov directly.
+    let expected: BTreeSet<(String, String, String)> = [
+        ("dana.kowalski", "GROUP DevOps"),
+        ("emeka.obi", "GROUP DevOps"),
+        ("fatima.zahra", "GROUP DevOps"),
+        ("gustav.berg", "GROUP DevOps"),
+        ("hana.sato", "GROUP DevOps"),
+        ("ivan.petrov", "USER ivan.petrov@acme.example"),
+    ]
+    .into_iter()
+    .map(|(user, via)| {
+        (
+            "Grafana".to_string(),
+            format!("{user}@acme.example"),
+            via.to_string(),
+        )
+    })
+    .collect();
+    assert_eq!(rows, expected);
+
+    // An account filter matches no application; a group filter keeps that group's route.
+    let by_account = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--account",
+        "core-root",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        json(&by_account.stdout)["applications"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let table = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--user",
+        "ivan.petrov@acme.example",
+    ]);
+    assert!(
+        table.stdout.contains("direct assignment")
+            && table.stdout.ends_with("1 application access rows\n"),
+        "{}",
+        table.stdout
+    );
+}

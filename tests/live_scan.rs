@@ -243,6 +243,7 @@ fn denied_instance_settings_are_gaps_of_their_own_areas() {
             "sso-admin:ListRegions": "",
             "organizations:ListDelegatedAdministrators": "",
             "iam:ListOrganizationsFeatures": "",
+            "sso-admin:ListApplications": "",
         }}),
     );
     let (live, _) = scan(&moto, &[]);
@@ -278,6 +279,11 @@ fn denied_instance_settings_are_gaps_of_their_own_areas() {
             "iam:ListOrganizationsFeatures",
             "",
         ),
+        (
+            DataArea::Applications,
+            "sso-admin:ListApplications",
+            instance.as_str(),
+        ),
     ]
     .into_iter()
     .map(|(a, o, r)| (a, o.to_string(), r.to_string()))
@@ -294,6 +300,7 @@ fn denied_instance_settings_are_gaps_of_their_own_areas() {
     }
     settings.delegated_administrators.clear();
     settings.organization_features = None;
+    expected.applications = Some(Vec::new());
     expected.gaps = live.gaps.clone();
     assert_same(&live, &expected);
 
@@ -313,6 +320,8 @@ fn denied_instance_settings_are_gaps_of_their_own_areas() {
         "account-instance-outside-central-control",
         "--only",
         "session-duration-too-long",
+        "--only",
+        "no-direct-user-application-assignments",
     ]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     let report = json(&out.stdout);
@@ -327,6 +336,7 @@ fn denied_instance_settings_are_gaps_of_their_own_areas() {
         BTreeSet::from([
             "account-instance-outside-central-control",
             "identity-center-delegated",
+            "no-direct-user-application-assignments",
             "root-access-features-disabled"
         ])
     );

@@ -150,7 +150,7 @@ fn sarif_validates_against_the_schema_and_meets_github_requirements() {
         );
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 38);
+    assert_eq!(results.len(), 39);
     assert!(results.len() <= 25_000);
     let mut fingerprints = std::collections::BTreeSet::new();
     for result in results {
@@ -241,9 +241,22 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
     }
 
     let access = json(&run(&["access", "--snapshot", COMPLIANT, "--format", "json"]).stdout);
-    assert_eq!(keys(&access), ["access", "tool", "version"]);
-    assert_eq!(access["version"], 1);
+    assert_eq!(keys(&access), ["access", "applications", "tool", "version"]);
+    assert_eq!(access["version"], 2);
     assert_eq!(keys(&access["access"][0]), ROW);
+    assert_eq!(
+        keys(&access["applications"][0]),
+        [
+            "application",
+            "application_arn",
+            "user_active",
+            "user_id",
+            "user_name",
+            "via_id",
+            "via_name",
+            "via_type"
+        ]
+    );
 
     let rules = json(&run(&["rules", "list", "--format", "json"]).stdout);
     assert_eq!(keys(&rules), ["rules", "tool", "version"]);

@@ -28,6 +28,7 @@ macro_rules! paged {
     }};
 }
 
+mod applications;
 pub mod calls;
 mod cloudtrail;
 mod iam;
@@ -276,7 +277,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     let iam_client = aws_sdk_iam::Client::from_conf(iam_config);
     // The instance's settings first among sso-admin calls: a few calls, queued ahead of the
     // many per set and per principal.
-    let (settings, organization, directory, sets) = tokio::join!(
+    let (settings, applications, organization, directory, sets) = tokio::join!(
         settings::collect(
             &scan,
             &sso,
@@ -285,6 +286,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             instances,
             &instance.arn
         ),
+        applications::collect(&scan, &sso, &instance.arn),
         organizations::collect(scan.clone(), organizations_client.clone()),
         identity::collect(
             scan.clone(),
@@ -339,6 +341,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         gaps: std::mem::take(&mut *scan.gaps.lock().expect("gap lock")),
         policy_documents,
         settings: Some(settings),
+        applications: Some(applications),
     };
     snapshot.normalize();
     Ok(snapshot)

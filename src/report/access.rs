@@ -1,17 +1,19 @@
 //! The `access` report: effective access as a table, CSV, or JSON through a frozen, versioned
-//! output type (`version: 1`), separate from the internal rows.
+//! output type (`version: 2`: version 1 had no `applications`), separate from the internal rows.
 
 use super::json::Tool;
-use crate::access::AccessRow;
+use crate::access::{AccessRow, ApplicationAccessRow};
 use serde::Serialize;
 
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 pub struct AccessReport<'a> {
     pub version: u32,
     pub tool: Tool,
     pub access: Vec<AccessOut<'a>>,
+    /// Access to the instance's applications (not accounts), one row per user and route.
+    pub applications: Vec<&'a ApplicationAccessRow>,
 }
 
 /// One user's access to one account with one permission set, through one group (or a direct
@@ -54,18 +56,19 @@ impl<'a> AccessOut<'a> {
     }
 }
 
-pub fn json(rows: &[AccessRow]) -> String {
+pub fn json(rows: &[AccessRow], applications: &[ApplicationAccessRow]) -> String {
     let report = AccessReport {
         version: FORMAT_VERSION,
         tool: Tool::current(),
         access: rows.iter().map(|r| AccessOut::of(r, None)).collect(),
+        applications: applications.iter().collect(),
     };
     let mut text = serde_json::to_string_pretty(&report).expect("the access report serializes");
     text.push('\n');
     text
 }
 
-pub fn table(rows: &[AccessRow]) -> String {
+pub fn table(rows: &[AccessRow], applications: &[ApplicationAccessRow]) -> String {
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(vec![
@@ -92,9 +95,31 @@ pub fn table(rows: &[AccessRow]) -> String {
         ]);
     }
     let users: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.user_id.as_str()).collect();
-    format!(
+    let mut text = format!(
         "{table}\n{} access rows, {} users\n",
         rows.len(),
         users.len()
-    )
+    );
+    if !applications.is_empty() {
+        let mut table = comfy_table::Table::new();
+        table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+        table.set_header(vec!["Application", "User", "Via", "Active"]);
+        for row in applications {
+            table.add_row(vec![
+                row.application.clone(),
+                row.user_name.clone(),
+                if row.via_type == "GROUP" {
+                    format!("group {}", row.via_name)
+                } else {
+                    "direct assignment".into()
+                },
+                if row.user_active { "yes" } else { "no" }.to_string(),
+            ]);
+        }
+        text.push_str(&format!(
+            "\n{table}\n{} application access rows\n",
+            applications.len()
+        ));
+    }
+    text
 }

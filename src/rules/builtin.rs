@@ -80,6 +80,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/mfa-unverifiable-external-idp.yaml"),
     ),
     (
+        "no-direct-user-application-assignments.yaml",
+        include_str!("../../rules/no-direct-user-application-assignments.yaml"),
+    ),
+    (
         "no-direct-user-assignments.yaml",
         include_str!("../../rules/no-direct-user-assignments.yaml"),
     ),

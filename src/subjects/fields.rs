@@ -523,6 +523,28 @@ pub const USER_FIELDS: &[Field] = &[
         Build::User(|r| list_of_strings(r.user.emails.iter().map(|e| e.value.as_str()))),
     ),
     field(
+        "direct_application_assignments",
+        T::ListOfStrings,
+        "names of the applications the user is assigned to directly (not through a group)",
+        &[A::Users, A::Applications],
+        Build::User(|r| {
+            list_of_strings(
+                r.model
+                    .snapshot
+                    .applications
+                    .iter()
+                    .flatten()
+                    .filter(|a| {
+                        a.assignments.iter().any(|x| {
+                            x.principal_type == crate::snapshot::PrincipalType::User
+                                && x.principal_id == r.user.id
+                        })
+                    })
+                    .map(|a| a.name.as_str()),
+            )
+        }),
+    ),
+    field(
         "active",
         T::Bool,
         "false for disabled or suspended users",

@@ -72,10 +72,11 @@ pub const BUILTIN_IDS: &[&str] = &[
     "account-instance-outside-central-control",
     "identity-center-delegated",
     "root-access-features-disabled",
+    "no-direct-user-application-assignments",
 ];
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 32;
+pub const ALL_BUILTIN_RULES: usize = 33;
 
 /// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
 pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {

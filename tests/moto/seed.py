@@ -238,6 +238,25 @@ def main():
                 ServicePrincipal=delegated["service_principal"],
             )
 
+    # Applications and who is assigned to them.
+    applications = []
+    for application in snapshot.get("applications") or []:
+        applications.append({
+            "ApplicationArn": application["arn"],
+            "Name": application["name"],
+            "Status": application.get("status") or "ENABLED",
+            "ApplicationProviderArn": application.get("provider_arn"),
+            "InstanceArn": instance_arn,
+            "assignments": [
+                {
+                    "PrincipalType": a["principal_type"],
+                    "PrincipalId": (mapping["groups"] if a["principal_type"] == "GROUP" else mapping["users"])[a["principal_id"]],
+                }
+                for a in application["assignments"]
+            ],
+        })
+    control(endpoint, "applications", {"applications": applications})
+
     # Seeding calls are not the scanner's.
     control(endpoint, "reset", {})
     json.dump(mapping, sys.stdout, indent=1, sort_keys=True)

@@ -14,7 +14,8 @@ A WSGI layer in front of moto:
   ProvisioningStatus and pagination);
 - accepts sso.amazonaws.com and iam.amazonaws.com as delegated administrator services (AWS does);
 - lists account instances beside moto's organization instance, and serves DescribeInstance
-  (status, encryption), ListRegions and IAM ListOrganizationsFeatures (POST /_ssoaudit/settings);
+  (status, encryption), ListRegions and IAM ListOrganizationsFeatures (POST /_ssoaudit/settings),
+  and ListApplications / ListApplicationAssignments (POST /_ssoaudit/applications), paged;
 - adds Identity Store UserStatus (POST /_ssoaudit/user-status) and marks sets as edited but
   not re-provisioned in an account (POST /_ssoaudit/outdated);
 - serves CloudTrail LookupEvents (moto has none) over records given to
@@ -109,6 +110,8 @@ class Extension:
         self.encryption = {"KeyType": "AWS_OWNED_KMS_KEY"}
         self.regions = [{"RegionName": "us-east-1", "Status": "ACTIVE", "IsPrimaryRegion": True}]
         self.organization_features = []
+        # Applications of the instance, each with "assignments" [{PrincipalType, PrincipalId}].
+        self.applications = []
         # CloudTrail records served by LookupEvents (newest first) and CloudTrail Lake queries.
         self.trail_events = []
         self.queries = {}
@@ -285,6 +288,9 @@ class Extension:
                 self.encryption = dict(data.get("encryption", self.encryption))
                 self.regions = list(data.get("regions", self.regions))
                 self.organization_features = list(data.get("organization_features", []))
+                return json_response({})
+            if path == "applications":
+                self.applications = list(data["applications"])
                 return json_response({})
             if path == "user-status":
                 self.user_status[data["user_id"]] = data["status"]
@@ -497,6 +503,30 @@ class Extension:
     def handle_sso_admin_ListRegions(self, params):
         chunk, token = page(self.regions, params, 100)
         body = {"Regions": chunk}
+        if token:
+            body["NextToken"] = token
+        return json_response(body)
+
+    def handle_sso_admin_ListApplications(self, params):
+        listed = [
+            {k: v for k, v in a.items() if k != "assignments"}
+            for a in self.applications
+            if a["InstanceArn"] == params.get("InstanceArn")
+        ]
+        chunk, token = page(listed, params, 100)
+        body = {"Applications": chunk}
+        if token:
+            body["NextToken"] = token
+        return json_response(body)
+
+    def handle_sso_admin_ListApplicationAssignments(self, params):
+        arn = params.get("ApplicationArn")
+        found = [a for a in self.applications if a["ApplicationArn"] == arn]
+        if not found:
+            return error("ResourceNotFoundException", f"no application {arn}")
+        assignments = [dict(a, ApplicationArn=arn) for a in found[0]["assignments"]]
+        chunk, token = page(assignments, params, 100)
+        body = {"ApplicationAssignments": chunk}
         if token:
             body["NextToken"] = token
         return json_response(body)

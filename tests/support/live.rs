@@ -87,6 +87,16 @@ pub fn translate(fixture: &Snapshot, mapping: &Value) -> Snapshot {
             delegated.account_id = map("accounts", &delegated.account_id);
         }
     }
+    for application in s.applications.iter_mut().flatten() {
+        for assignment in &mut application.assignments {
+            let kind = if assignment.principal_type.as_str() == "GROUP" {
+                "groups"
+            } else {
+                "users"
+            };
+            assignment.principal_id = map(kind, &assignment.principal_id);
+        }
+    }
     // The scan collects no events (they come from their own sources).
     s.events = Default::default();
     s.normalize();

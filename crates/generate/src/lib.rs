@@ -507,9 +507,33 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
         gaps: Vec::new(),
         policy_documents: Vec::new(),
         settings: Some(reference_settings(variant, management)),
+        applications: Some(reference_applications(variant)),
     };
     snapshot.normalize();
     snapshot
+}
+
+/// A customer managed SAML application (Grafana) assigned to DevOps; in the violating variant
+/// also directly to ivan.petrov.
+fn reference_applications(variant: Variant) -> Vec<Application> {
+    let mut assignments = vec![ApplicationAssignment {
+        principal_type: PrincipalType::Group,
+        principal_id: group_id("DevOps"),
+    }];
+    if variant == Variant::Violating {
+        assignments.push(ApplicationAssignment {
+            principal_type: PrincipalType::User,
+            principal_id: user_id(8),
+        });
+    }
+    vec![Application {
+        arn: "arn:aws:sso::100000000001:application/ssoins-72233d1f3c0b4e6a/apl-9a7c5e3b1d2f4a60"
+            .into(),
+        name: "Grafana".into(),
+        status: Some("ENABLED".into()),
+        provider_arn: Some("arn:aws:sso::aws:applicationProvider/custom-saml".into()),
+        assignments,
+    }]
 }
 
 /// The account instance the violating organization has in plat-sandbox.
@@ -923,6 +947,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
                 "RootSessions".into(),
             ]),
         }),
+        applications: Some(Vec::new()),
         ..Default::default()
     };
     snapshot.organization = Organization {
