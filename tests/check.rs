@@ -159,7 +159,7 @@ fn table_is_grouped_by_severity_with_a_summary() {
     assert!(
         out.stdout
             .trim_end()
-            .ends_with("39 findings (13 critical, 12 high, 11 medium, 2 low, 1 info); 25 rules evaluated; 8 drift rules skipped (no --desired); 8 incomplete (collection gaps)"),
+            .ends_with("41 findings (15 critical, 12 high, 11 medium, 2 low, 1 info); 25 rules evaluated; 8 drift rules skipped (no --desired); 8 incomplete (collection gaps)"),
         "{}",
         out.stdout
     );
@@ -262,7 +262,7 @@ fn output_is_deterministic_and_can_go_to_a_file() {
             assert_eq!(out.code, 1);
             assert!(out.stdout.is_empty(), "report went to the file");
             assert!(
-                out.stderr.contains("39 findings"),
+                out.stderr.contains("41 findings"),
                 "summary on stderr: {}",
                 out.stderr
             );
