@@ -93,19 +93,13 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
                 ),
                 (_, None) => (assignment.principal_id.clone(), Vec::new()),
             };
-        if let Some(wanted) = &filter.group
-            && (assignment.principal_type != PrincipalType::Group || *wanted != via_name)
-        {
-            continue;
-        }
-        for u in members {
-            let user = &snapshot.users[u];
-            if let Some(wanted) = &filter.user
-                && *wanted != user.user_name
-                && *wanted != user.id
-            {
-                continue;
-            }
+        for user in route_users(
+            snapshot,
+            filter,
+            assignment.principal_type,
+            &via_name,
+            members,
+        ) {
             rows.push(AccessRow {
                 account_name: account_name.clone(),
                 account_id: account_id.clone(),
@@ -124,6 +118,32 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
     rows.sort();
     rows.dedup();
     rows
+}
+
+/// The users a route (a group's members, or one user) reaches that the filter keeps: none when
+/// the group filter names another group or the route is a direct assignment.
+fn route_users<'s>(
+    snapshot: &'s Snapshot,
+    filter: &Filter,
+    principal_type: PrincipalType,
+    via_name: &str,
+    members: Vec<usize>,
+) -> Vec<&'s crate::snapshot::User> {
+    if let Some(wanted) = &filter.group
+        && (principal_type != PrincipalType::Group || wanted != via_name)
+    {
+        return Vec::new();
+    }
+    members
+        .into_iter()
+        .map(|u| &snapshot.users[u])
+        .filter(|user| {
+            filter
+                .user
+                .as_ref()
+                .is_none_or(|wanted| *wanted == user.user_name || *wanted == user.id)
+        })
+        .collect()
 }
 
 /// One user's access to one application (SAML, OAuth), through a group or directly.
@@ -166,19 +186,13 @@ pub fn application_access(snapshot: &Snapshot, filter: &Filter) -> Vec<Applicati
                     None => (assignment.principal_id.clone(), Vec::new()),
                 },
             };
-            if let Some(wanted) = &filter.group
-                && (assignment.principal_type != PrincipalType::Group || *wanted != via_name)
-            {
-                continue;
-            }
-            for u in members {
-                let user = &snapshot.users[u];
-                if let Some(wanted) = &filter.user
-                    && *wanted != user.user_name
-                    && *wanted != user.id
-                {
-                    continue;
-                }
+            for user in route_users(
+                snapshot,
+                filter,
+                assignment.principal_type,
+                &via_name,
+                members,
+            ) {
                 rows.push(ApplicationAccessRow {
                     application: application.name.clone(),
                     application_arn: application.arn.clone(),

@@ -189,12 +189,7 @@ fn persistent_faults_are_gaps_for_exactly_what_was_not_read() {
     // And no clean report of unread data: the rules that read those parts are incomplete.
     let (code, report) = check_json(&path, &[]);
     assert_eq!(code, 3, "{report}");
-    let incomplete: BTreeSet<&str> = report["incomplete"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["rule_id"].as_str().unwrap())
-        .collect();
+    let incomplete = incomplete_rules(&report);
     for rule in [
         "admin-on-management-account",
         "no-direct-user-assignments",

@@ -138,3 +138,13 @@ pub fn rule_resources(report: &serde_json::Value) -> std::collections::BTreeSet<
         })
         .collect()
 }
+
+/// The ids of the rules a JSON check report lists as incomplete.
+pub fn incomplete_rules(report: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
