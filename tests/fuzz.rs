@@ -7,7 +7,7 @@
 //!
 //! CI runs every target for a couple of seconds. A long run of one target:
 //!
-//!     FUZZ_SECONDS=600 cargo test --release --test fuzz -- --nocapture stack_yaml
+//!     FUZZ_SECONDS=600 cargo test --profile bench --test fuzz -- --nocapture stack_yaml
 
 mod common;
 
