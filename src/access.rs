@@ -81,25 +81,14 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
         {
             continue;
         }
-        let (via_name, members): (String, Vec<usize>) =
-            match (assignment.principal_type, target.principal) {
-                (PrincipalType::Group, Some(g)) => (
-                    snapshot.groups[g as usize].display_name.clone(),
-                    model.group_members[g as usize].clone(),
-                ),
-                (PrincipalType::User, Some(u)) => (
-                    snapshot.users[u as usize].user_name.clone(),
-                    vec![u as usize],
-                ),
-                (_, None) => (assignment.principal_id.clone(), Vec::new()),
-            };
-        for user in route_users(
-            snapshot,
+        let (via_name, users) = route(
+            &model,
             filter,
             assignment.principal_type,
-            &via_name,
-            members,
-        ) {
+            target.principal.map(|p| p as usize),
+            &assignment.principal_id,
+        );
+        for user in users {
             rows.push(AccessRow {
                 account_name: account_name.clone(),
                 account_id: account_id.clone(),
@@ -120,30 +109,46 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
     rows
 }
 
-/// The users a route (a group's members, or one user) reaches that the filter keeps: none when
-/// the group filter names another group or the route is a direct assignment.
-fn route_users<'s>(
-    snapshot: &'s Snapshot,
+/// A route's name (the group's, or the user's for a direct assignment; the id when the
+/// snapshot does not hold the principal at `position`) and the users it reaches that the filter
+/// keeps: none when the group filter names another group or the route is a direct assignment.
+fn route<'s>(
+    model: &Model<'s>,
     filter: &Filter,
     principal_type: PrincipalType,
-    via_name: &str,
-    members: Vec<usize>,
-) -> Vec<&'s crate::snapshot::User> {
+    position: Option<usize>,
+    principal_id: &str,
+) -> (String, Vec<&'s crate::snapshot::User>) {
+    let snapshot = model.snapshot;
+    let via_name = match (principal_type, position) {
+        (PrincipalType::Group, Some(g)) => snapshot.groups[g].display_name.clone(),
+        (PrincipalType::User, Some(u)) => snapshot.users[u].user_name.clone(),
+        (_, None) => principal_id.to_string(),
+    };
     if let Some(wanted) = &filter.group
-        && (principal_type != PrincipalType::Group || wanted != via_name)
+        && (principal_type != PrincipalType::Group || *wanted != via_name)
     {
-        return Vec::new();
+        return (via_name, Vec::new());
     }
-    members
-        .into_iter()
-        .map(|u| &snapshot.users[u])
+    // A principal the snapshot does not hold reaches nobody it can name.
+    let Some(position) = position else {
+        return (via_name, Vec::new());
+    };
+    let members: &[usize] = match principal_type {
+        PrincipalType::Group => &model.group_members[position],
+        PrincipalType::User => std::slice::from_ref(&position),
+    };
+    let users = members
+        .iter()
+        .map(|&u| &snapshot.users[u])
         .filter(|user| {
             filter
                 .user
                 .as_ref()
                 .is_none_or(|wanted| *wanted == user.user_name || *wanted == user.id)
         })
-        .collect()
+        .collect();
+    (via_name, users)
 }
 
 /// One user's access to one application (SAML, OAuth), through a group or directly.
@@ -170,29 +175,18 @@ pub fn application_access(snapshot: &Snapshot, filter: &Filter) -> Vec<Applicati
     let mut rows = Vec::new();
     for application in snapshot.applications.iter().flatten() {
         for assignment in &application.assignments {
-            let (via_name, members): (String, Vec<usize>) = match assignment.principal_type {
-                PrincipalType::Group => {
-                    match model.group_index.get(assignment.principal_id.as_str()) {
-                        Some(&g) => (
-                            snapshot.groups[g].display_name.clone(),
-                            model.group_members[g].clone(),
-                        ),
-                        None => (assignment.principal_id.clone(), Vec::new()),
-                    }
-                }
-                PrincipalType::User => match model.user_index.get(assignment.principal_id.as_str())
-                {
-                    Some(&u) => (snapshot.users[u].user_name.clone(), vec![u]),
-                    None => (assignment.principal_id.clone(), Vec::new()),
-                },
+            let position = match assignment.principal_type {
+                PrincipalType::Group => model.group_index.get(assignment.principal_id.as_str()),
+                PrincipalType::User => model.user_index.get(assignment.principal_id.as_str()),
             };
-            for user in route_users(
-                snapshot,
+            let (via_name, users) = route(
+                &model,
                 filter,
                 assignment.principal_type,
-                &via_name,
-                members,
-            ) {
+                position.copied(),
+                &assignment.principal_id,
+            );
+            for user in users {
                 rows.push(ApplicationAccessRow {
                     application: application.name.clone(),
                     application_arn: application.arn.clone(),

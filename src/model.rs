@@ -43,6 +43,8 @@ pub struct Model<'s> {
     policy_facts: OnceLock<Arc<PolicyFacts>>,
     /// Positions of users by user name, for evidence in the legacy shape, built on first use.
     user_name_index: OnceLock<HashMap<&'s str, usize>>,
+    /// Names of the applications each user is assigned to directly, built on first use.
+    user_direct_applications: OnceLock<Vec<Vec<&'s str>>>,
 }
 
 /// The analysis and capabilities of every permission set, in snapshot order.
@@ -211,7 +213,25 @@ impl<'s> Model<'s> {
             assignment_last_used: OnceLock::new(),
             policy_facts: OnceLock::new(),
             user_name_index: OnceLock::new(),
+            user_direct_applications: OnceLock::new(),
         }
+    }
+
+    /// The names of the applications the `position`th user is assigned to directly.
+    pub fn direct_applications(&self, position: usize) -> &[&'s str] {
+        &self.user_direct_applications.get_or_init(|| {
+            let mut per_user = vec![Vec::new(); self.snapshot.users.len()];
+            for application in self.snapshot.applications.iter().flatten() {
+                for assignment in &application.assignments {
+                    if assignment.principal_type == PrincipalType::User
+                        && let Some(&u) = self.user_index.get(assignment.principal_id.as_str())
+                    {
+                        per_user[u].push(application.name.as_str());
+                    }
+                }
+            }
+            per_user
+        })[position]
     }
 
     /// What every permission set's policies allow (analysed once, managed policies expanded

@@ -134,6 +134,38 @@ impl Snapshot {
             .unwrap_or_else(|| NONE.get_or_init(Settings::default))
     }
 
+    /// The areas of which nothing was read at all, each with why. A rule that reads one has
+    /// nothing to decide from: it reports this as its gap and no finding.
+    pub fn unread_areas(&self) -> Vec<(DataArea, &'static str)> {
+        const SETTINGS: &str = "not in this snapshot: it was written before ssoaudit read instances, delegated administrators and root access features";
+        let mut unread = Vec::new();
+        if self.events.sources.is_empty() {
+            unread.push((
+                DataArea::Events,
+                "the snapshot holds no sign-in or access events (no event source was read)",
+            ));
+        }
+        match &self.settings {
+            None => unread.extend([
+                (DataArea::Instances, SETTINGS),
+                (DataArea::Delegation, SETTINGS),
+                (DataArea::OrganizationFeatures, SETTINGS),
+            ]),
+            Some(settings) if settings.organization_features.is_none() => unread.push((
+                DataArea::OrganizationFeatures,
+                "the organization's root access features could not be read",
+            )),
+            Some(_) => {}
+        }
+        if self.applications.is_none() {
+            unread.push((
+                DataArea::Applications,
+                "not in this snapshot: it was written before ssoaudit read applications",
+            ));
+        }
+        unread
+    }
+
     /// The Regions of the instance being audited (its home Region first when known).
     pub fn instance_regions(&self) -> Vec<String> {
         let mut regions = vec![self.metadata.region.clone()];
@@ -526,29 +558,6 @@ impl Snapshot {
                 message: strip_position(&inner.to_string()),
             }
         })?;
-        let mut snapshot = snapshot;
-        let unread = |area, what: &str| Gap {
-            area,
-            operation: "snapshot".into(),
-            resource: String::new(),
-            error: format!("not in this snapshot: it was written before ssoaudit read {what}"),
-        };
-        if snapshot.settings.is_none() {
-            let what = "instances, delegated administrators and root access features";
-            for area in [
-                DataArea::Instances,
-                DataArea::Delegation,
-                DataArea::OrganizationFeatures,
-            ] {
-                snapshot.gaps.push(unread(area, what));
-            }
-        }
-        if snapshot.applications.is_none() {
-            snapshot
-                .gaps
-                .push(unread(DataArea::Applications, "applications"));
-        }
-        snapshot.gaps.sort();
         Ok(snapshot)
     }
 
@@ -705,32 +714,36 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_without_settings_has_gaps_for_them() {
+    fn a_snapshot_without_settings_or_applications_has_not_read_them() {
         let text = Snapshot {
             schema_version: SCHEMA_VERSION,
             ..Default::default()
         }
         .to_canonical_json();
-        assert!(!text.contains("\"settings\""));
+        assert!(!text.contains("\"settings\"") && !text.contains("\"applications\""));
         let loaded = Snapshot::from_slice(text.as_bytes(), "old.json").unwrap();
-        let areas: Vec<DataArea> = loaded.gaps.iter().map(|g| g.area).collect();
+        let areas: Vec<DataArea> = loaded.unread_areas().iter().map(|(a, _)| *a).collect();
         assert_eq!(
             areas,
             [
-                DataArea::Applications,
-                DataArea::Delegation,
+                DataArea::Events,
                 DataArea::Instances,
-                DataArea::OrganizationFeatures
+                DataArea::Delegation,
+                DataArea::OrganizationFeatures,
+                DataArea::Applications
             ]
         );
-        // With settings, even empty ones, nothing is missing.
-        let text = minimal().to_canonical_json();
-        assert!(
-            Snapshot::from_slice(text.as_bytes(), "new.json")
-                .unwrap()
-                .gaps
-                .is_empty()
+        // With settings and applications, even empty ones, only what was not read stays unread:
+        // the events, and root access features that could not be read (null).
+        let mut snapshot = minimal();
+        let areas =
+            |s: &Snapshot| -> Vec<DataArea> { s.unread_areas().iter().map(|(a, _)| *a).collect() };
+        assert_eq!(
+            areas(&snapshot),
+            [DataArea::Events, DataArea::OrganizationFeatures]
         );
+        snapshot.settings.as_mut().unwrap().organization_features = Some(Vec::new());
+        assert_eq!(areas(&snapshot), [DataArea::Events]);
     }
 
     #[test]

@@ -451,13 +451,20 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
         "break-glass grant approved in SEC-123"
     );
 
-    let expired = dir.join("expired.yaml");
-    std::fs::write(
-        &expired,
-        "suppressions:\n  - rule: no-direct-user-assignments\n    fingerprint: \"{fp}\"\n    reason: temporary\n    expires: 2026-01-31\n"
-            .replace("{fp}", report["findings"][0]["fingerprint"].as_str().unwrap()),
-    )
-    .unwrap();
+    // A suppression of that finding by its fingerprint, until `expires`.
+    let fingerprint = report["findings"][0]["fingerprint"].as_str().unwrap();
+    let by_fingerprint = |name: &str, reason: &str, expires: &str| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "suppressions:\n  - rule: no-direct-user-assignments\n    fingerprint: \"{fingerprint}\"\n    reason: {reason}\n    expires: {expires}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let expired = by_fingerprint("expired.yaml", "temporary", "2026-01-31");
     let out = run(&[
         "check",
         "--snapshot",
@@ -473,13 +480,7 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
     assert_eq!(out.code, 1, "an expired suppression no longer applies");
 
     // The same fingerprint, not expired: suppressed, kept and counted, also in SARIF.
-    let current = dir.join("current.yaml");
-    std::fs::write(
-        &current,
-        "suppressions:\n  - rule: no-direct-user-assignments\n    fingerprint: \"{fp}\"\n    reason: approved in SEC-9\n    expires: 2027-01-31\n"
-            .replace("{fp}", report["findings"][0]["fingerprint"].as_str().unwrap()),
-    )
-    .unwrap();
+    let current = by_fingerprint("current.yaml", "approved in SEC-9", "2027-01-31");
     let out = run(&[
         "check",
         "--snapshot",
@@ -796,4 +797,46 @@ fn colour_on_a_terminal_unless_no_color() {
     let plain = on_terminal(true);
     assert!(plain.contains("julia.rossi"), "{plain}");
     assert!(!plain.contains("\u{1b}["), "NO_COLOR turns colour off");
+}
+
+#[test]
+fn a_snapshot_from_before_settings_and_applications_is_incomplete_not_clean() {
+    // The violating organization as an older ssoaudit wrote it: no `settings`, no
+    // `applications`. The rules that read them report their gap and no finding.
+    let mut snapshot = json(&std::fs::read_to_string(root().join(VIOLATING)).unwrap());
+    let object = snapshot.as_object_mut().unwrap();
+    object.remove("settings").expect("the fixture has settings");
+    object
+        .remove("applications")
+        .expect("the fixture has applications");
+    let path = temp_dir("old-snapshot").join("old.json");
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    let rules = [
+        "account-instance-outside-central-control",
+        "identity-center-delegated",
+        "no-direct-user-application-assignments",
+        "root-access-features-disabled",
+    ];
+    let mut args = vec![
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    for rule in rules {
+        args.extend(["--only", rule]);
+    }
+    let out = run(&args);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let report = json(&out.stdout);
+    assert!(rule_resources(&report).is_empty(), "{report}");
+    assert_eq!(incomplete_rules(&report), rules.map(String::from).into());
+    assert!(
+        report["incomplete"][0]["gaps"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not in this snapshot: it was written before ssoaudit read"),
+        "{report}"
+    );
 }

@@ -320,6 +320,18 @@ fn denied_instance_settings_are_gaps_of_their_own_areas() {
     ]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     let report = json(&out.stdout);
+    // Root access features that could not be read are not "disabled": that rule reports its gap
+    // alone. The account instance, listed by ListInstances, is still reported, and so is the
+    // rule that reads none of the denied parts.
+    assert_eq!(
+        rule_resources(&report),
+        [
+            ("account-instance-outside-central-control", "plat-sandbox"),
+            ("session-duration-too-long", "AdministratorAccess"),
+        ]
+        .map(|(r, n)| (r.to_string(), n.to_string()))
+        .into()
+    );
     assert_eq!(
         incomplete_rules(&report),
         [

@@ -277,11 +277,6 @@ impl Caller {
         }
     }
 
-    /// Whether the scan's time budget is spent.
-    pub fn budget_spent(&self) -> bool {
-        self.deadline.is_some_and(|d| Instant::now() >= d)
-    }
-
     /// The time left of the scan's budget.
     pub fn remaining(&self) -> Option<Duration> {
         self.deadline
@@ -374,11 +369,11 @@ impl Caller {
                     Failure::Denied => CallError::Denied(message),
                     Failure::NotFound => CallError::NotFound(message),
                     Failure::Credentials => CallError::Credentials(message),
+                    // (Throttling never ends here: it is retried above.)
                     Failure::Throttled | Failure::Other if attempt > 1 => {
                         CallError::Failed(format!("failed after {attempt} attempts: {message}"))
                     }
                     Failure::Throttled | Failure::Other => CallError::Failed(message),
-                    // (Throttling never ends here: it is retried above.)
                 });
             }
             let pause = self.backoff(faults);

@@ -260,13 +260,14 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             CallError::Credentials(m) => ScanError::Credentials(m),
             other => ScanError::Instances(other.message().to_string()),
         })?;
-    // Account instances (owned by member accounts) may be listed beside the organization's.
-    let management = if instances.len() > 1 {
-        organizations::management_account(&scan, organizations).await
-    } else {
-        None
-    };
-    let Some(instance) = sso_admin::organization_instance(&instances, management.as_deref()) else {
+    if instances.is_empty() {
+        return Err(ScanError::NoInstance { region });
+    }
+    // Account instances (owned by member accounts) may be listed beside the organization's:
+    // the one to audit is the management account's.
+    let described = organizations::describe(&scan, organizations).await;
+    let management = described.as_ref().ok().map(|(_, id)| id.as_str());
+    let Some(instance) = sso_admin::organization_instance(&instances, management) else {
         return Err(ScanError::NoInstance { region });
     };
 
@@ -287,7 +288,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             &instance.arn
         ),
         applications::collect(&scan, &sso, &instance.arn),
-        organizations::collect(scan.clone(), organizations_client.clone()),
+        organizations::collect(scan.clone(), organizations_client.clone(), described),
         identity::collect(
             scan.clone(),
             identity_store,

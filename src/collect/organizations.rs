@@ -2,7 +2,7 @@
 //! each account's parent without a ListParents call per account), accounts and their tags.
 
 use super::Scan;
-use super::calls::Service;
+use super::calls::{CallError, Service};
 use crate::snapshot::{Account, Organization, OrganizationalUnit};
 use crate::vocabulary::DataArea;
 use aws_sdk_organizations::Client;
@@ -15,33 +15,35 @@ use tokio::task::JoinSet;
 const PAGE: i32 = 20;
 const SERVICE: Service = Service::Organizations;
 
-/// The management account's id, or None when the organization cannot be described.
-pub async fn management_account(scan: &Scan, client: &Client) -> Option<String> {
+/// The organization's id and its management account's id (`DescribeOrganization`).
+pub async fn describe(scan: &Scan, client: &Client) -> Result<(String, String), CallError> {
     let output = scan
         .caller
         .call(SERVICE, "DescribeOrganization", || {
             client.describe_organization().send()
         })
-        .await
-        .ok()?;
-    Some(output.organization()?.master_account_id()?.to_string())
+        .await?;
+    let org = output.organization();
+    Ok((
+        org.and_then(|o| o.id()).unwrap_or_default().to_string(),
+        org.and_then(|o| o.master_account_id())
+            .unwrap_or_default()
+            .to_string(),
+    ))
 }
 
-pub async fn collect(scan: Arc<Scan>, client: Client) -> Organization {
+/// The organization described by `described` (the result of `describe`), its OU tree,
+/// accounts and their tags; nothing but a gap when it could not be described.
+pub async fn collect(
+    scan: Arc<Scan>,
+    client: Client,
+    described: Result<(String, String), CallError>,
+) -> Organization {
     let mut organization = Organization::default();
-    match scan
-        .caller
-        .call(SERVICE, "DescribeOrganization", || {
-            client.describe_organization().send()
-        })
-        .await
-    {
-        Ok(output) => {
-            if let Some(org) = output.organization() {
-                organization.id = org.id().unwrap_or_default().to_string();
-                organization.management_account_id =
-                    org.master_account_id().unwrap_or_default().to_string();
-            }
+    match described {
+        Ok((id, management)) => {
+            organization.id = id;
+            organization.management_account_id = management;
         }
         Err(error) => {
             scan.gap(

@@ -19,18 +19,16 @@ pub async fn collect(
     mut instances: Vec<Instance>,
     audited: &str,
 ) -> Settings {
-    let (described, delegated, features) = tokio::join!(
-        describe(scan, sso, audited),
+    let audited = instances.iter_mut().find(|i| i.arn == audited);
+    let (_, delegated, features) = tokio::join!(
+        async {
+            if let Some(instance) = audited {
+                describe(scan, sso, instance).await;
+            }
+        },
         delegated_administrators(scan, organizations),
         organization_features(scan, iam),
     );
-    if let Some(instance) = instances.iter_mut().find(|i| i.arn == audited) {
-        let (status, key_type, key, regions) = described;
-        instance.status = status.or(instance.status.take());
-        instance.encryption_key_type = key_type;
-        instance.kms_key_arn = key;
-        instance.regions = regions;
-    }
     Settings {
         instances,
         delegated_administrators: delegated,
@@ -38,48 +36,44 @@ pub async fn collect(
     }
 }
 
-type Described = (
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Vec<InstanceRegion>,
-);
-
-/// Status, encryption and Regions of the audited instance.
-async fn describe(scan: &Scan, client: &aws_sdk_ssoadmin::Client, arn: &str) -> Described {
+/// Adds the audited instance's status, encryption and Regions to what `ListInstances` gave.
+async fn describe(scan: &Scan, client: &aws_sdk_ssoadmin::Client, instance: &mut Instance) {
     const SERVICE: Service = Service::SsoAdmin;
-    let mut described: Described = (None, None, None, Vec::new());
+    let arn = instance.arn.clone();
     match scan
         .caller
         .call(SERVICE, "DescribeInstance", || {
-            client.describe_instance().instance_arn(arn).send()
+            client.describe_instance().instance_arn(&arn).send()
         })
         .await
     {
         Ok(output) => {
-            described.0 = output.status().map(|s| s.as_str().to_string());
+            if let Some(status) = output.status() {
+                instance.status = Some(status.as_str().to_string());
+            }
             if let Some(encryption) = output.encryption_configuration_details() {
-                described.1 = encryption.key_type().map(|k| k.as_str().to_string());
-                described.2 = encryption.kms_key_arn().map(str::to_string);
+                instance.encryption_key_type =
+                    encryption.key_type().map(|k| k.as_str().to_string());
+                instance.kms_key_arn = encryption.kms_key_arn().map(str::to_string);
             }
         }
         Err(error) => scan.gap(
             DataArea::Instances,
             SERVICE,
             "DescribeInstance",
-            arn,
+            &arn,
             &error,
         ),
     }
-    let regions = &mut described.3;
+    let regions = &mut instance.regions;
     paged!(
         scan,
         "ListRegions",
         DataArea::Instances,
-        arn,
+        &arn,
         |token| client
             .list_regions()
-            .instance_arn(arn)
+            .instance_arn(&arn)
             .max_results(100)
             .set_next_token(token.clone())
             .send(),
@@ -91,7 +85,6 @@ async fn describe(scan: &Scan, client: &aws_sdk_ssoadmin::Client, arn: &str) -> 
             })
         }))
     );
-    described
 }
 
 async fn delegated_administrators(

@@ -88,6 +88,7 @@ pub fn evaluate_with(
     let cache = ValueCache::new(&model);
     let mut evaluation = Evaluation::default();
     let mut drift_items: Option<Vec<DriftItem>> = None;
+    let unread: Vec<DataArea> = snapshot.unread_areas().iter().map(|(a, _)| *a).collect();
     for rule in rules {
         let check = match &rule.logic {
             Logic::Check(check) => Some(check.clone()),
@@ -118,15 +119,16 @@ pub fn evaluate_with(
         if rule.concludes_from_absence {
             gaps.extend(coverage_gap(snapshot, look_back_days(rule), now));
         }
-        // Without any event source a rule that reads events has nothing to read: it reports
-        // the gap alone. Rules that conclude from absence (no use, no sign-in) do the same on
-        // any events gap (a short history, an unreadable log file): they would report what
-        // they did not see. Rules about what happened still report what was seen, marked
-        // incomplete.
-        let evidence_missing = rule.requires.contains(&DataArea::Events)
-            && (snapshot.events.sources.is_empty()
-                || (rule.concludes_from_absence
-                    && gaps.iter().any(|g| g.area == DataArea::Events)));
+        // A rule that reads an area of which nothing was read (no event source, settings or
+        // applications a snapshot does not hold, root access features that could not be read)
+        // has nothing to decide from: it reports the gap alone. Rules that conclude from
+        // absence (no use, no sign-in) do the same on any events gap (a short history, an
+        // unreadable log file): they would report what they did not see. Rules about what
+        // happened still report what was seen, marked incomplete.
+        let nothing_to_read = rule.requires.iter().any(|a| unread.contains(a))
+            || (rule.requires.contains(&DataArea::Events)
+                && rule.concludes_from_absence
+                && gaps.iter().any(|g| g.area == DataArea::Events));
         if !gaps.is_empty() {
             evaluation.incomplete.push(IncompleteRule {
                 rule_id: rule.id.clone(),
@@ -134,7 +136,7 @@ pub fn evaluate_with(
             });
         }
         evaluation.rules_evaluated += 1;
-        if evidence_missing {
+        if nothing_to_read {
             continue;
         }
         let mut run = RuleRun {
@@ -213,14 +215,15 @@ pub fn gaps_for(snapshot: &Snapshot, rule: &Rule) -> Vec<Gap> {
         .filter(|g| rule.requires.contains(&g.area))
         .cloned()
         .collect();
-    if rule.requires.contains(&DataArea::Events) && snapshot.events.sources.is_empty() {
-        gaps.push(Gap {
-            area: DataArea::Events,
-            operation: String::new(),
-            resource: String::new(),
-            error: "the snapshot holds no sign-in or access events (no event source was read)"
-                .into(),
-        });
+    for (area, why) in snapshot.unread_areas() {
+        if rule.requires.contains(&area) {
+            gaps.push(Gap {
+                area,
+                operation: String::new(),
+                resource: String::new(),
+                error: why.into(),
+            });
+        }
     }
     gaps
 }

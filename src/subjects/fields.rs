@@ -527,22 +527,7 @@ pub const USER_FIELDS: &[Field] = &[
         T::ListOfStrings,
         "names of the applications the user is assigned to directly (not through a group)",
         &[A::Users, A::Applications],
-        Build::User(|r| {
-            list_of_strings(
-                r.model
-                    .snapshot
-                    .applications
-                    .iter()
-                    .flatten()
-                    .filter(|a| {
-                        a.assignments.iter().any(|x| {
-                            x.principal_type == crate::snapshot::PrincipalType::User
-                                && x.principal_id == r.user.id
-                        })
-                    })
-                    .map(|a| a.name.as_str()),
-            )
-        }),
+        Build::User(|r| list_of_strings(r.model.direct_applications(r.position).iter().copied())),
     ),
     field(
         "active",

@@ -72,6 +72,15 @@ def xml_error(code, message, status=400):
     return Response(body, status=status, content_type="text/xml")
 
 
+def paged_response(key, items, params, default=100):
+    """One page of `items` under `key`, with NextToken while more remain."""
+    chunk, token = page(items, params, default)
+    body = {key: chunk}
+    if token:
+        body["NextToken"] = token
+    return json_response(body)
+
+
 def page(items, params, default=100):
     start = int(params.get("NextToken") or 0)
     size = int(params.get("MaxResults") or default)
@@ -501,11 +510,7 @@ class Extension:
         return error("ResourceNotFoundException", f"no instance {arn}")
 
     def handle_sso_admin_ListRegions(self, params):
-        chunk, token = page(self.regions, params, 100)
-        body = {"Regions": chunk}
-        if token:
-            body["NextToken"] = token
-        return json_response(body)
+        return paged_response("Regions", self.regions, params, 100)
 
     def handle_sso_admin_ListApplications(self, params):
         listed = [
@@ -513,11 +518,7 @@ class Extension:
             for a in self.applications
             if a["InstanceArn"] == params.get("InstanceArn")
         ]
-        chunk, token = page(listed, params, 100)
-        body = {"Applications": chunk}
-        if token:
-            body["NextToken"] = token
-        return json_response(body)
+        return paged_response("Applications", listed, params, 100)
 
     def handle_sso_admin_ListApplicationAssignments(self, params):
         arn = params.get("ApplicationArn")
@@ -525,11 +526,7 @@ class Extension:
         if not found:
             return error("ResourceNotFoundException", f"no application {arn}")
         assignments = [dict(a, ApplicationArn=arn) for a in found[0]["assignments"]]
-        chunk, token = page(assignments, params, 100)
-        body = {"ApplicationAssignments": chunk}
-        if token:
-            body["NextToken"] = token
-        return json_response(body)
+        return paged_response("ApplicationAssignments", assignments, params, 100)
 
     def handle_iam_ListOrganizationsFeatures(self, form):
         members = "".join(f"<member>{f}</member>" for f in self.organization_features)
