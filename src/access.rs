@@ -1,5 +1,6 @@
-//! Effective access: who can reach which account with which permission set, and through which
-//! group (or a direct assignment), with group members expanded.
+//! Effective access: who can reach which account with which permission set (or, through an
+//! account access manager entitlement, which IAM role), and through which group (or directly),
+//! with group members expanded.
 
 use crate::model::Model;
 use crate::snapshot::{PrincipalType, Snapshot};
@@ -11,16 +12,21 @@ pub struct AccessRow {
     pub account_id: String,
     pub user_name: String,
     pub user_id: String,
+    /// The permission set's name, or `role/NAME` for an entitlement's IAM role.
     pub permission_set: String,
+    /// The permission set's ARN, or the IAM role's.
     pub permission_set_arn: String,
-    /// GROUP, or USER for a direct assignment.
+    /// GROUP, or USER for a direct assignment or entitlement.
     pub via_type: String,
     pub via_id: String,
     pub via_name: String,
     pub user_active: bool,
     /// What the permission set can do: `administrator`, `write`, `read-only`, or `unknown`
-    /// (a policy whose content could not be read).
+    /// (a policy whose content could not be read, or a role of a member account).
     pub capability: &'static str,
+    /// `assignment` (a permission set), or `entitlement` (an account access manager
+    /// entitlement to an IAM role).
+    pub route: &'static str,
 }
 
 /// The one-word capability of a set: administrator-equivalent, writes, or reads only.
@@ -50,15 +56,16 @@ pub struct Filter {
 /// Filters on account, group and permission set apply before members are expanded.
 pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> {
     let model = Model::new(snapshot);
+    let sets = snapshot.permission_sets.len();
     let mut rows = Vec::new();
-    for (position, assignment) in snapshot.assignments.iter().enumerate() {
+    for (position, route) in model.routes.iter().enumerate() {
         let target = model.assignment_targets[position];
         let (account_name, account_id) = match target.account {
             Some(a) => {
                 let account = &snapshot.organization.accounts[a as usize];
                 (account.name.clone(), account.id.clone())
             }
-            None => (assignment.account_id.clone(), assignment.account_id.clone()),
+            None => (route.account_id.to_string(), route.account_id.to_string()),
         };
         if let Some(wanted) = &filter.account
             && *wanted != account_name
@@ -66,10 +73,11 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
         {
             continue;
         }
-        let permission_set = target
-            .permission_set
-            .map(|p| snapshot.permission_sets[p as usize].name.clone())
-            .unwrap_or_else(|| assignment.permission_set_arn.clone());
+        let permission_set = match target.permission_set {
+            Some(p) if (p as usize) < sets => snapshot.permission_sets[p as usize].name.clone(),
+            Some(_) => crate::iam::role_label(route.grant_arn).to_string(),
+            None => route.grant_arn.to_string(),
+        };
         let capability = target
             .permission_set
             .map(|p| capability_word(&model.policy_facts().capabilities[p as usize]))
@@ -77,16 +85,16 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
         if filter
             .permission_set
             .as_ref()
-            .is_some_and(|wanted| *wanted != permission_set)
+            .is_some_and(|wanted| *wanted != permission_set && *wanted != route.grant_arn)
         {
             continue;
         }
-        let (via_name, users) = route(
+        let (via_name, users) = self::route(
             &model,
             filter,
-            assignment.principal_type,
+            route.principal_type,
             target.principal.map(|p| p as usize),
-            &assignment.principal_id,
+            route.principal_id,
         );
         for user in users {
             rows.push(AccessRow {
@@ -95,12 +103,17 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
                 user_name: user.user_name.clone(),
                 user_id: user.id.clone(),
                 permission_set: permission_set.clone(),
-                permission_set_arn: assignment.permission_set_arn.clone(),
-                via_type: assignment.principal_type.as_str().to_string(),
-                via_id: assignment.principal_id.clone(),
+                permission_set_arn: route.grant_arn.to_string(),
+                via_type: route.principal_type.as_str().to_string(),
+                via_id: route.principal_id.to_string(),
                 via_name: via_name.clone(),
                 user_active: user.active,
                 capability,
+                route: if route.entitlement.is_some() {
+                    "entitlement"
+                } else {
+                    "assignment"
+                },
             });
         }
     }
@@ -205,6 +218,36 @@ pub fn application_access(snapshot: &Snapshot, filter: &Filter) -> Vec<Applicati
     rows
 }
 
+/// What was not read of what access rows are made of: the snapshot's gaps in those areas, and
+/// the entitlements a snapshot written before they were read does not hold.
+pub fn access_gaps(snapshot: &Snapshot) -> Vec<crate::snapshot::Gap> {
+    use crate::vocabulary::DataArea as A;
+    const AREAS: [A; 7] = [
+        A::Assignments,
+        A::Entitlements,
+        A::Organization,
+        A::PermissionSets,
+        A::Users,
+        A::Groups,
+        A::Memberships,
+    ];
+    let mut gaps: Vec<_> = snapshot
+        .gaps
+        .iter()
+        .filter(|g| AREAS.contains(&g.area))
+        .cloned()
+        .collect();
+    for (area, why) in snapshot.partial_areas() {
+        gaps.push(crate::snapshot::Gap {
+            area,
+            operation: String::new(),
+            resource: String::new(),
+            error: why.into(),
+        });
+    }
+    gaps
+}
+
 /// CSV with a header row; fields quoted where needed.
 pub fn to_csv(rows: &[AccessRow]) -> String {
     fn field(value: &str) -> String {
@@ -215,7 +258,7 @@ pub fn to_csv(rows: &[AccessRow]) -> String {
         }
     }
     let mut out = String::from(
-        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability\n",
+        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability,route\n",
     );
     for row in rows {
         let fields = [
@@ -232,6 +275,7 @@ pub fn to_csv(rows: &[AccessRow]) -> String {
         let mut line: Vec<String> = fields.iter().map(|f| field(f)).collect();
         line.push(row.user_active.to_string());
         line.push(row.capability.to_string());
+        line.push(row.route.to_string());
         out.push_str(&line.join(","));
         out.push('\n');
     }

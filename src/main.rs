@@ -414,11 +414,24 @@ fn access(args: AccessArgs) -> Result<Outcome, InputError> {
     }
     let rows = ssoaudit::access::effective_access(&snapshot, &filter);
     let applications = ssoaudit::access::application_access(&snapshot, &filter);
+    let gaps = ssoaudit::access::access_gaps(&snapshot);
     let text = match args.format {
-        // One table per file: CSV holds account access only.
-        AccessFormat::Csv => ssoaudit::access::to_csv(&rows),
-        AccessFormat::Json => report::access::json(&rows, &applications),
-        AccessFormat::Table => report::access::table(&rows, &applications),
+        // One table per file: CSV holds account access only (gaps are said on stderr).
+        AccessFormat::Csv => {
+            for gap in &gaps {
+                eprintln!(
+                    "warning: access may be missing: {} not read ({}): {}",
+                    gap.area,
+                    [gap.operation.as_str(), gap.resource.as_str()]
+                        .join(" ")
+                        .trim(),
+                    gap.error
+                );
+            }
+            ssoaudit::access::to_csv(&rows)
+        }
+        AccessFormat::Json => report::access::json(&rows, &applications, &gaps),
+        AccessFormat::Table => report::access::table(&rows, &applications, &gaps),
     };
     emit(args.output.as_deref(), &text)?;
     Ok(Outcome::Clean)

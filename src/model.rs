@@ -33,8 +33,15 @@ pub struct Model<'s> {
     /// Accounts each set is assigned in.
     pub permission_set_assigned_accounts: Vec<BTreeSet<&'s str>>,
     pub permission_set_facts: Vec<PermissionSetFacts>,
-    /// Positions of what each assignment refers to, resolved once (None: not in the snapshot).
+    /// Every route into an account: the snapshot's assignments (same positions), then its
+    /// account access manager entitlements.
+    pub routes: Vec<Route<'s>>,
+    /// Positions of what each route refers to, resolved once (None: not in the snapshot). An
+    /// entitlement's `permission_set` is its role's position in the policy facts.
     pub assignment_targets: Vec<AssignmentTarget>,
+    /// The IAM roles entitlements reach, sorted by ARN; the `r`th is at position
+    /// `permission_sets.len() + r` in the policy facts.
+    pub roles: Vec<&'s str>,
     /// Sign-in evidence per user, built on first use.
     user_evidence: OnceLock<Vec<UserEvidence<'s>>>,
     /// The last use of each assignment by any holder, built on first use.
@@ -61,6 +68,18 @@ pub struct UserEvidence<'s> {
     pub last_sign_in_without_mfa: Option<&'s str>,
     pub last_external_idp_sign_in: Option<&'s str>,
     pub failed_sign_ins: i64,
+}
+
+/// One route into an account: an account assignment, or an account access manager entitlement
+/// that lets a user or group assume an IAM role there.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<'s> {
+    pub account_id: &'s str,
+    /// The permission set's ARN, or the IAM role's of an entitlement.
+    pub grant_arn: &'s str,
+    pub principal_type: PrincipalType,
+    pub principal_id: &'s str,
+    pub entitlement: Option<&'s crate::snapshot::Entitlement>,
 }
 
 /// The positions an assignment refers to, so rules never look names up per assignment.
@@ -176,10 +195,63 @@ impl<'s> Model<'s> {
                 principal: principal.map(|p| p as u32),
             });
         }
+        let mut routes: Vec<Route<'s>> = snapshot
+            .assignments
+            .iter()
+            .map(|a| Route {
+                account_id: &a.account_id,
+                grant_arn: &a.permission_set_arn,
+                principal_type: a.principal_type,
+                principal_id: &a.principal_id,
+                entitlement: None,
+            })
+            .collect();
+        let entitlements = snapshot
+            .account_access
+            .iter()
+            .flat_map(|access| &access.entitlements);
+        let roles: Vec<&'s str> = entitlements
+            .clone()
+            .map(|e| e.role_arn.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let role_index = index(roles.iter().copied());
         let mut user_has_access: Vec<bool> =
             direct_assignments_per_user.iter().map(|&n| n > 0).collect();
+        let mut group_has_access: Vec<bool> =
+            assignments_per_group.iter().map(|&n| n > 0).collect();
+        for entitlement in entitlements {
+            let principal = match entitlement.principal_type {
+                PrincipalType::Group => group_index.get(entitlement.principal_id.as_str()),
+                PrincipalType::User => user_index.get(entitlement.principal_id.as_str()),
+            }
+            .copied();
+            match (entitlement.principal_type, principal) {
+                (PrincipalType::Group, Some(g)) => group_has_access[g] = true,
+                (PrincipalType::User, Some(u)) => user_has_access[u] = true,
+                _ => {}
+            }
+            routes.push(Route {
+                account_id: &entitlement.account_id,
+                grant_arn: &entitlement.role_arn,
+                principal_type: entitlement.principal_type,
+                principal_id: &entitlement.principal_id,
+                entitlement: Some(entitlement),
+            });
+            assignment_targets.push(AssignmentTarget {
+                account: account_index
+                    .get(entitlement.account_id.as_str())
+                    .map(|&a| a as u32),
+                permission_set: Some(
+                    (snapshot.permission_sets.len() + role_index[entitlement.role_arn.as_str()])
+                        as u32,
+                ),
+                principal: principal.map(|p| p as u32),
+            });
+        }
         for (g, members) in group_members.iter().enumerate() {
-            if assignments_per_group[g] > 0 {
+            if group_has_access[g] {
                 for &u in members {
                     user_has_access[u] = true;
                 }
@@ -208,7 +280,9 @@ impl<'s> Model<'s> {
             user_positions: (0..snapshot.users.len()).collect(),
             permission_set_assigned_accounts,
             permission_set_facts,
+            routes,
             assignment_targets,
+            roles,
             user_evidence: OnceLock::new(),
             assignment_last_used: OnceLock::new(),
             policy_facts: OnceLock::new(),
@@ -240,12 +314,17 @@ impl<'s> Model<'s> {
         self.policy_facts.get_or_init(|| {
             let mut cache = crate::iam::StatementCache::default();
             cache.prefill(self.snapshot);
-            let analyses: Vec<_> = self
+            let mut analyses: Vec<_> = self
                 .snapshot
                 .permission_sets
                 .iter()
                 .map(|set| crate::iam::analyse_with(self.snapshot, set, &mut cache))
                 .collect();
+            analyses.extend(
+                self.roles
+                    .iter()
+                    .map(|arn| crate::iam::analyse_role(self.snapshot, arn, &mut cache)),
+            );
             // Read-only is judged against the ReadOnlyAccess the snapshot carries, if any.
             let snapshot_read_only = self
                 .snapshot
@@ -269,8 +348,10 @@ impl<'s> Model<'s> {
                 .snapshot
                 .permission_sets
                 .iter()
+                .map(|p| p.arn.as_str())
+                .chain(self.roles.iter().copied())
                 .enumerate()
-                .map(|(i, p)| (p.arn.clone(), i))
+                .map(|(i, arn)| (arn.to_string(), i))
                 .collect();
             Arc::new(PolicyFacts {
                 analyses,
@@ -282,7 +363,12 @@ impl<'s> Model<'s> {
 
     /// A gap for each permission set whose policies could not all be analysed: rules that read
     /// capabilities are incomplete, never clean, on them.
-    pub fn capability_gaps(&self) -> Vec<crate::snapshot::Gap> {
+    /// The roles entitlements reach count for the rules that see routes into accounts
+    /// (assignments and access), not for those about permission sets.
+    pub fn capability_gaps(
+        &self,
+        subject: crate::subjects::SubjectKind,
+    ) -> Vec<crate::snapshot::Gap> {
         let facts = self.policy_facts();
         let mut gaps = Vec::new();
         for (set, capabilities) in self
@@ -296,6 +382,21 @@ impl<'s> Model<'s> {
                     area: crate::vocabulary::DataArea::Capabilities,
                     operation: "policy:analyse".into(),
                     resource: format!("{} ({})", set.name, set.arn),
+                    error: unknown.clone(),
+                });
+            }
+        }
+        let sets = self.snapshot.permission_sets.len();
+        let sees_roles = matches!(
+            subject,
+            crate::subjects::SubjectKind::Assignment | crate::subjects::SubjectKind::Access
+        );
+        for (r, role) in self.roles.iter().enumerate().filter(|_| sees_roles) {
+            for unknown in &facts.capabilities[sets + r].unknown {
+                gaps.push(crate::snapshot::Gap {
+                    area: crate::vocabulary::DataArea::Capabilities,
+                    operation: "policy:analyse".into(),
+                    resource: format!("IAM role {role}"),
                     error: unknown.clone(),
                 });
             }
@@ -354,10 +455,7 @@ impl<'s> Model<'s> {
     /// The users who hold an assignment: the group's members, or the user of a direct one.
     pub fn assignment_holders(&self, position: usize) -> &[usize] {
         let target = self.assignment_targets[position];
-        match (
-            self.snapshot.assignments[position].principal_type,
-            target.principal,
-        ) {
+        match (self.routes[position].principal_type, target.principal) {
             (PrincipalType::Group, Some(g)) => &self.group_members[g as usize],
             (PrincipalType::User, Some(u)) => {
                 std::slice::from_ref(&self.user_positions[u as usize])
@@ -370,7 +468,8 @@ impl<'s> Model<'s> {
     pub fn assignment_last_used(&self) -> &[Option<&'s str>] {
         self.assignment_last_used.get_or_init(|| {
             let snapshot = self.snapshot;
-            let mut last = vec![None; snapshot.assignments.len()];
+            // Entitlement routes stay None: their role's use is not in the evidence read.
+            let mut last = vec![None; self.routes.len()];
             if snapshot.events.role_uses.is_empty() {
                 return last;
             }

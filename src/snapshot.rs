@@ -43,6 +43,80 @@ pub struct Snapshot {
     /// None in a snapshot written before ssoaudit read them (loading one records a gap).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applications: Option<Vec<Application>>,
+    /// Account access manager: applications, the entitlements that let Identity Center users
+    /// and groups assume IAM roles outside permission sets, and the management account's roles
+    /// they reach. None in a snapshot written before ssoaudit read them (rules about access
+    /// are then incomplete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_access: Option<AccountAccess>,
+}
+
+/// Access granted by account access manager: IAM roles that Identity Center principals may
+/// assume, beside account assignments.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountAccess {
+    #[serde(default)]
+    pub applications: Vec<AccessApplication>,
+    #[serde(default)]
+    pub entitlements: Vec<Entitlement>,
+    /// The roles entitlements reach in the management account (the scanner's own account,
+    /// the only one whose roles it can read). Roles in member accounts are not readable.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessApplication {
+    pub arn: String,
+    /// `ACTIVE`, `CREATE_IN_PROGRESS`, ...
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The IAM Identity Center instance whose users and groups it entitles.
+    #[serde(default)]
+    pub instance_arn: Option<String>,
+}
+
+/// One principal-to-role entitlement: a user or group may assume a role in an account.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entitlement {
+    pub account_id: String,
+    pub role_arn: String,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+    pub application_arn: String,
+    pub id: String,
+    #[serde(default)]
+    pub account_name: Option<String>,
+}
+
+/// An IAM role of the management account, with its policies.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub arn: String,
+    pub name: String,
+    /// The trust policy (who may assume it).
+    #[serde(default)]
+    pub trust_policy: Option<serde_json::Value>,
+    /// Attached managed policy ARNs (AWS managed or customer managed); their documents are in
+    /// the snapshot's `policy_documents` when read.
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    #[serde(default)]
+    pub inline_policies: Vec<RoleInlinePolicy>,
+    /// The permissions boundary's policy ARN.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleInlinePolicy {
+    pub name: String,
+    pub document: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -164,6 +238,19 @@ impl Snapshot {
             ));
         }
         unread
+    }
+
+    /// The areas read only in part by the snapshot's kind, each with why: rules that read one
+    /// still decide from what was read, and say that their result may be incomplete.
+    pub fn partial_areas(&self) -> Vec<(DataArea, &'static str)> {
+        let mut partial = Vec::new();
+        if self.account_access.is_none() {
+            partial.push((
+                DataArea::Entitlements,
+                "not in this snapshot: it was written before ssoaudit read account access manager entitlements (access to IAM roles outside permission sets)",
+            ));
+        }
+        partial
     }
 
     /// The Regions of the instance being audited (its home Region first when known).
@@ -616,6 +703,20 @@ impl Snapshot {
             applications.sort_by(|a, b| a.arn.cmp(&b.arn));
             applications.dedup_by(|a, b| a.arn == b.arn);
         }
+        if let Some(access) = &mut self.account_access {
+            access.applications.sort();
+            access.applications.dedup();
+            access.entitlements.sort();
+            access.entitlements.dedup();
+            for role in &mut access.roles {
+                role.managed_policies.sort();
+                role.managed_policies.dedup();
+                role.inline_policies.sort_by(|a, b| a.name.cmp(&b.name));
+                role.inline_policies.dedup_by(|a, b| a.name == b.name);
+            }
+            access.roles.sort_by(|a, b| a.arn.cmp(&b.arn));
+            access.roles.dedup_by(|a, b| a.arn == b.arn);
+        }
         if let Some(settings) = &mut self.settings {
             for instance in &mut settings.instances {
                 instance.regions.sort();
@@ -709,6 +810,7 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             settings: Some(Settings::default()),
             applications: Some(Vec::new()),
+            account_access: Some(AccountAccess::default()),
             ..Default::default()
         }
     }

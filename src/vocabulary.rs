@@ -62,6 +62,9 @@ vocabulary! {
         Delegation => "delegation",
         /// The stack file given with `--desired` (values only atmos resolves).
         DesiredState => "desired_state",
+        /// Account access manager applications and entitlements (IAM roles Identity Center
+        /// principals may assume outside permission sets).
+        Entitlements => "entitlements",
         /// CloudTrail sign-in and access evidence.
         Events => "events",
         Groups => "groups",

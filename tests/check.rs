@@ -29,7 +29,7 @@ fn violating_fixture_reports_every_builtin_rule() {
         .collect();
     let expected: BTreeSet<&str> = BUILTIN_IDS.iter().copied().collect();
     assert_eq!(ids, expected);
-    assert_eq!(report["summary"]["rules_evaluated"], 25);
+    assert_eq!(report["summary"]["rules_evaluated"], 26);
 }
 
 #[test]
@@ -50,7 +50,21 @@ fn violating_findings_name_the_planted_resources() {
         findings.iter().filter(|f| f["rule_id"] == rule).collect()
     };
     let direct = of("no-direct-user-assignments");
-    assert_eq!(direct.len(), 1);
+    assert_eq!(direct.len(), 2);
+    // A direct account access manager entitlement is a direct grant too.
+    let entitled = direct
+        .iter()
+        .find(|f| f["principal"]["name"] == "ivan.petrov@acme.example")
+        .expect("the direct entitlement is found");
+    assert_eq!(
+        entitled["permission_set"]["arn"],
+        "arn:aws:iam::100000000011:role/acme-plat-gbl-prod-support"
+    );
+    assert_eq!(entitled["account"]["name"], "plat-prod");
+    let direct: Vec<_> = direct
+        .into_iter()
+        .filter(|f| f["principal"]["name"] == "julia.rossi@acme.example")
+        .collect();
     assert_eq!(direct[0]["principal"]["name"], "julia.rossi@acme.example");
     assert_eq!(direct[0]["principal"]["type"], "USER");
     assert_eq!(direct[0]["account"]["name"], "plat-prod");
@@ -58,12 +72,19 @@ fn violating_findings_name_the_planted_resources() {
     assert_eq!(direct[0]["resource"]["kind"], "assignment");
     assert_eq!(direct[0]["fingerprint"].as_str().unwrap().len(), 32);
 
-    // DevOps members outside Managers, one finding each, through the DevOps group.
-    let admins: BTreeSet<&str> = of("admin-on-management-account")
+    // DevOps members outside Managers, one finding each, through the DevOps group; and the
+    // BillingAdmin members outside Managers, through the entitlement to the break-glass role.
+    let admins: BTreeSet<(&str, &str, &str)> = of("admin-on-management-account")
         .iter()
-        .map(|f| f["principal"]["name"].as_str().unwrap())
+        .map(|f| {
+            (
+                f["principal"]["name"].as_str().unwrap(),
+                f["via"]["name"].as_str().unwrap(),
+                f["permission_set"]["name"].as_str().unwrap(),
+            )
+        })
         .collect();
-    let expected: BTreeSet<&str> = [
+    let mut expected: BTreeSet<(&str, &str, &str)> = [
         "dana.kowalski@acme.example",
         "emeka.obi@acme.example",
         "fatima.zahra@acme.example",
@@ -71,13 +92,12 @@ fn violating_findings_name_the_planted_resources() {
         "hana.sato@acme.example",
     ]
     .into_iter()
+    .map(|user| (user, "DevOps", "AdministratorAccess"))
     .collect();
+    for user in ["tara.oconnor@acme.example", "umar.farouk@acme.example"] {
+        expected.insert((user, "BillingAdmin", "role/acme-core-gbl-root-breakglass"));
+    }
     assert_eq!(admins, expected);
-    assert!(
-        of("admin-on-management-account")
-            .iter()
-            .all(|f| f["via"]["name"] == "DevOps")
-    );
 
     let missing: Vec<&str> = of("required-groups-exist")
         .iter()
@@ -132,7 +152,7 @@ fn compliant_fixture_is_clean() {
     let table = run(&["check", "--snapshot", COMPLIANT, "--now", NOW]);
     assert_eq!(table.code, 0);
     assert!(
-        table.stdout.contains("no findings; 25 rules evaluated"),
+        table.stdout.contains("no findings; 26 rules evaluated"),
         "{}",
         table.stdout
     );
@@ -159,7 +179,7 @@ fn table_is_grouped_by_severity_with_a_summary() {
     assert!(
         out.stdout
             .trim_end()
-            .ends_with("41 findings (15 critical, 12 high, 11 medium, 2 low, 1 info); 25 rules evaluated; 8 drift rules skipped (no --desired); 8 incomplete (collection gaps)"),
+            .ends_with("50 findings (20 critical, 14 high, 13 medium, 2 low, 1 info); 26 rules evaluated; 8 drift rules skipped (no --desired); 9 incomplete (collection gaps)"),
         "{}",
         out.stdout
     );
@@ -215,7 +235,8 @@ fn only_and_skip_select_rules() {
     ]);
     let report = json(&out.stdout);
     assert_eq!(report["summary"]["rules_evaluated"], 1);
-    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+    // julia.rossi's direct assignment and ivan.petrov's direct entitlement.
+    assert_eq!(report["findings"].as_array().unwrap().len(), 2);
     let skipped = run(&[
         "check",
         "--snapshot",
@@ -227,7 +248,7 @@ fn only_and_skip_select_rules() {
         "admin-on-management-account",
     ]);
     let report = json(&skipped.stdout);
-    assert_eq!(report["summary"]["rules_evaluated"], 24);
+    assert_eq!(report["summary"]["rules_evaluated"], 25);
     assert!(
         report["findings"]
             .as_array()
@@ -262,7 +283,7 @@ fn output_is_deterministic_and_can_go_to_a_file() {
             assert_eq!(out.code, 1);
             assert!(out.stdout.is_empty(), "report went to the file");
             assert!(
-                out.stderr.contains("41 findings"),
+                out.stderr.contains("50 findings"),
                 "summary on stderr: {}",
                 out.stderr
             );
@@ -427,7 +448,7 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
     let file = dir.join("accepted.yaml");
     std::fs::write(
         &file,
-        "suppressions:\n  - rule: no-direct-user-assignments\n    resource: \"100000000011/arn:aws:sso:::permissionSet/ssoins-72233d1f3c0b4e6a/ps-0000000000005a00/USER/906700aaaa-00000009-4444-5555-6666-000000011667\"\n    reason: break-glass grant approved in SEC-123\n",
+        "suppressions:\n  - rule: no-direct-user-assignments\n    resource: \"100000000011/arn:aws:sso:::permissionSet/ssoins-72233d1f3c0b4e6a/ps-0000000000005a00/USER/906700aaaa-00000009-4444-5555-6666-000000011667\"\n    reason: break-glass grant approved in SEC-123\n  - rule: no-direct-user-assignments\n    resource: \"100000000011/arn:aws:iam::100000000011:role/acme-plat-gbl-prod-support/USER/906700aaaa-00000008-4444-5555-6666-00000000f778\"\n    reason: on-call support role, SEC-124\n",
     )
     .unwrap();
     let out = run(&[
@@ -445,20 +466,27 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let report = json(&out.stdout);
     assert_eq!(report["summary"]["findings"], 0);
-    assert_eq!(report["summary"]["suppressed"], 1);
+    assert_eq!(report["summary"]["suppressed"], 2);
+    let julia = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["principal"]["name"] == "julia.rossi@acme.example")
+        .unwrap();
     assert_eq!(
-        report["findings"][0]["suppressed"]["reason"],
+        julia["suppressed"]["reason"],
         "break-glass grant approved in SEC-123"
     );
 
-    // A suppression of that finding by its fingerprint, until `expires`.
-    let fingerprint = report["findings"][0]["fingerprint"].as_str().unwrap();
+    // A suppression of that finding by its fingerprint, until `expires` (the entitlement's
+    // by resource, as above).
+    let fingerprint = julia["fingerprint"].as_str().unwrap();
     let by_fingerprint = |name: &str, reason: &str, expires: &str| {
         let path = dir.join(name);
         std::fs::write(
             &path,
             format!(
-                "suppressions:\n  - rule: no-direct-user-assignments\n    fingerprint: \"{fingerprint}\"\n    reason: {reason}\n    expires: {expires}\n"
+                "suppressions:\n  - rule: no-direct-user-assignments\n    fingerprint: \"{fingerprint}\"\n    reason: {reason}\n    expires: {expires}\n  - rule: no-direct-user-assignments\n    resource: \"100000000011/arn:aws:iam::100000000011:role/acme-plat-gbl-prod-support/USER/906700aaaa-00000008-4444-5555-6666-00000000f778\"\n    reason: on-call support role, SEC-124\n"
             ),
         )
         .unwrap();
@@ -498,11 +526,16 @@ fn suppressed_findings_are_kept_but_do_not_fail() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let sarif = json(&out.stdout);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 1, "kept");
-    assert_eq!(results[0]["suppressions"][0]["kind"], "external");
-    assert_eq!(
-        results[0]["suppressions"][0]["justification"],
-        "approved in SEC-9"
+    assert_eq!(results.len(), 2, "kept");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["suppressions"][0]["kind"] == "external")
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| r["suppressions"][0]["justification"] == "approved in SEC-9")
     );
 
     let bad = dir.join("bad.yaml");
@@ -599,6 +632,11 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
             DataArea::Applications,
             "no-direct-user-application-assignments",
             "user-inactive-with-access",
+        ),
+        (
+            DataArea::Entitlements,
+            "management-account-access-outside-permission-sets",
+            "required-groups-exist",
         ),
         (
             DataArea::OrganizationFeatures,

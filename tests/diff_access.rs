@@ -35,7 +35,7 @@ fn diff_reports_access_gained_through_a_new_membership() {
     let out = run(&["diff", COMPLIANT, WEEK_LATER, "--format", "json"]);
     assert_eq!(out.code, 1);
     let report = json(&out.stdout);
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
     assert_eq!(report["summary"]["access_gained"], 23);
     let gained: BTreeSet<&str> = report["access"]["gained"]
         .as_array()
@@ -230,13 +230,13 @@ fn access_filters_and_csv() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability"
+        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability,route"
     );
     assert_eq!(lines.len(), 2, "{}", out.stdout);
     assert!(
         lines[1].starts_with("plat-prod,100000000011,julia.rossi@acme.example,")
             && lines[1].contains(",USER,")
-            && lines[1].ends_with(",true,administrator")
+            && lines[1].ends_with(",true,administrator,assignment")
     );
     let group = run(&[
         "access",
@@ -420,4 +420,125 @@ fn access_lists_application_assignments_with_groups_expanded() {
         "{}",
         table.stdout
     );
+}
+
+#[test]
+fn access_to_the_management_account_lists_entitlements_with_their_capability() {
+    let out = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--account",
+        "core-root",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = json(&out.stdout);
+    let rows = report["access"].as_array().unwrap();
+    let entitled: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["route"] == "entitlement")
+        .collect();
+    // BillingAdmin's three members, through the entitlement to the break-glass role, which is
+    // administrator-equivalent (AdministratorAccess attached to it).
+    let users: BTreeSet<&str> = entitled
+        .iter()
+        .map(|r| r["user_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        users,
+        BTreeSet::from([
+            "chen.wei@acme.example",
+            "tara.oconnor@acme.example",
+            "umar.farouk@acme.example"
+        ])
+    );
+    for row in &entitled {
+        assert_eq!(
+            row["permission_set_arn"],
+            "arn:aws:iam::100000000001:role/acme-core-gbl-root-breakglass"
+        );
+        assert_eq!(row["permission_set"], "role/acme-core-gbl-root-breakglass");
+        assert_eq!(row["via_type"], "GROUP");
+        assert_eq!(row["via_name"], "BillingAdmin");
+        assert_eq!(row["capability"], "administrator");
+    }
+    // The permission-set routes are still there, marked as assignments.
+    assert!(
+        rows.iter()
+            .any(|r| r["route"] == "assignment" && r["permission_set"] == "AdministratorAccess")
+    );
+    assert_eq!(report["gaps"], serde_json::json!([]));
+
+    let table = run(&["access", "--snapshot", VIOLATING, "--account", "core-root"]);
+    assert!(
+        table.stdout.contains("group BillingAdmin, entitlement"),
+        "{}",
+        table.stdout
+    );
+
+    // A role in a member account: reached, but what it can do cannot be read.
+    let out = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--account",
+        "plat-prod",
+        "--user",
+        "ivan.petrov@acme.example",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        out.stdout.lines().any(|l| l
+            .contains("arn:aws:iam::100000000011:role/acme-plat-gbl-prod-support,USER,")
+            && l.ends_with(",true,unknown,entitlement")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn access_says_when_entitlements_were_not_read() {
+    // A snapshot written before entitlements were read: the rows may be missing some.
+    let mut snapshot: serde_json::Value =
+        json(&std::fs::read_to_string(root().join(VIOLATING)).unwrap());
+    snapshot.as_object_mut().unwrap().remove("account_access");
+    let path = temp_dir("access-old").join("old.json");
+    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    let out = run(&[
+        "access",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let report = json(&out.stdout);
+    assert_eq!(report["gaps"][0]["area"], "entitlements");
+    assert!(
+        !out.stdout.contains("\"entitlement\""),
+        "no entitlement rows without entitlements"
+    );
+    let table = run(&["access", "--snapshot", path.to_str().unwrap()]);
+    assert!(
+        table.stdout.contains("not read, so access may be missing")
+            && table.stdout.contains("entitlements"),
+        "{}",
+        table.stdout
+    );
+    // And the rules about access say they may be incomplete.
+    let check = run(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--only",
+        "no-direct-user-assignments",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(check.code, 3, "{}", check.stderr);
+    let report = json(&check.stdout);
+    assert_eq!(report["incomplete"][0]["gaps"][0]["area"], "entitlements");
 }

@@ -3,7 +3,7 @@
 //! full subject row gives. The reference evaluation here is deliberately naive.
 
 use ssoaudit::engine;
-use ssoaudit::model::Model;
+use ssoaudit::model::{Model, Route};
 use ssoaudit::rules::{self, Logic, Rule, RuleSource};
 use ssoaudit::snapshot::{Assignment, PrincipalType, Snapshot};
 use ssoaudit::subjects::{SubjectKind, ValueCache};
@@ -42,6 +42,10 @@ const EXTRA_RULES: &[(&str, &str)] = &[
     (
         "absorbed.yaml",
         "id: absorbed\nsubject: assignment\ncondition: 'permission_set.relay_state.startsWith(\"x\") && principal.type == \"NONE\"'",
+    ),
+    (
+        "roles.yaml",
+        "id: role-routes\nsubject: access\ncondition: 'permission_set.kind == \"iam_role\" && (permission_set.admin_equivalent || via.type == \"USER\")'",
     ),
     (
         "dangling.yaml",
@@ -86,6 +90,43 @@ fn organization() -> Snapshot {
             principal_id: snapshot.users[position].id.clone(),
         });
     }
+    // Account access manager entitlements: to a readable administrator role in the management
+    // account, to roles of member accounts, to principals the snapshot does not hold.
+    let management = snapshot.metadata.management_account_id.clone();
+    let admin_role = format!("arn:aws:iam::{management}:role/breakglass");
+    let mut access = ssoaudit::snapshot::AccountAccess {
+        roles: vec![ssoaudit::snapshot::Role {
+            arn: admin_role.clone(),
+            name: "breakglass".into(),
+            managed_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    for i in 0..12 {
+        let (account_id, role_arn) = if i % 3 == 0 {
+            (management.clone(), admin_role.clone())
+        } else {
+            let account = snapshot.organization.accounts[i].id.clone();
+            let role = format!("arn:aws:iam::{account}:role/support{}", i % 2);
+            (account, role)
+        };
+        let (principal_type, principal_id) = match i % 4 {
+            0 | 1 => (PrincipalType::Group, snapshot.groups[i].id.clone()),
+            2 => (PrincipalType::User, snapshot.users[i * 5].id.clone()),
+            _ => (PrincipalType::User, "no-such-user".to_string()),
+        };
+        access.entitlements.push(ssoaudit::snapshot::Entitlement {
+            account_id,
+            role_arn,
+            principal_type,
+            principal_id,
+            application_arn: "arn:aws:account-access:us-east-1:1:application/a".into(),
+            id: format!("ent-{i}"),
+            account_name: None,
+        });
+    }
+    snapshot.account_access = Some(access);
     snapshot.permission_sets[2].relay_state = Some("https://console.aws.amazon.com/".into());
     // Evidence for some users and assignments, old and recent, so that the evidence fields
     // take many values.
@@ -175,11 +216,11 @@ fn naive(
             }
         }
     };
-    let assignment_id = |a: &Assignment| {
+    let assignment_id = |a: &Route| {
         format!(
             "{}/{}/{}/{}",
             a.account_id,
-            a.permission_set_arn,
+            a.grant_arn,
             a.principal_type.as_str(),
             a.principal_id
         )
@@ -206,22 +247,22 @@ fn naive(
             }
         }
         SubjectKind::Assignment => {
-            for (i, a) in snapshot.assignments.iter().enumerate() {
+            for (i, a) in model.routes.iter().enumerate() {
                 let values = (0..4).map(|r| cache.assignment_root(i, r)).collect();
                 decide(values, assignment_id(a));
             }
         }
         SubjectKind::Access => {
-            for (i, a) in snapshot.assignments.iter().enumerate() {
+            for (i, a) in model.routes.iter().enumerate() {
                 let members: Vec<usize> = match a.principal_type {
                     PrincipalType::Group => model
                         .group_index
-                        .get(a.principal_id.as_str())
+                        .get(a.principal_id)
                         .map(|&g| model.group_members[g].clone())
                         .unwrap_or_default(),
                     PrincipalType::User => model
                         .user_index
-                        .get(a.principal_id.as_str())
+                        .get(a.principal_id)
                         .map(|&u| vec![u])
                         .unwrap_or_default(),
                 };
@@ -231,7 +272,7 @@ fn naive(
                     let id = format!(
                         "{}/{}/USER/{}/via/{}/{}",
                         a.account_id,
-                        a.permission_set_arn,
+                        a.grant_arn,
                         snapshot.users[u].id,
                         a.principal_type.as_str(),
                         a.principal_id
@@ -283,6 +324,7 @@ fn shortcuts_match_naive_evaluation() {
             "team-zero-users",
             "dormant-user-with-access",
             "unused-assignment",
+            "role-routes",
         ]
         .contains(&rule.id.as_str())
         {
@@ -292,5 +334,5 @@ fn shortcuts_match_naive_evaluation() {
             assert!(!errors.is_empty(), "{} should fail somewhere", rule.id);
         }
     }
-    assert_eq!(compared, 28);
+    assert_eq!(compared, 30);
 }

@@ -150,7 +150,7 @@ fn sarif_validates_against_the_schema_and_meets_github_requirements() {
         );
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 41);
+    assert_eq!(results.len(), 50);
     assert!(results.len() <= 25_000);
     let mut fingerprints = std::collections::BTreeSet::new();
     for result in results {
@@ -207,6 +207,7 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
         "capability",
         "permission_set",
         "permission_set_arn",
+        "route",
         "user_active",
         "user_id",
         "user_name",
@@ -221,7 +222,7 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
             "access", "changes", "new", "old", "summary", "tool", "version"
         ]
     );
-    assert_eq!(diff["version"], 1);
+    assert_eq!(diff["version"], 2);
     assert_eq!(keys(&diff["old"]), ["captured_at", "path", "source"]);
     assert_eq!(
         keys(&diff["summary"]),
@@ -241,8 +242,11 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
     }
 
     let access = json(&run(&["access", "--snapshot", COMPLIANT, "--format", "json"]).stdout);
-    assert_eq!(keys(&access), ["access", "applications", "tool", "version"]);
-    assert_eq!(access["version"], 2);
+    assert_eq!(
+        keys(&access),
+        ["access", "applications", "gaps", "tool", "version"]
+    );
+    assert_eq!(access["version"], 3);
     assert_eq!(keys(&access["access"][0]), ROW);
     assert_eq!(
         keys(&access["applications"][0]),

@@ -23,6 +23,7 @@ pub enum Service {
     Organizations,
     CloudTrail,
     Iam,
+    AccountAccess,
 }
 
 impl Service {
@@ -33,6 +34,7 @@ impl Service {
             Service::Organizations => "organizations",
             Service::CloudTrail => "cloudtrail",
             Service::Iam => "iam",
+            Service::AccountAccess => "account-access",
         }
     }
 
@@ -44,6 +46,7 @@ impl Service {
             Service::Organizations => "organizations",
             Service::CloudTrail => "cloudtrail",
             Service::Iam => "iam",
+            Service::AccountAccess => "account-access",
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct Limits {
     pub cloudtrail: f64,
     /// IAM reads (managed policy documents); IAM's limits are per account and generous.
     pub iam: f64,
+    /// Account access manager (applications and entitlements); few calls, kept modest.
+    pub account_access: f64,
 }
 
 impl Limits {
@@ -70,6 +75,7 @@ impl Limits {
             Service::Organizations => self.organizations,
             Service::CloudTrail => self.cloudtrail,
             Service::Iam => self.iam,
+            Service::AccountAccess => self.account_access,
         }
     }
 }
@@ -82,6 +88,7 @@ impl Default for Limits {
             organizations: 10.0,
             cloudtrail: 2.0,
             iam: 10.0,
+            account_access: 10.0,
         }
     }
 }
@@ -224,6 +231,7 @@ pub struct Caller {
     organizations: Pacer,
     cloudtrail: Pacer,
     iam: Pacer,
+    account_access: Pacer,
     pub log: CallLog,
     counters: Arc<Counters>,
     max_attempts: u32,
@@ -268,6 +276,7 @@ impl Caller {
             organizations: Pacer::new(limits.organizations),
             cloudtrail: Pacer::new(limits.cloudtrail),
             iam: Pacer::new(limits.iam),
+            account_access: Pacer::new(limits.account_access),
             log: CallLog::default(),
             counters,
             max_attempts: max_attempts.max(1),
@@ -298,6 +307,7 @@ impl Caller {
             Service::Organizations,
             Service::CloudTrail,
             Service::Iam,
+            Service::AccountAccess,
         ]
         .into_iter()
         .map(|s| (s, self.pacer(s).rate()))
@@ -311,6 +321,7 @@ impl Caller {
             Service::Organizations => &self.organizations,
             Service::CloudTrail => &self.cloudtrail,
             Service::Iam => &self.iam,
+            Service::AccountAccess => &self.account_access,
         }
     }
 

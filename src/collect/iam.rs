@@ -84,10 +84,17 @@ pub(crate) async fn documents(
     scan: Arc<Scan>,
     client: Client,
     sets: &[PermissionSet],
+    roles: &[crate::snapshot::Role],
     management_account: &str,
 ) -> Vec<PolicyDocument> {
     let mut documents = Vec::new();
     let mut arns = managed_arns(sets);
+    // The policies attached to the management account's roles that entitlements reach, and
+    // their boundaries.
+    for role in roles {
+        arns.extend(role.managed_policies.iter().cloned());
+        arns.extend(role.permissions_boundary.iter().cloned());
+    }
     if !management_account.is_empty() {
         arns.extend(customer_managed_arns(sets, management_account, "aws"));
     }

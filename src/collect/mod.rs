@@ -28,6 +28,7 @@ macro_rules! paged {
     }};
 }
 
+mod account_access;
 mod applications;
 pub mod calls;
 mod cloudtrail;
@@ -297,7 +298,14 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         sso_admin::permission_sets(scan.clone(), sso.clone(), instance.arn.clone()),
     );
     let permission_sets: Vec<_> = sets.iter().map(|s| s.permission_set.clone()).collect();
-    let (assignments, policy_documents) = tokio::join!(
+    let account_ids: Vec<String> = organization.accounts.iter().map(|a| a.id.clone()).collect();
+    let management = if organization.management_account_id.is_empty() {
+        instance.owner_account_id.clone()
+    } else {
+        organization.management_account_id.clone()
+    };
+    let account_access_client = aws_sdk_accountaccess::Client::new(&config);
+    let (assignments, (account_access, policy_documents)) = tokio::join!(
         sso_admin::assignments(
             scan.clone(),
             sso.clone(),
@@ -305,12 +313,27 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             &sets,
             &directory
         ),
-        iam::documents(
-            scan.clone(),
-            iam_client.clone(),
-            &permission_sets,
-            &instance.owner_account_id
-        ),
+        async {
+            // Entitlements first: the documents of the policies their roles use are read
+            // with the sets'.
+            let access = account_access::collect(
+                &scan,
+                &account_access_client,
+                &iam_client,
+                &account_ids,
+                &management,
+            )
+            .await;
+            let documents = iam::documents(
+                scan.clone(),
+                iam_client.clone(),
+                &permission_sets,
+                &access.roles,
+                &instance.owner_account_id,
+            )
+            .await;
+            (access, documents)
+        },
     );
 
     let management_account_id = if organization.management_account_id.is_empty() {
@@ -343,6 +366,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         policy_documents,
         settings: Some(settings),
         applications: Some(applications),
+        account_access: Some(account_access),
     };
     snapshot.normalize();
     Ok(snapshot)

@@ -17,9 +17,9 @@ use crate::drift::{self, DriftItem};
 use crate::findings::{
     self, AccountRef, Finding, PermissionSetRef, PrincipalRef, Resource, SourceLocation,
 };
-use crate::model::Model;
+use crate::model::{Model, Route};
 use crate::rules::{Logic, Rule};
-use crate::snapshot::{Assignment, Gap, PrincipalType, Snapshot};
+use crate::snapshot::{Gap, PrincipalType, Snapshot};
 use crate::subjects::{self, SubjectKind, ValueCache};
 use crate::vocabulary::DataArea;
 use cel::{Context, ExecutionError, Value};
@@ -111,7 +111,7 @@ pub fn evaluate_with(
         };
         let mut gaps = gaps_for(snapshot, rule);
         if rule.requires.contains(&DataArea::Capabilities) {
-            gaps.extend(model.capability_gaps());
+            gaps.extend(model.capability_gaps(rule.subject));
         }
         if let (Some(check), Some(desired)) = (&check, desired) {
             gaps.extend(check.desired_gaps(desired));
@@ -215,7 +215,11 @@ pub fn gaps_for(snapshot: &Snapshot, rule: &Rule) -> Vec<Gap> {
         .filter(|g| rule.requires.contains(&g.area))
         .cloned()
         .collect();
-    for (area, why) in snapshot.unread_areas() {
+    for (area, why) in snapshot
+        .unread_areas()
+        .into_iter()
+        .chain(snapshot.partial_areas())
+    {
         if rule.requires.contains(&area) {
             gaps.push(Gap {
                 area,
@@ -412,7 +416,7 @@ impl RuleRun<'_, '_, '_, '_> {
         let mut decider = Chain::new(&conjuncts, roots);
         if self.rule.subject == SubjectKind::Assignment {
             let targets = &cache.model.assignment_targets;
-            for (position, assignment) in snapshot.assignments.iter().enumerate() {
+            for (position, assignment) in cache.model.routes.iter().enumerate() {
                 let target = targets[position];
                 let principal = principal_identity(assignment.principal_type, target.principal);
                 let entities = [target.account, target.permission_set, principal, None];
@@ -528,47 +532,50 @@ impl RuleRun<'_, '_, '_, '_> {
     }
 
     /// Resource and references of an assignment, or of one access row through it.
-    fn assignment_refs(&self, assignment: &Assignment, user: Option<usize>) -> Refs {
+    fn assignment_refs(&self, assignment: &Route, user: Option<usize>) -> Refs {
         let model = self.cache.model;
         let snapshot = model.snapshot;
         let account_name = model
             .account_index
-            .get(assignment.account_id.as_str())
+            .get(assignment.account_id)
             .map(|&i| snapshot.organization.accounts[i].name.clone())
-            .unwrap_or_else(|| assignment.account_id.clone());
-        let set_name = model
-            .permission_set_index
-            .get(assignment.permission_set_arn.as_str())
-            .map(|&i| snapshot.permission_sets[i].name.clone())
-            .unwrap_or_else(|| assignment.permission_set_arn.clone());
+            .unwrap_or_else(|| assignment.account_id.to_string());
+        let set_name = match assignment.entitlement {
+            Some(_) => crate::iam::role_label(assignment.grant_arn).to_string(),
+            None => model
+                .permission_set_index
+                .get(assignment.grant_arn)
+                .map(|&i| snapshot.permission_sets[i].name.clone())
+                .unwrap_or_else(|| assignment.grant_arn.to_string()),
+        };
         let principal_name = match assignment.principal_type {
             PrincipalType::Group => model
                 .group_index
-                .get(assignment.principal_id.as_str())
+                .get(assignment.principal_id)
                 .map(|&i| snapshot.groups[i].display_name.clone()),
             PrincipalType::User => model
                 .user_index
-                .get(assignment.principal_id.as_str())
+                .get(assignment.principal_id)
                 .map(|&i| snapshot.users[i].user_name.clone()),
         }
-        .unwrap_or_else(|| assignment.principal_id.clone());
+        .unwrap_or_else(|| assignment.principal_id.to_string());
         let principal = PrincipalRef {
             principal_type: assignment.principal_type.as_str().to_string(),
-            id: assignment.principal_id.clone(),
+            id: assignment.principal_id.to_string(),
             name: principal_name,
         };
         let account = AccountRef {
-            id: assignment.account_id.clone(),
+            id: assignment.account_id.to_string(),
             name: account_name,
         };
         let permission_set = PermissionSetRef {
-            arn: assignment.permission_set_arn.clone(),
+            arn: assignment.grant_arn.to_string(),
             name: set_name,
         };
         let base_id = format!(
             "{}/{}/{}/{}",
             assignment.account_id,
-            assignment.permission_set_arn,
+            assignment.grant_arn,
             assignment.principal_type.as_str(),
             assignment.principal_id
         );
@@ -600,7 +607,7 @@ impl RuleRun<'_, '_, '_, '_> {
                         id: format!(
                             "{}/{}/USER/{}/via/{}/{}",
                             assignment.account_id,
-                            assignment.permission_set_arn,
+                            assignment.grant_arn,
                             user.id,
                             assignment.principal_type.as_str(),
                             assignment.principal_id
@@ -630,7 +637,7 @@ impl RuleRun<'_, '_, '_, '_> {
         let mut inner = Chain::new(&inner, roots);
         let model = self.cache.model;
         let cache = self.cache;
-        for (position, assignment) in model.snapshot.assignments.iter().enumerate() {
+        for (position, assignment) in model.routes.iter().enumerate() {
             let target = model.assignment_targets[position];
             let principal = principal_identity(assignment.principal_type, target.principal);
             // Assignment-level conjuncts never read the user root (0).

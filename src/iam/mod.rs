@@ -84,11 +84,14 @@ fn managed_document<'a>(
     })
 }
 
+/// A document expanded against the catalog (or why it could not be).
+type Expanded = Arc<Result<Vec<evaluate::Statement>, String>>;
+
 /// Statements of documents already expanded, by managed policy ARN: a managed policy shared
 /// by many sets is expanded against the catalog once.
 #[derive(Default)]
 pub struct StatementCache {
-    by_arn: HashMap<String, Arc<Result<Vec<evaluate::Statement>, String>>>,
+    by_arn: HashMap<String, Expanded>,
 }
 
 impl StatementCache {
@@ -241,6 +244,122 @@ pub fn analyse_with(
     Analysis::new(policies, unknown, malformed)
 }
 
+/// The account of an IAM ARN: `arn:aws:iam::123456789012:role/x` → `123456789012`.
+pub fn arn_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
+/// How reports name a role: its ARN's resource, `arn:aws:iam::1:role/path/Admin` →
+/// `role/path/Admin` (never mistaken for a permission set's name).
+pub fn role_label(arn: &str) -> &str {
+    arn.splitn(6, ':').nth(5).unwrap_or(arn)
+}
+
+/// The name of a role ARN: `arn:aws:iam::1:role/path/Admin` → `Admin`.
+pub fn role_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The analysis of an IAM role an entitlement reaches: its inline policies, its attached
+/// managed policies (AWS managed from the snapshot or the vendored catalog, customer managed
+/// as read in the management account) and its permissions boundary. Roles of member accounts
+/// cannot be read from the management account: their capability is unknown.
+pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) -> Analysis {
+    let catalog = catalog::Catalog::get();
+    let account = arn_account(arn);
+    let management = &snapshot.metadata.management_account_id;
+    if account.is_empty() || account != management {
+        return Analysis::new(
+            Vec::new(),
+            vec![format!(
+                "IAM role {arn} in account {account}: roles of member accounts cannot be read from the management account, so what it can do is unknown"
+            )],
+            Vec::new(),
+        );
+    }
+    let Some(role) = snapshot
+        .account_access
+        .iter()
+        .flat_map(|a| &a.roles)
+        .find(|r| r.arn == arn)
+    else {
+        return Analysis::new(
+            Vec::new(),
+            vec![format!(
+                "IAM role {arn}: its policies were not read (see the collection gaps)"
+            )],
+            Vec::new(),
+        );
+    };
+    let mut policies = Vec::new();
+    let mut unknown = Vec::new();
+    let mut malformed = Vec::new();
+    let mut add =
+        |label: String, role: Role, expanded: Arc<Result<Vec<evaluate::Statement>, String>>| {
+            match expanded.as_ref() {
+                Ok(statements) => policies.push(Policy {
+                    label,
+                    role,
+                    statements: statements.clone(),
+                }),
+                Err(error) => malformed.push(format!("{label}: {error}")),
+            }
+        };
+    for inline in &role.inline_policies {
+        add(
+            format!("inline policy {} of role {}", inline.name, role.name),
+            Role::Grants,
+            Arc::new(evaluate::statements(&inline.document, catalog)),
+        );
+    }
+    // An attached or boundary policy: the snapshot's document (read by the scan), else for AWS
+    // managed ones the vendored catalog's.
+    let mut document = |arn: &str| -> Option<(String, Expanded)> {
+        let (label, document) = match snapshot.policy_documents.iter().find(|d| d.arn == arn) {
+            Some(d) if !arn.contains(":iam::aws:policy/") => (
+                format!(
+                    "{} (customer managed, {} in the management account)",
+                    policy_name(arn),
+                    d.version
+                ),
+                &d.document,
+            ),
+            _ => managed_document(snapshot, arn)?,
+        };
+        let expanded = cache
+            .by_arn
+            .entry(arn.to_string())
+            .or_insert_with(|| Arc::new(evaluate::statements(document, catalog)))
+            .clone();
+        Some((label, expanded))
+    };
+    let mut found = Vec::new();
+    for policy in &role.managed_policies {
+        match document(policy) {
+            Some((label, expanded)) => found.push((label, Role::Grants, expanded)),
+            None => unknown.push(format!(
+                "managed policy {policy} of role {}: not read",
+                role.name
+            )),
+        }
+    }
+    if let Some(boundary) = &role.permissions_boundary {
+        match document(boundary) {
+            Some((label, expanded)) => {
+                found.push((format!("boundary {label}"), Role::Boundary, expanded))
+            }
+            None => unknown.push(format!(
+                "permissions boundary {boundary} of role {}: not read",
+                role.name
+            )),
+        }
+    }
+    for (label, role, expanded) in found {
+        add(label, role, expanded);
+    }
+    Analysis::new(policies, unknown, malformed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +428,79 @@ mod tests {
             ),
             "arn:aws:iam::1:policy/n"
         );
+    }
+
+    #[test]
+    fn roles_are_analysed_where_they_can_be_read() {
+        use crate::snapshot::{AccountAccess, Role as IamRole, RoleInlinePolicy};
+        let mut snapshot = Snapshot::default();
+        snapshot.metadata.management_account_id = "100000000001".into();
+        let tools = "arn:aws:iam::100000000001:policy/tools";
+        snapshot.policy_documents.push(PolicyDocument {
+            arn: tools.into(),
+            version: "v2".into(),
+            document: serde_json::json!({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}}),
+        });
+        snapshot.account_access = Some(AccountAccess {
+            roles: vec![
+                IamRole {
+                    arn: "arn:aws:iam::100000000001:role/reader".into(),
+                    name: "reader".into(),
+                    inline_policies: vec![RoleInlinePolicy {
+                        name: "read".into(),
+                        document: serde_json::json!({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}),
+                    }],
+                    ..Default::default()
+                },
+                IamRole {
+                    arn: "arn:aws:iam::100000000001:role/ops".into(),
+                    name: "ops".into(),
+                    managed_policies: vec![tools.into()],
+                    inline_policies: vec![RoleInlinePolicy {
+                        name: "run".into(),
+                        document: serde_json::json!({"Statement": {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"}}),
+                    }],
+                    ..Default::default()
+                },
+                IamRole {
+                    arn: "arn:aws:iam::100000000001:role/lost".into(),
+                    name: "lost".into(),
+                    managed_policies: vec!["arn:aws:iam::100000000001:policy/unread".into()],
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        });
+        let caps = |arn: &str| {
+            capabilities::of(&analyse_role(
+                &snapshot,
+                arn,
+                &mut StatementCache::default(),
+            ))
+        };
+        let reader = caps("arn:aws:iam::100000000001:role/reader");
+        assert!(reader.read_only && reader.unknown.is_empty() && !reader.admin_equivalent);
+        // Passing a role to code it runs, through a customer managed policy read in the
+        // management account: administrator-equivalent, whatever the role is called.
+        let ops = caps("arn:aws:iam::100000000001:role/ops");
+        assert!(ops.admin_equivalent, "{:?}", ops.admin_reasons);
+        assert!(ops.unknown.is_empty(), "{:?}", ops.unknown);
+        // An attached policy that was not read, a role that was not read, a member account's.
+        let lost = caps("arn:aws:iam::100000000001:role/lost");
+        assert!(
+            lost.unknown[0].contains("policy/unread"),
+            "{:?}",
+            lost.unknown
+        );
+        let unread = caps("arn:aws:iam::100000000001:role/never");
+        assert!(unread.unknown[0].contains("were not read"));
+        let member = caps("arn:aws:iam::100000000008:role/x");
+        assert!(member.unknown[0].contains("roles of member accounts cannot be read"));
+        assert!(!member.admin_equivalent);
+        assert_eq!(
+            role_label("arn:aws:iam::1:role/path/Admin"),
+            "role/path/Admin"
+        );
+        assert_eq!(arn_account("arn:aws:iam::1:role/path/Admin"), "1");
     }
 }

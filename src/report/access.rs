@@ -1,11 +1,12 @@
 //! The `access` report: effective access as a table, CSV, or JSON through a frozen, versioned
-//! output type (`version: 2`: version 1 had no `applications`), separate from the internal rows.
+//! output type (`version: 3`: version 1 had no `applications`, version 2 no entitlements:
+//! `route` and `gaps`), separate from the internal rows.
 
 use super::json::Tool;
 use crate::access::{AccessRow, ApplicationAccessRow};
 use serde::Serialize;
 
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Serialize)]
 pub struct AccessReport<'a> {
@@ -14,6 +15,9 @@ pub struct AccessReport<'a> {
     pub access: Vec<AccessOut<'a>>,
     /// Access to the instance's applications (not accounts), one row per user and route.
     pub applications: Vec<&'a ApplicationAccessRow>,
+    /// What was not read of what access is made of (assignments, entitlements, groups and
+    /// their members, capabilities): the rows may be incomplete.
+    pub gaps: &'a [crate::snapshot::Gap],
 }
 
 /// One user's access to one account with one permission set, through one group (or a direct
@@ -31,8 +35,12 @@ pub struct AccessOut<'a> {
     pub via_id: &'a str,
     pub via_name: &'a str,
     pub user_active: bool,
-    /// `administrator`, `write`, `read-only` or `unknown`: what the permission set can do.
+    /// `administrator`, `write`, `read-only` or `unknown`: what the permission set (or role)
+    /// can do.
     pub capability: &'static str,
+    /// `assignment` (a permission set) or `entitlement` (an account access manager
+    /// entitlement to the IAM role `permission_set_arn`).
+    pub route: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -51,39 +59,50 @@ impl<'a> AccessOut<'a> {
             via_name: &row.via_name,
             user_active: row.user_active,
             capability: row.capability,
+            route: row.route,
             message,
         }
     }
 }
 
-pub fn json(rows: &[AccessRow], applications: &[ApplicationAccessRow]) -> String {
+pub fn json(
+    rows: &[AccessRow],
+    applications: &[ApplicationAccessRow],
+    gaps: &[crate::snapshot::Gap],
+) -> String {
     let report = AccessReport {
         version: FORMAT_VERSION,
         tool: Tool::current(),
         access: rows.iter().map(|r| AccessOut::of(r, None)).collect(),
         applications: applications.iter().collect(),
+        gaps,
     };
     let mut text = serde_json::to_string_pretty(&report).expect("the access report serializes");
     text.push('\n');
     text
 }
 
-pub fn table(rows: &[AccessRow], applications: &[ApplicationAccessRow]) -> String {
+pub fn table(
+    rows: &[AccessRow],
+    applications: &[ApplicationAccessRow],
+    gaps: &[crate::snapshot::Gap],
+) -> String {
     let mut table = comfy_table::Table::new();
     table.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
     table.set_header(vec![
         "Account",
         "User",
-        "Permission set",
+        "Permission set or role",
         "Can",
         "Via",
         "Active",
     ]);
     for row in rows {
-        let via = if row.via_type == "GROUP" {
-            format!("group {}", row.via_name)
-        } else {
-            "direct assignment".into()
+        let via = match (row.via_type == "GROUP", row.route == "entitlement") {
+            (true, false) => format!("group {}", row.via_name),
+            (false, false) => "direct assignment".into(),
+            (true, true) => format!("group {}, entitlement", row.via_name),
+            (false, true) => "direct entitlement".into(),
         };
         table.add_row(vec![
             format!("{} ({})", row.account_name, row.account_id),
@@ -120,6 +139,29 @@ pub fn table(rows: &[AccessRow], applications: &[ApplicationAccessRow]) -> Strin
             "\n{table}\n{} application access rows\n",
             applications.len()
         ));
+    }
+    if !gaps.is_empty() {
+        text.push_str(&format!(
+            "\nnot read, so access may be missing from the rows above ({}):\n",
+            gaps.len()
+        ));
+        for gap in gaps {
+            let at = [gap.operation.as_str(), gap.resource.as_str()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            text.push_str(&format!(
+                "  {}{}: {}\n",
+                gap.area,
+                if at.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({at})")
+                },
+                gap.error
+            ));
+        }
     }
     text
 }

@@ -90,9 +90,10 @@ pub fn table(input: &DiffInput) -> String {
     out
 }
 
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
-/// The JSON of `diff`: a frozen, versioned output type (`version: 1`).
+/// The JSON of `diff`: a frozen, versioned output type (`version: 2`; version 1 had no `route`
+/// in access rows).
 #[derive(Serialize)]
 pub struct DiffReport<'a> {
     pub version: u32,

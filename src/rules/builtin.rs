@@ -76,6 +76,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/inline-policy-grants-admin.yaml"),
     ),
     (
+        "management-account-access-outside-permission-sets.yaml",
+        include_str!("../../rules/management-account-access-outside-permission-sets.yaml"),
+    ),
+    (
         "mfa-unverifiable-external-idp.yaml",
         include_str!("../../rules/mfa-unverifiable-external-idp.yaml"),
     ),

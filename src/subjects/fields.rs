@@ -168,9 +168,16 @@ pub const PERMISSION_SET_FIELDS: &[Field] = &[
     field(
         "name",
         T::String,
-        "permission set name",
+        "permission set name (the role name for an IAM role)",
         SETS,
         Build::PermissionSet(|r| string(&r.set.name)),
+    ),
+    field(
+        "kind",
+        T::String,
+        "`permission_set`, or `iam_role` where access goes through an account access manager entitlement: `permission_set` is then the IAM role it lets the principal assume (ARN, name, attached policies and capabilities; roles of member accounts cannot be read, so their capabilities are unknown)",
+        &[A::PermissionSets, A::Entitlements],
+        Build::PermissionSet(|r| string(r.kind)),
     ),
     field(
         "description",
@@ -552,8 +559,14 @@ pub const USER_FIELDS: &[Field] = &[
     field(
         "has_access",
         T::Bool,
-        "holds access directly or through a group",
-        &[A::Users, A::Assignments, A::Groups, A::Memberships],
+        "holds access (an account assignment or an account access manager entitlement) directly or through a group",
+        &[
+            A::Users,
+            A::Assignments,
+            A::Entitlements,
+            A::Groups,
+            A::Memberships,
+        ],
         Build::User(|r| Value::Bool(r.model.user_has_access[r.position])),
     ),
     field(

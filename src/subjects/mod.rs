@@ -104,6 +104,7 @@ impl SubjectKind {
             SubjectKind::PermissionSet => &[A::PermissionSets],
             SubjectKind::Assignment => &[
                 A::Assignments,
+                A::Entitlements,
                 A::Organization,
                 A::PermissionSets,
                 A::Users,
@@ -111,6 +112,7 @@ impl SubjectKind {
             ],
             SubjectKind::Access => &[
                 A::Assignments,
+                A::Entitlements,
                 A::Organization,
                 A::PermissionSets,
                 A::Users,
@@ -378,7 +380,7 @@ impl<'m, 's> ValueCache<'m, 's> {
         ValueCache {
             model,
             accounts: cells(snapshot.organization.accounts.len()),
-            permission_sets: cells(snapshot.permission_sets.len()),
+            permission_sets: cells(snapshot.permission_sets.len() + model.roles.len()),
             groups: cells(snapshot.groups.len()),
             users: cells(snapshot.users.len()),
             group_principals: cells(snapshot.groups.len()),
@@ -414,9 +416,14 @@ impl<'m, 's> ValueCache<'m, 's> {
         value_of(ACCOUNT_FIELDS, &self.account_row(&account, 0))
     }
 
+    /// The `permission_set` value of a set, or (past the sets) of an entitlement's IAM role.
     pub fn permission_set(&self, position: usize) -> &Value {
         self.permission_sets[position].get_or_init(|| {
             let model = self.model;
+            let sets = model.snapshot.permission_sets.len();
+            if position >= sets {
+                return self.role(position - sets);
+            }
             value_of(
                 PERMISSION_SET_FIELDS,
                 &PermissionSetRow {
@@ -425,9 +432,48 @@ impl<'m, 's> ValueCache<'m, 's> {
                     capabilities: &model.policy_facts().capabilities[position],
                     assigned: &model.permission_set_assigned_accounts[position],
                     assignment_count: model.assignments_per_permission_set[position],
+                    kind: "permission_set",
                 },
             )
         })
+    }
+
+    /// The `permission_set` value of the `r`th IAM role entitlements reach: its attached
+    /// policies as a set's managed policies, its capabilities from its policies.
+    fn role(&self, r: usize) -> Value {
+        let model = self.model;
+        let arn = model.roles[r];
+        let read = model
+            .snapshot
+            .account_access
+            .iter()
+            .flat_map(|a| &a.roles)
+            .find(|role| role.arn == arn);
+        let set = PermissionSet {
+            arn: arn.to_string(),
+            name: crate::iam::role_label(arn).to_string(),
+            managed_policies: read.map(|r| r.managed_policies.clone()).unwrap_or_default(),
+            ..Default::default()
+        };
+        let facts = crate::model::PermissionSetFacts::of(&set);
+        let mut assigned = BTreeSet::new();
+        let mut count = 0;
+        for route in model.routes.iter().filter(|r| r.grant_arn == arn) {
+            assigned.insert(route.account_id);
+            count += 1;
+        }
+        value_of(
+            PERMISSION_SET_FIELDS,
+            &PermissionSetRow {
+                set: &set,
+                facts: &facts,
+                capabilities: &model.policy_facts().capabilities
+                    [model.snapshot.permission_sets.len() + r],
+                assigned: &assigned,
+                assignment_count: count,
+                kind: "iam_role",
+            },
+        )
     }
 
     pub fn permission_set_by_arn(&self, arn: &str) -> Value {
@@ -451,6 +497,7 @@ impl<'m, 's> ValueCache<'m, 's> {
                         capabilities: &capabilities,
                         assigned: &BTreeSet::new(),
                         assignment_count: 0,
+                        kind: "permission_set",
                     },
                 )
             }
@@ -546,18 +593,18 @@ impl<'m, 's> ValueCache<'m, 's> {
     /// One root variable of an assignment, in `SubjectKind::Assignment.roots()` order:
     /// 0 account, 1 permission set, 2 principal, 3 the assignment itself.
     pub fn assignment_root(&self, position: usize, root: usize) -> Value {
-        let assignment = &self.model.snapshot.assignments[position];
+        let route = &self.model.routes[position];
         let target = self.model.assignment_targets[position];
         match root {
             0 => match target.account {
                 Some(a) => self.account(a as usize).clone(),
-                None => self.unknown_account(&assignment.account_id),
+                None => self.unknown_account(route.account_id),
             },
             1 => match target.permission_set {
                 Some(p) => self.permission_set(p as usize).clone(),
-                None => self.permission_set_by_arn(&assignment.permission_set_arn),
+                None => self.permission_set_by_arn(route.grant_arn),
             },
-            2 => self.principal(assignment.principal_type, &assignment.principal_id),
+            2 => self.principal(route.principal_type, route.principal_id),
             _ => self.assignment(position),
         }
     }

@@ -24,6 +24,8 @@ pub struct PermissionSetRow<'a> {
     pub capabilities: &'a crate::iam::capabilities::Capabilities,
     pub assigned: &'a BTreeSet<&'a str>,
     pub assignment_count: usize,
+    /// `permission_set`, or `iam_role` for the role of an account access manager entitlement.
+    pub kind: &'static str,
 }
 
 pub struct GroupRow<'a> {

@@ -73,10 +73,11 @@ pub const BUILTIN_IDS: &[&str] = &[
     "identity-center-delegated",
     "root-access-features-disabled",
     "no-direct-user-application-assignments",
+    "management-account-access-outside-permission-sets",
 ];
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 33;
+pub const ALL_BUILTIN_RULES: usize = 34;
 
 /// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
 pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {

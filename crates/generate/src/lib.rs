@@ -508,9 +508,67 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
         policy_documents: Vec::new(),
         settings: Some(reference_settings(variant, management)),
         applications: Some(reference_applications(variant)),
+        account_access: Some(reference_account_access(variant, management)),
     };
     snapshot.normalize();
     snapshot
+}
+
+/// The account access manager application of the violating organization.
+pub const ACCESS_APPLICATION_ARN: &str =
+    "arn:aws:account-access:us-east-1:100000000001:application/aam-5e0c7a2d41b9";
+
+/// Account access manager. The compliant organization uses none. The violating one has an
+/// application whose entitlements let BillingAdmin assume an administrator role in the
+/// management account (outside every permission set) and ivan.petrov, directly, a support role
+/// in plat-prod (a member account: what the role can do cannot be read).
+fn reference_account_access(variant: Variant, management: &str) -> AccountAccess {
+    if variant == Variant::Compliant {
+        return AccountAccess::default();
+    }
+    let admin_role = format!("arn:aws:iam::{management}:role/acme-core-gbl-root-breakglass");
+    AccountAccess {
+        applications: vec![AccessApplication {
+            arn: ACCESS_APPLICATION_ARN.into(),
+            status: Some("ACTIVE".into()),
+            instance_arn: Some(INSTANCE_ARN.into()),
+        }],
+        entitlements: vec![
+            Entitlement {
+                account_id: management.into(),
+                role_arn: admin_role.clone(),
+                principal_type: PrincipalType::Group,
+                principal_id: group_id("BillingAdmin"),
+                application_arn: ACCESS_APPLICATION_ARN.into(),
+                id: "ent-3f9a1c7e5b20".into(),
+                account_name: Some("core-root".into()),
+            },
+            Entitlement {
+                account_id: "100000000011".into(),
+                role_arn: "arn:aws:iam::100000000011:role/acme-plat-gbl-prod-support".into(),
+                principal_type: PrincipalType::User,
+                principal_id: user_id(8),
+                application_arn: ACCESS_APPLICATION_ARN.into(),
+                id: "ent-8d2b6e0a4c71".into(),
+                account_name: Some("plat-prod".into()),
+            },
+        ],
+        roles: vec![Role {
+            arn: admin_role,
+            name: "acme-core-gbl-root-breakglass".into(),
+            trust_policy: Some(json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "account-access.amazonaws.com"},
+                    "Action": ["sts:AssumeRole", "sts:SetContext"]
+                }]
+            })),
+            managed_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+            inline_policies: Vec::new(),
+            permissions_boundary: None,
+        }],
+    }
 }
 
 /// A customer managed SAML application (Grafana) assigned to DevOps; in the violating variant
@@ -948,6 +1006,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
             ]),
         }),
         applications: Some(Vec::new()),
+        account_access: Some(AccountAccess::default()),
         ..Default::default()
     };
     snapshot.organization = Organization {
