@@ -257,6 +257,64 @@ def main():
         })
     control(endpoint, "applications", {"applications": applications})
 
+    # Account access manager: applications, entitlements, and the management account's roles
+    # they reach (created in moto's IAM, which is the management account's).
+    access = snapshot.get("account_access")
+    if access is not None:
+        fixture_management = fixture["management_account_id"]
+
+        def account(account_id):
+            return mapping["accounts"].get(account_id, account_id)
+
+        def role_arn(arn):
+            parts = arn.split(":")
+            parts[4] = account(parts[4])
+            return ":".join(parts)
+
+        for role in access["roles"]:
+            path, _, name = role["arn"].split(":", 5)[5].partition("role")[2].rpartition("/")
+            arguments = {
+                "RoleName": name,
+                "Path": (path + "/") if path else "/",
+                "AssumeRolePolicyDocument": json.dumps(role.get("trust_policy") or {
+                    "Version": "2012-10-17", "Statement": []}),
+            }
+            if role.get("permissions_boundary"):
+                arguments["PermissionsBoundary"] = role["permissions_boundary"]
+            iam.create_role(**arguments)
+            for policy in role["managed_policies"]:
+                iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+            for inline in role["inline_policies"]:
+                iam.put_role_policy(
+                    RoleName=name, PolicyName=inline["name"], PolicyDocument=json.dumps(inline["document"])
+                )
+        assert all(r["arn"].split(":")[4] == fixture_management for r in access["roles"])
+        control(endpoint, "account-access", {
+            "applications": [
+                {
+                    "applicationArn": a["arn"],
+                    "status": a.get("status") or "ACTIVE",
+                    "instanceArn": instance_arn if a.get("instance_arn") == snapshot["metadata"]["instance_arn"] else a.get("instance_arn"),
+                }
+                for a in access["applications"]
+            ],
+            "entitlements": [
+                {
+                    "applicationArn": e["application_arn"],
+                    "entitlementId": e["id"],
+                    "principal": {
+                        "groupId": mapping["groups"][e["principal_id"]]
+                    } if e["principal_type"] == "GROUP" else {
+                        "userId": mapping["users"][e["principal_id"]]
+                    },
+                    "roleArn": role_arn(e["role_arn"]),
+                    "account": account(e["account_id"]),
+                    "accountName": e.get("account_name"),
+                }
+                for e in access["entitlements"]
+            ],
+        })
+
     # Seeding calls are not the scanner's.
     control(endpoint, "reset", {})
     json.dump(mapping, sys.stdout, indent=1, sort_keys=True)

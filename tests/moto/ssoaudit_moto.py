@@ -16,6 +16,9 @@ A WSGI layer in front of moto:
 - lists account instances beside moto's organization instance, and serves DescribeInstance
   (status, encryption), ListRegions and IAM ListOrganizationsFeatures (POST /_ssoaudit/settings),
   and ListApplications / ListApplicationAssignments (POST /_ssoaudit/applications), paged;
+- serves account access manager (REST JSON, service `account-access`): ListApplications,
+  GetApplication and ListEntitlements, which requires its filter (principal, role or account)
+  and pages at most 2 entitlements (POST /_ssoaudit/account-access);
 - adds Identity Store UserStatus (POST /_ssoaudit/user-status) and marks sets as edited but
   not re-provisioned in an account (POST /_ssoaudit/outdated);
 - serves CloudTrail LookupEvents (moto has none) over records given to
@@ -54,6 +57,16 @@ TARGET_PREFIXES = {
 THROTTLE_ERRORS = {
     "organizations": "TooManyRequestsException",
 }
+
+
+def account_access_operation(method, path):
+    if path == "/applications-list":
+        return "ListApplications"
+    if path == "/entitlements-list":
+        return "ListEntitlements"
+    if method == "GET" and path.startswith("/applications/"):
+        return "GetApplication"
+    return "Unknown"
 
 
 def json_response(body, status=200):
@@ -121,6 +134,11 @@ class Extension:
         self.organization_features = []
         # Applications of the instance, each with "assignments" [{PrincipalType, PrincipalId}].
         self.applications = []
+        # Account access manager: applications {applicationArn, status, instanceArn} and
+        # entitlements {applicationArn, entitlementId, principal {groupId|userId}, roleArn,
+        # account, accountName}.
+        self.access_applications = []
+        self.entitlements = []
         # CloudTrail records served by LookupEvents (newest first) and CloudTrail Lake queries.
         self.trail_events = []
         self.queries = {}
@@ -137,6 +155,10 @@ class Extension:
         target = request.headers.get("X-Amz-Target", "")
         prefix, _, operation = target.rpartition(".")
         service = TARGET_PREFIXES.get(prefix)
+        if service is None and "/account-access/aws4_request" in request.headers.get("Authorization", ""):
+            # REST JSON: the operation is the method and path.
+            service = "account-access"
+            operation = account_access_operation(request.method, request.path)
         if service is None:
             # IAM speaks the query protocol: count its calls by the form's Action.
             if "/iam/aws4_request" in request.headers.get("Authorization", ""):
@@ -157,6 +179,8 @@ class Extension:
             return self.app(environ, start_response)
         name = f"{service}:{operation}"
         params = json.loads(body or b"{}")
+        if service == "account-access" and operation == "GetApplication":
+            params = {"applicationArn": request.path[len("/applications/") :]}
         # The Region the request was signed for: Credential=KEY/DATE/REGION/SERVICE/aws4_request.
         scope = request.headers.get("Authorization", "").split("Credential=")[-1].split("/")
         region = scope[2] if len(scope) > 3 else ""
@@ -300,6 +324,10 @@ class Extension:
                 return json_response({})
             if path == "applications":
                 self.applications = list(data["applications"])
+                return json_response({})
+            if path == "account-access":
+                self.access_applications = list(data.get("applications", []))
+                self.entitlements = list(data.get("entitlements", []))
                 return json_response({})
             if path == "user-status":
                 self.user_status[data["user_id"]] = data["status"]
@@ -527,6 +555,71 @@ class Extension:
             return error("ResourceNotFoundException", f"no application {arn}")
         assignments = [dict(a, ApplicationArn=arn) for a in found[0]["assignments"]]
         return paged_response("ApplicationAssignments", assignments, params, 100)
+
+    # --- account access manager --------------------------------------------------------
+    def handle_account_access_ListApplications(self, params):
+        start = int(params.get("nextToken") or 0)
+        size = int(params.get("maxResults") or 100)
+        chunk = self.access_applications[start : start + size]
+        body = {"applications": [
+            {"applicationArn": a["applicationArn"], "createdAt": "2026-10-01T00:00:00Z",
+             "updatedAt": "2026-10-01T00:00:00Z"}
+            for a in chunk
+        ]}
+        if start + size < len(self.access_applications):
+            body["nextToken"] = str(start + size)
+        return json_response(body)
+
+    def handle_account_access_GetApplication(self, params):
+        arn = params["applicationArn"]
+        for application in self.access_applications:
+            if application["applicationArn"] == arn:
+                return json_response({
+                    "status": application.get("status", "ACTIVE"),
+                    "identitySource": {"identityCenter": {"instanceArn": application["instanceArn"]}},
+                    "createdAt": "2026-10-01T00:00:00Z",
+                    "updatedAt": "2026-10-01T00:00:00Z",
+                })
+        return error("ResourceNotFoundException", f"no application {arn}", 404)
+
+    def handle_account_access_ListEntitlements(self, params):
+        arn = params.get("applicationArn")
+        if not any(a["applicationArn"] == arn for a in self.access_applications):
+            return error("ResourceNotFoundException", f"no application {arn}", 404)
+        # The filter is required, with exactly one criterion.
+        criteria = (params.get("filter") or {}).get("principalRole") or {}
+        if len([k for k in ("principal", "roleArn", "account") if criteria.get(k)]) != 1:
+            return error("ValidationException", "filter.principalRole needs one of principal, roleArn, account")
+
+        def keep(entitlement):
+            if entitlement["applicationArn"] != arn:
+                return False
+            if "account" in criteria:
+                return entitlement["account"] == criteria["account"]
+            if "roleArn" in criteria:
+                return entitlement["roleArn"] == criteria["roleArn"]
+            return entitlement["principal"] == criteria["principal"].get("identityCenter")
+
+        found = [e for e in self.entitlements if keep(e)]
+        start = int(params.get("nextToken") or 0)
+        # The service pages at most 2, whatever maxResults asks: pagination is always exercised.
+        size = min(int(params.get("maxResults") or 100), 2)
+        body = {"entitlements": [
+            {
+                "entitlementId": e["entitlementId"],
+                "createdAt": "2026-10-01T00:00:00Z",
+                "entitlement": {"principalRole": {
+                    "principal": {"identityCenter": e["principal"]},
+                    "roleArn": e["roleArn"],
+                    "account": e["account"],
+                    "accountName": e.get("accountName"),
+                }},
+            }
+            for e in found[start : start + size]
+        ]}
+        if start + size < len(found):
+            body["nextToken"] = str(start + size)
+        return json_response(body)
 
     def handle_iam_ListOrganizationsFeatures(self, form):
         members = "".join(f"<member>{f}</member>" for f in self.organization_features)

@@ -97,6 +97,32 @@ pub fn translate(fixture: &Snapshot, mapping: &Value) -> Snapshot {
             assignment.principal_id = map(kind, &assignment.principal_id);
         }
     }
+    if let Some(access) = &mut s.account_access {
+        // A role ARN names its account.
+        let role_arn = |arn: &str| {
+            let mut parts: Vec<String> = arn.split(':').map(str::to_string).collect();
+            parts[4] = map("accounts", &parts[4]);
+            parts.join(":")
+        };
+        for application in &mut access.applications {
+            if application.instance_arn.as_deref() == Some(&fixture.metadata.instance_arn) {
+                application.instance_arn = Some(s.metadata.instance_arn.clone());
+            }
+        }
+        for entitlement in &mut access.entitlements {
+            entitlement.account_id = map("accounts", &entitlement.account_id);
+            entitlement.role_arn = role_arn(&entitlement.role_arn);
+            let kind = if entitlement.principal_type.as_str() == "GROUP" {
+                "groups"
+            } else {
+                "users"
+            };
+            entitlement.principal_id = map(kind, &entitlement.principal_id);
+        }
+        for role in &mut access.roles {
+            role.arn = role_arn(&role.arn);
+        }
+    }
     // The scan collects no events (they come from their own sources).
     s.events = Default::default();
     s.normalize();

@@ -565,7 +565,18 @@ fn reference_account_access(variant: Variant, management: &str) -> AccountAccess
                 }]
             })),
             managed_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
-            inline_policies: Vec::new(),
+            inline_policies: vec![RoleInlinePolicy {
+                name: "no-leaving".into(),
+                document: json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "StayInTheOrganization",
+                        "Effect": "Deny",
+                        "Action": "organizations:LeaveOrganization",
+                        "Resource": "*"
+                    }]
+                }),
+            }],
             permissions_boundary: None,
         }],
     }
