@@ -32,6 +32,23 @@ fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
         expected.permission_sets.len() as u64
     );
     assert!(live.metadata.scan_duration_ms.is_some());
+    // Account access manager: one application, described once, its entitlements listed once
+    // per account (the filter is required); the one management account role they reach read
+    // with its attached and inline policies.
+    for (operation, count) in [
+        ("account-access:ListApplications", 1),
+        ("account-access:GetApplication", 1),
+        (
+            "account-access:ListEntitlements",
+            expected.organization.accounts.len() as u64,
+        ),
+        ("iam:GetRole", 1),
+        ("iam:ListAttachedRolePolicies", 1),
+        ("iam:ListRolePolicies", 1),
+        ("iam:GetRolePolicy", 1),
+    ] {
+        assert_eq!(calls[operation], count, "{operation}");
+    }
 
     // Live check reports what check on the (translated) fixture reports, with the managed
     // policy documents the scan read.
@@ -624,5 +641,191 @@ fn lookup_events_reads_every_region_of_the_instance_and_us_east_1() {
             ("eu-west-1".to_string(), per_region),
             ("us-east-1".to_string(), per_region),
         ])
+    );
+}
+
+#[test]
+fn every_route_into_the_management_account_live_and_denied_entitlements_are_gaps() {
+    use ssoaudit::vocabulary::DataArea;
+    let (moto, expected) = seeded(VIOLATING);
+    let management = expected.metadata.management_account_id.clone();
+    let role = format!("arn:aws:iam::{management}:role/acme-core-gbl-root-breakglass");
+    let access = |moto: &Moto| {
+        let out = moto.ssoaudit(&[
+            "access",
+            "--quiet",
+            "--account",
+            &management,
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json(&String::from_utf8(out.stdout).unwrap())
+    };
+    let entitled = |report: &serde_json::Value| -> BTreeSet<(String, String, String)> {
+        report["access"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["route"] == "entitlement")
+            .map(|r| {
+                (
+                    r["user_name"].as_str().unwrap().to_string(),
+                    r["permission_set_arn"].as_str().unwrap().to_string(),
+                    r["capability"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    // Live, every route in: the permission sets, and BillingAdmin's entitlement to the
+    // break-glass role, whose policies were read and analysed.
+    let report = access(&moto);
+    let users = [
+        "chen.wei@acme.example",
+        "tara.oconnor@acme.example",
+        "umar.farouk@acme.example",
+    ];
+    let want: BTreeSet<(String, String, String)> = users
+        .iter()
+        .map(|u| (u.to_string(), role.clone(), "administrator".to_string()))
+        .collect();
+    assert_eq!(entitled(&report), want);
+    assert!(
+        report["access"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["route"] == "assignment")
+    );
+    assert_eq!(report["gaps"], serde_json::json!([]));
+
+    // The role cannot be read: the route is still listed, its capability unknown, and the
+    // rules that need it incomplete.
+    moto.control("config", serde_json::json!({"deny": {"iam:GetRole": ""}}));
+    let report = access(&moto);
+    let want: BTreeSet<(String, String, String)> = users
+        .iter()
+        .map(|u| (u.to_string(), role.clone(), "unknown".to_string()))
+        .collect();
+    assert_eq!(entitled(&report), want);
+    let check = moto.ssoaudit(&["check", "--quiet", "--format", "json"]);
+    assert_eq!(check.status.code(), Some(3));
+    let check = json(&String::from_utf8(check.stdout).unwrap());
+    let admin = check["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == "admin-on-management-account")
+        .expect("admin-on-management-account is incomplete");
+    assert!(
+        admin["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["operation"] == "iam:GetRole" && g["resource"] == role.as_str()),
+        "{admin}"
+    );
+    assert!(
+        !check["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"] == "admin-on-management-account"
+                && f["permission_set"]["arn"] == role.as_str()),
+        "no verdict on a role that was not read"
+    );
+
+    // Entitlements refused: one gap per application and account, nothing else lost, access and
+    // the rules about it say they may be incomplete.
+    moto.control(
+        "config",
+        serde_json::json!({"deny": {"account-access:ListEntitlements": ""}}),
+    );
+    let (live, _) = scan(&moto, &[]);
+    assert_eq!(
+        live.gaps.len(),
+        expected.organization.accounts.len(),
+        "{:?}",
+        live.gaps
+    );
+    assert!(live.gaps.iter().all(|g| g.area == DataArea::Entitlements
+        && g.operation == "account-access:ListEntitlements"
+        && g.error.contains("AccessDenied")));
+    assert!(
+        live.account_access
+            .as_ref()
+            .unwrap()
+            .entitlements
+            .is_empty()
+    );
+    assert_eq!(live.assignments.len(), expected.assignments.len());
+    let report = access(&moto);
+    assert!(entitled(&report).is_empty());
+    assert_eq!(
+        report["gaps"].as_array().unwrap().len(),
+        expected.organization.accounts.len()
+    );
+    let check = moto.ssoaudit(&["check", "--quiet", "--format", "json"]);
+    assert_eq!(check.status.code(), Some(3));
+    let incomplete = incomplete_rules(&json(&String::from_utf8(check.stdout).unwrap()));
+    for rule in [
+        "management-account-access-outside-permission-sets",
+        "admin-on-management-account",
+        "no-direct-user-assignments",
+    ] {
+        assert!(incomplete.contains(rule), "{rule} not in {incomplete:?}");
+    }
+    assert!(!incomplete.contains("required-groups-exist"));
+
+    // Five entitlements in one account: the service pages them (two a page) and every one is
+    // read, in three calls for that account.
+    moto.control("config", serde_json::json!({}));
+    let application = "arn:aws:account-access:us-east-1:1:application/aam-paged";
+    let entitlements: Vec<serde_json::Value> = expected
+        .groups
+        .iter()
+        .cycle()
+        .take(5)
+        .enumerate()
+        .map(|(i, group)| {
+            serde_json::json!({
+                "applicationArn": application,
+                "entitlementId": format!("ent-{i}"),
+                "principal": {"groupId": group.id},
+                "roleArn": format!("arn:aws:iam::{management}:role/r{i}"),
+                "account": management,
+            })
+        })
+        .collect();
+    moto.control(
+        "account-access",
+        serde_json::json!({
+            "applications": [{"applicationArn": application, "instanceArn": expected.metadata.instance_arn}],
+            "entitlements": entitlements,
+        }),
+    );
+    moto.control("reset", serde_json::json!({}));
+    let (live, _) = scan(&moto, &[]);
+    let access = live.account_access.unwrap();
+    let ids: BTreeSet<&str> = access.entitlements.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["ent-0", "ent-1", "ent-2", "ent-3", "ent-4"])
+    );
+    assert_eq!(
+        live.metadata.api_calls["account-access:ListEntitlements"],
+        expected.organization.accounts.len() as u64 + 2
+    );
+    // Roles that do not exist: a gap each, never a verdict.
+    assert_eq!(
+        live.gaps
+            .iter()
+            .filter(|g| g.operation == "iam:GetRole" && g.area == DataArea::Capabilities)
+            .count(),
+        5
     );
 }
