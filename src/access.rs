@@ -221,20 +221,12 @@ pub fn application_access(snapshot: &Snapshot, filter: &Filter) -> Vec<Applicati
 /// What was not read of what access rows are made of: the snapshot's gaps in those areas, and
 /// the entitlements a snapshot written before they were read does not hold.
 pub fn access_gaps(snapshot: &Snapshot) -> Vec<crate::snapshot::Gap> {
-    use crate::vocabulary::DataArea as A;
-    const AREAS: [A; 7] = [
-        A::Assignments,
-        A::Entitlements,
-        A::Organization,
-        A::PermissionSets,
-        A::Users,
-        A::Groups,
-        A::Memberships,
-    ];
+    // What access rows are made of: the entities every access rule reads.
+    let areas = crate::subjects::SubjectKind::Access.base_reads();
     let mut gaps: Vec<_> = snapshot
         .gaps
         .iter()
-        .filter(|g| AREAS.contains(&g.area))
+        .filter(|g| areas.contains(&g.area))
         .cloned()
         .collect();
     for (area, why) in snapshot.partial_areas() {

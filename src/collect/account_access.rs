@@ -19,6 +19,39 @@ use aws_sdk_accountaccess::types::{
 };
 
 const SERVICE: Service = Service::AccountAccess;
+
+/// Follows IAM's `Marker` while `IsTruncated`; a failure ends the listing with a gap in the
+/// role's capabilities and gives false.
+macro_rules! marker_paged {
+    ($scan:expr, $operation:literal, $arn:expr, |$marker:ident| $request:expr, |$output:ident| $each:expr) => {{
+        let mut $marker: Option<String> = None;
+        loop {
+            match $scan
+                .caller
+                .call(Service::Iam, $operation, || $request)
+                .await
+            {
+                Ok($output) => {
+                    $each;
+                    $marker = $output.marker().map(str::to_string);
+                    if !$output.is_truncated() || $marker.is_none() {
+                        break true;
+                    }
+                }
+                Err(error) => {
+                    $scan.gap(
+                        DataArea::Capabilities,
+                        Service::Iam,
+                        $operation,
+                        $arn,
+                        &error,
+                    );
+                    break false;
+                }
+            }
+        }
+    }};
+}
 const PAGE: i32 = 100;
 
 /// Applications, their entitlements in `accounts`, and the management account's roles they
@@ -189,76 +222,36 @@ async fn read_role(scan: &Scan, client: &aws_sdk_iam::Client, arn: &str) -> Opti
             .map(str::to_string),
         ..Default::default()
     };
-    // IAM pages with Marker and IsTruncated.
-    let mut marker: Option<String> = None;
-    loop {
-        match scan
-            .caller
-            .call(SERVICE, "ListAttachedRolePolicies", || {
-                client
-                    .list_attached_role_policies()
-                    .role_name(&name)
-                    .set_marker(marker.clone())
-                    .send()
-            })
-            .await
-        {
-            Ok(output) => {
-                read.managed_policies.extend(
-                    output
-                        .attached_policies()
-                        .iter()
-                        .filter_map(|p| p.policy_arn().map(str::to_string)),
-                );
-                marker = output.marker().map(str::to_string);
-                if !output.is_truncated() || marker.is_none() {
-                    break;
-                }
-            }
-            Err(error) => {
-                scan.gap(
-                    DataArea::Capabilities,
-                    SERVICE,
-                    "ListAttachedRolePolicies",
-                    arn,
-                    &error,
-                );
-                return None;
-            }
-        }
-    }
+    let attached = marker_paged!(
+        scan,
+        "ListAttachedRolePolicies",
+        arn,
+        |marker| client
+            .list_attached_role_policies()
+            .role_name(&name)
+            .set_marker(marker.clone())
+            .send(),
+        |output| read.managed_policies.extend(
+            output
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string)),
+        )
+    );
     let mut names = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        match scan
-            .caller
-            .call(SERVICE, "ListRolePolicies", || {
-                client
-                    .list_role_policies()
-                    .role_name(&name)
-                    .set_marker(marker.clone())
-                    .send()
-            })
-            .await
-        {
-            Ok(output) => {
-                names.extend(output.policy_names().iter().cloned());
-                marker = output.marker().map(str::to_string);
-                if !output.is_truncated() || marker.is_none() {
-                    break;
-                }
-            }
-            Err(error) => {
-                scan.gap(
-                    DataArea::Capabilities,
-                    SERVICE,
-                    "ListRolePolicies",
-                    arn,
-                    &error,
-                );
-                return None;
-            }
-        }
+    let inline = marker_paged!(
+        scan,
+        "ListRolePolicies",
+        arn,
+        |marker| client
+            .list_role_policies()
+            .role_name(&name)
+            .set_marker(marker.clone())
+            .send(),
+        |output| names.extend(output.policy_names().iter().cloned())
+    );
+    if !(attached && inline) {
+        return None;
     }
     for policy in names {
         match scan
