@@ -295,7 +295,14 @@ fn rules_list_and_explain() {
         .collect();
     assert_eq!(
         reads,
-        ["assignments", "events", "groups", "memberships", "users"]
+        [
+            "assignments",
+            "entitlements",
+            "events",
+            "groups",
+            "memberships",
+            "users"
+        ]
     );
     let explained = run(&["rules", "explain", "dormant-user-with-access"]).stdout;
     assert!(explained.contains("Concludes from absence"), "{explained}");
