@@ -78,7 +78,7 @@ impl Run {
     fn floor(&self) -> f64 {
         let limit = |service: &str| match service {
             "sso-admin" | "identitystore" => 20.0,
-            "organizations" => 10.0,
+            "organizations" | "account-access" => 10.0,
             _ => f64::INFINITY,
         };
         self.per_service()

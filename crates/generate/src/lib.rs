@@ -1127,6 +1127,49 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
         }
         snapshot.permission_sets.push(set);
     }
+    // Account access manager: one application; groups entitled to a support role in every
+    // fifth account, and two to a read-only break-glass role in the management account.
+    let application = "arn:aws:account-access:us-east-1:300000000000:application/aam-bench";
+    let breakglass = "arn:aws:iam::300000000000:role/breakglass";
+    let mut entitlements = Vec::new();
+    for a in (0..200).step_by(5) {
+        let account = snapshot.organization.accounts[a].id.clone();
+        let role_arn = if a == 0 {
+            breakglass.to_string()
+        } else {
+            format!("arn:aws:iam::{account}:role/support")
+        };
+        for g in [a % 30, (a + 7) % 30]
+            .into_iter()
+            .take(if a == 0 { 2 } else { 1 })
+        {
+            entitlements.push(Entitlement {
+                account_id: account.clone(),
+                role_arn: role_arn.clone(),
+                principal_type: PrincipalType::Group,
+                principal_id: snapshot.groups[g].id.clone(),
+                application_arn: application.into(),
+                id: format!("ent-{a:03}-{g:02}"),
+                account_name: Some(snapshot.organization.accounts[a].name.clone()),
+            });
+        }
+    }
+    snapshot.account_access = Some(AccountAccess {
+        applications: vec![AccessApplication {
+            arn: application.into(),
+            status: Some("ACTIVE".into()),
+            instance_arn: Some(INSTANCE_ARN.into()),
+        }],
+        entitlements,
+        roles: vec![Role {
+            arn: breakglass.into(),
+            name: "breakglass".into(),
+            trust_policy: Some(json!({"Version": "2012-10-17", "Statement": []})),
+            managed_policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+            inline_policies: Vec::new(),
+            permissions_boundary: None,
+        }],
+    });
     snapshot.normalize();
     snapshot
 }
