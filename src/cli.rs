@@ -95,6 +95,9 @@ pub struct ScanArgs {
     /// No progress on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// With an error that stops the scan, also print the AWS SDK's account of it.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Read sign-in and access evidence from a local copy of CloudTrail trail log files (the
     /// S3 layout, `.json.gz`).
     #[arg(long, value_name = "DIR")]

@@ -251,13 +251,15 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         let since = until - chrono::Duration::days(days(90));
         let home =
             (!snapshot.metadata.region.is_empty()).then_some(snapshot.metadata.region.as_str());
-        let (events, gaps) = runtime()?.block_on(ssoaudit::collect::lookup_events(
-            &scan_options(args),
-            home,
-            &snapshot.instance_regions(),
-            since,
-            until,
-        ))?;
+        let (events, gaps) = runtime()?
+            .block_on(ssoaudit::collect::lookup_events(
+                &scan_options(args),
+                home,
+                &snapshot.instance_regions(),
+                since,
+                until,
+            ))
+            .map_err(|e| scan_error(e, args))?;
         // The lookups ask for sign-ins, role use and root activity only, which can be quiet
         // for days: only "nothing at all" is a hole here.
         reads.push(SourceRead {
@@ -320,9 +322,20 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
     Ok(())
 }
 
+/// A scan that could not start: one plain sentence, and with --verbose the SDK's detail.
+fn scan_error(error: ssoaudit::collect::ScanError, args: &ScanArgs) -> InputError {
+    match (args.verbose, error.detail()) {
+        (true, Some(detail)) => InputError(format!("{error}\n  detail: {detail}")),
+        (false, Some(_)) => InputError(format!("{error} (--verbose for the details)")),
+        _ => InputError(error.to_string()),
+    }
+}
+
 /// Scans the organization live.
 fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
-    let mut snapshot = runtime()?.block_on(ssoaudit::collect::scan(&scan_options(args)))?;
+    let mut snapshot = runtime()?
+        .block_on(ssoaudit::collect::scan(&scan_options(args)))
+        .map_err(|e| scan_error(e, args))?;
     add_events(&mut snapshot, args)?;
     Ok(snapshot)
 }

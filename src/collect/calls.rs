@@ -511,9 +511,16 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
                 (false, Failure::Other)
             }
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            (true, Failure::Other)
+        SdkError::DispatchFailure(_) => {
+            // Credentials that cannot be loaded fail at dispatch too: never worth a retry.
+            let text = aws_smithy_types::error::display::DisplayErrorContext(error).to_string();
+            if text.to_ascii_lowercase().contains("credential") {
+                (false, Failure::Credentials)
+            } else {
+                (true, Failure::Other)
+            }
         }
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => (true, Failure::Other),
         // Requests that could not even be built: missing or unloadable credentials among them.
         _ => {
             let text = aws_smithy_types::error::display::DisplayErrorContext(error).to_string();

@@ -64,12 +64,38 @@ pub struct ScanOptions {
     pub quiet: bool,
 }
 
+/// Why a scan could not start, in one plain sentence naming the cause and the fix; the SDK's
+/// own account of it is `detail()` (printed with `--verbose`).
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error(
-        "AWS credentials were refused: {0}. Check AWS_PROFILE / --profile, run `aws sso login` for SSO profiles, or refresh expired keys"
+        "no AWS credentials were found: pass --profile with a configured profile (or set AWS_PROFILE), run `aws configure` or `aws configure sso`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
     )]
-    Credentials(String),
+    NoCredentials { detail: String },
+    #[error(
+        "there is no AWS profile named `{profile}` in {files}: check the name (`aws configure list-profiles`) or create it (`aws configure sso`)"
+    )]
+    NoProfile { profile: String, files: String },
+    #[error(
+        "the AWS SSO session of profile `{profile}` has expired or was never started: run `aws sso login --profile {profile}`"
+    )]
+    SsoLogin { profile: String, detail: String },
+    #[error(
+        "AWS refused the credentials ({reason}): they are invalid or expired; refresh them (`aws sso login` for an SSO profile) or pass --profile with other ones"
+    )]
+    Credentials { reason: String, detail: String },
+    #[error(
+        "the credentials work but may not call sso:ListInstances (access denied): give the scanning identity the read-only policy policy/ssoaudit-read-only.json, and run from the management account or the Identity Center delegated administrator"
+    )]
+    Denied { detail: String },
+    #[error(
+        "cannot reach AWS{endpoint} ({reason}): check the network connection, proxy settings (HTTPS_PROXY) and AWS_ENDPOINT_URL"
+    )]
+    Unreachable {
+        reason: String,
+        endpoint: String,
+        detail: String,
+    },
     #[error(
         "no AWS Region: pass --region with the IAM Identity Center home Region, or set AWS_REGION"
     )]
@@ -82,6 +108,140 @@ pub enum ScanError {
         "cannot list IAM Identity Center instances ({0}): the scan needs sso:ListInstances in the home Region"
     )]
     Instances(String),
+}
+
+impl ScanError {
+    /// The SDK's account of the failure, for `--verbose`.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ScanError::NoCredentials { detail }
+            | ScanError::SsoLogin { detail, .. }
+            | ScanError::Credentials { detail, .. }
+            | ScanError::Denied { detail }
+            | ScanError::Unreachable { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// The plain account of the first call's failure: what a new user meets first (no
+    /// credentials, an expired SSO session, a missing permission, no network).
+    fn of_first_call(error: CallError, options: &ScanOptions) -> ScanError {
+        let profile = || {
+            options
+                .profile
+                .clone()
+                .or_else(|| std::env::var("AWS_PROFILE").ok())
+                .unwrap_or_else(|| "default".into())
+        };
+        match error {
+            CallError::Credentials(detail) => {
+                let lower = detail.to_ascii_lowercase();
+                if lower.contains("sso token") || lower.contains("sso session") {
+                    ScanError::SsoLogin {
+                        profile: profile(),
+                        detail,
+                    }
+                } else if lower.contains("credential provider was not enabled")
+                    || lower.contains("no credentials")
+                    || lower.contains("loading credentials")
+                {
+                    ScanError::NoCredentials { detail }
+                } else {
+                    ScanError::Credentials {
+                        reason: detail
+                            .split(':')
+                            .next()
+                            .unwrap_or_default()
+                            .trim()
+                            .to_string(),
+                        detail,
+                    }
+                }
+            }
+            CallError::Denied(detail) => ScanError::Denied { detail },
+            CallError::Failed(detail) if is_network_failure(&detail) => {
+                let lower = detail.to_ascii_lowercase();
+                let reason = if lower.contains("connection refused") {
+                    "connection refused"
+                } else if lower.contains("dns") || lower.contains("lookup address") {
+                    "the host name does not resolve"
+                } else if lower.contains("timed out") || lower.contains("timeout") {
+                    "no answer in time"
+                } else {
+                    "network error"
+                };
+                ScanError::Unreachable {
+                    reason: reason.into(),
+                    endpoint: std::env::var("AWS_ENDPOINT_URL")
+                        .map(|e| format!(" at {e}"))
+                        .unwrap_or_default(),
+                    detail,
+                }
+            }
+            other => ScanError::Instances(other.message().to_string()),
+        }
+    }
+}
+
+/// A failure before any answer: the request never reached AWS (or no answer came back).
+fn is_network_failure(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ["dispatch failure", "timeout", "timed out", "connection"]
+        .iter()
+        .any(|k| lower.contains(k))
+}
+
+/// A profile named on the command line or in AWS_PROFILE that no profile file defines: the
+/// SDK would quietly fall back to no credentials.
+fn missing_profile(options: &ScanOptions) -> Option<ScanError> {
+    let profile = options
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())?;
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |variable: &str, default: &str| {
+        std::env::var_os(variable)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let config = file("AWS_CONFIG_FILE", "config");
+    let credentials = file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+    let defines = |path: &Option<std::path::PathBuf>, config: bool| {
+        let Some(text) = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) else {
+            return false;
+        };
+        text.lines().any(|line| {
+            let Some(section) = line
+                .trim()
+                .strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+            else {
+                return false;
+            };
+            let section = section.trim();
+            let name = if config {
+                match section.strip_prefix("profile") {
+                    Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim(),
+                    _ => section,
+                }
+            } else {
+                section
+            };
+            name == profile
+        })
+    };
+    if defines(&config, true) || defines(&credentials, false) {
+        return None;
+    }
+    let files: Vec<String> = [config, credentials]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .collect();
+    Some(ScanError::NoProfile {
+        profile,
+        files: files.join(" or "),
+    })
 }
 
 /// What the scan shares between its tasks.
@@ -217,7 +377,10 @@ pub async fn lookup_events(
         let e = g.error.to_ascii_lowercase();
         e.contains("credential") || e.contains("unrecognizedclient") || e.contains("expiredtoken")
     }) {
-        return Err(ScanError::Credentials(refused.error.clone()));
+        return Err(ScanError::of_first_call(
+            CallError::Credentials(refused.error.clone()),
+            options,
+        ));
     }
     Ok((events, gaps))
 }
@@ -238,6 +401,9 @@ pub async fn lake_events(
 /// Scans the organization the credentials reach and returns its snapshot.
 pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     let started = Instant::now();
+    if let Some(error) = missing_profile(options) {
+        return Err(error);
+    }
     let config = load_config(options).await;
     let region = config
         .region()
@@ -257,10 +423,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     // Fail fast on credentials and Region: the one call everything else depends on.
     let instances = sso_admin::instances(&scan, &sso)
         .await
-        .map_err(|e| match e {
-            CallError::Credentials(m) => ScanError::Credentials(m),
-            other => ScanError::Instances(other.message().to_string()),
-        })?;
+        .map_err(|e| ScanError::of_first_call(e, options))?;
     if instances.is_empty() {
         return Err(ScanError::NoInstance { region });
     }

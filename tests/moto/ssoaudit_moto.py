@@ -217,6 +217,10 @@ class Extension:
         if throttle:
             kind = THROTTLE_ERRORS.get(service, "ThrottlingException")
             return error(kind, "Rate exceeded")(environ, start_response)
+        if getattr(self, "refuse_credentials", False):
+            return error(
+                "UnrecognizedClientException", "The security token included in the request is invalid."
+            )(environ, start_response)
         if name == "sso-admin:ListInstances" and getattr(self, "no_instances", False):
             return json_response({"Instances": []})(environ, start_response)
         handler = getattr(self, "handle_" + service.replace("-", "_") + "_" + operation, None)
@@ -293,6 +297,8 @@ class Extension:
                 self.latency = float(data.get("latency_ms", 0)) / 1000.0
                 # A Region where IAM Identity Center was never enabled.
                 self.no_instances = bool(data.get("no_instances", False))
+                # Keys AWS does not know: every JSON-protocol request is refused.
+                self.refuse_credentials = bool(data.get("refuse_credentials", False))
                 self.random = random.Random(int(data.get("seed", 1)))
                 limit = data.get("rate_limit")
                 if limit:
