@@ -34,6 +34,14 @@ pub enum Command {
     /// List or explain rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell): for example
+    /// `ssoaudit completions bash > /etc/bash_completion.d/ssoaudit`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `ssoaudit man > ssoaudit.1; man ./ssoaudit.1`.
+    Man,
 }
 
 #[derive(Args)]

@@ -40,6 +40,20 @@ fn main() -> ExitCode {
             print!("{}", ssoaudit::subjects::field_reference());
             Ok(Outcome::Clean)
         }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "ssoaudit",
+                &mut std::io::stdout().lock(),
+            );
+            Ok(Outcome::Clean)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            man_page(Cli::command())
+        }
     };
     // The one place an outcome becomes an exit code.
     let outcome = outcome.unwrap_or_else(|InputError(message)| {
@@ -47,6 +61,24 @@ fn main() -> ExitCode {
         Outcome::InputError
     });
     ExitCode::from(outcome.exit_code())
+}
+
+/// The manual page: the top-level page, then each subcommand's synopsis, description and
+/// options, all from the argument definitions themselves.
+fn man_page(command: clap::Command) -> Result<Outcome, InputError> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut out)?;
+    for sub in command.get_subcommands() {
+        let name = format!("ssoaudit {}", sub.get_name());
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let page = clap_mangen::Man::new(sub.clone().bin_name(name));
+        page.render_synopsis_section(&mut out)?;
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+    }
+    use std::io::Write;
+    std::io::stdout().lock().write_all(&out)?;
+    Ok(Outcome::Clean)
 }
 
 fn load_rules(selection: &RuleSelection) -> Result<Vec<Rule>, InputError> {
