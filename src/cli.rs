@@ -68,6 +68,19 @@ pub enum Format {
     Sarif,
 }
 
+/// The formats of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
+    Sarif,
+    /// For `$GITHUB_STEP_SUMMARY` and pull-request comments (cut to GitHub's 65,536
+    /// characters, with a note).
+    Markdown,
+    /// JUnit XML: one test case per rule.
+    Junit,
+}
+
 #[derive(Args)]
 pub struct RuleSelection {
     /// A folder of rule files (*.yaml) to add to the built-in pack; repeatable.
@@ -157,8 +170,8 @@ pub struct CheckArgs {
     #[arg(long = "skip", value_name = "ID")]
     pub skip: Vec<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
     /// Write the report to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    AccessArgs, AccessFormat, CheckArgs, Cli, Command, DiffArgs, DiffFormat, Format,
+    AccessArgs, AccessFormat, CheckArgs, CheckFormat, Cli, Command, DiffArgs, DiffFormat, Format,
     PermissionSetArgs, RuleSelection, RulesCommand, ScanArgs, SnapshotArgs,
 };
 use ssoaudit::engine;
@@ -149,13 +149,17 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let mut buffer: Vec<u8> = Vec::new();
     match args.format {
-        Format::Table => {
+        CheckFormat::Table => {
             let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
             let width = comfy_table_width().filter(|_| to_terminal);
             report::table::write(&input, &mut buffer, colour, width)?
         }
-        Format::Json => report::json::write(&input, &mut buffer)?,
-        Format::Sarif => report::sarif::write(&input, &mut buffer)?,
+        CheckFormat::Json => report::json::write(&input, &mut buffer)?,
+        CheckFormat::Sarif => report::sarif::write(&input, &mut buffer)?,
+        CheckFormat::Markdown => buffer.extend_from_slice(
+            report::markdown::write(&input, report::markdown::GITHUB_COMMENT_LIMIT).as_bytes(),
+        ),
+        CheckFormat::Junit => buffer.extend_from_slice(report::junit::write(&input).as_bytes()),
     }
     match &args.output {
         Some(path) => ssoaudit::output::write_bytes(path, &buffer)
@@ -166,7 +170,7 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
             stdout.flush()?;
         }
     }
-    if args.format != Format::Table || args.output.is_some() {
+    if args.format != CheckFormat::Table || args.output.is_some() {
         eprintln!("{}", report::summary_line(&input));
     }
 

@@ -4,6 +4,8 @@
 pub mod access;
 pub mod diff;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod permission_set;
 pub mod rules;
 pub mod sarif;

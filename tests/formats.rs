@@ -1,0 +1,244 @@
+//! The Markdown and JUnit reports of `check`, on the fixtures and on a generated organization
+//! large enough to meet GitHub's size limit.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+
+fn check(snapshot: &str, format: &str) -> Output {
+    run(&[
+        "check",
+        "--snapshot",
+        snapshot,
+        "--format",
+        format,
+        "--now",
+        NOW,
+    ])
+}
+
+/// The unsuppressed findings of the JSON report: (rule, message).
+fn json_findings(snapshot: &str) -> Vec<(String, String)> {
+    let report = json(&check(snapshot, "json").stdout);
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["suppressed"].is_null())
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn markdown_shows_gaps_first_and_every_finding() {
+    let out = check(VIOLATING, "markdown");
+    assert_eq!(out.code, 3, "gaps decide the exit code as in every format");
+    let text = &out.stdout;
+    assert!(text.starts_with("## ssoaudit: IAM Identity Center audit\n"));
+    assert!(text.contains(
+        "**50 findings (20 critical, 14 high, 13 medium, 2 low, 1 info); 26 rules evaluated"
+    ));
+    let gaps = text.find("### Collection gaps").expect("a gaps section");
+    let warning = text.find("> [!WARNING]").expect("a warning");
+    let first_finding = text.find("### critical").expect("findings by severity");
+    assert!(warning < gaps && gaps < first_finding);
+    // Every finding is a row, its message escaped for a table cell.
+    for (rule, message) in json_findings(VIOLATING) {
+        let row = format!("| `{rule}` |");
+        assert!(text.contains(&row), "{rule}");
+        assert!(
+            text.contains(&message.replace('|', "\\|")),
+            "{rule}: {message}"
+        );
+    }
+    assert!(!text.contains("more row"), "nothing cut");
+    // Deterministic.
+    assert_eq!(check(VIOLATING, "markdown").stdout, out.stdout);
+
+    let clean = check(COMPLIANT, "markdown");
+    assert_eq!(clean.code, 0);
+    assert!(clean.stdout.contains("**no findings; 26 rules evaluated"));
+    assert!(!clean.stdout.contains("[!WARNING]"));
+}
+
+#[test]
+fn markdown_of_a_large_organization_fits_a_github_comment() {
+    let mut snapshot = ssoaudit_generate::large(
+        ssoaudit_generate::Scale {
+            accounts: 60,
+            permission_sets: 16,
+            groups: 40,
+            users: 400,
+            assignments: 600,
+        },
+        3,
+    );
+    snapshot.account_access = Some(Default::default());
+    let dir = temp_dir("markdown-large");
+    let path = dir.join("large.json");
+    std::fs::write(&path, snapshot.to_canonical_json()).unwrap();
+    // A review rule that lists every access row: thousands of findings.
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("every-access.yaml"),
+        "id: every-access\ntitle: Every access row, for review\nseverity: low\nsubject: access\ncondition: user.active\nmessage: \"{user.name} reaches {account.name} with {permission_set.name} through {via.name}\"\nrationale: r\nremediation: x\n",
+    )
+    .unwrap();
+    let (path, rules) = (path.to_str().unwrap(), rules.to_str().unwrap());
+    let report = |format: &str| {
+        run(&[
+            "check",
+            "--snapshot",
+            path,
+            "--rules",
+            rules,
+            "--format",
+            format,
+            "--now",
+            NOW,
+        ])
+    };
+    let findings = json(&report("json").stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    let out = report("markdown");
+    let text = &out.stdout;
+    assert!(
+        text.chars().count() <= 65_536,
+        "{} characters",
+        text.chars().count()
+    );
+    // What was cut is said, with where the rest is, and the cut is at a row.
+    let note = text.rfind("> [!NOTE]").expect("a truncation note");
+    let left_out: usize = text[note..]
+        .split_whitespace()
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let shown = text[..note]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .count();
+    assert!(findings > 2_000, "{findings} findings");
+    // Gap rows come first, all shown.
+    let gaps = text.find("### Collection gaps").expect("gaps listed");
+    assert!(gaps < text.find("### low").unwrap());
+    assert!(left_out > 0);
+    assert_eq!(
+        shown + left_out,
+        findings,
+        "every finding is shown or counted"
+    );
+    assert!(text.contains("--format json"));
+    assert!(
+        text[..note].trim_end_matches('\n').ends_with('|'),
+        "cut after a whole row"
+    );
+}
+
+/// Validates JUnit XML against the Jenkins/Surefire schema with the Python `xmlschema`
+/// package (scripts/test installs it).
+fn validate_junit(xml: &str) {
+    let dir = temp_dir("junit");
+    let path = dir.join("report.xml");
+    std::fs::write(&path, xml).unwrap();
+    let output = std::process::Command::new(root().join(".venv/bin/python"))
+        .args([
+            "-c",
+            "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
+        ])
+        .arg(root().join("fixtures/junit-10.xsd"))
+        .arg(&path)
+        .output()
+        .expect("the test environment's python (scripts/test installs it)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn attribute(xml: &str, element: &str, name: &str) -> usize {
+    let start = xml.find(&format!("<{element} ")).unwrap();
+    let tag = &xml[start..start + xml[start..].find('>').unwrap()];
+    let value = tag.split(&format!(" {name}=\"")).nth(1).unwrap();
+    value[..value.find('"').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn junit_has_one_case_per_rule_and_validates_against_the_schema() {
+    let out = check(VIOLATING, "junit");
+    assert_eq!(out.code, 3);
+    let xml = &out.stdout;
+    validate_junit(xml);
+    let report = json(&check(VIOLATING, "json").stdout);
+    let rules: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    // Rules with a finding at or above --fail-on (low by default) fail.
+    let failing: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    let cases = xml.matches("<testcase ").count();
+    assert_eq!(cases, ALL_BUILTIN_RULES);
+    assert_eq!(attribute(xml, "testsuite", "tests"), ALL_BUILTIN_RULES);
+    assert_eq!(xml.matches("<failure ").count(), failing.len());
+    assert_eq!(attribute(xml, "testsuite", "failures"), failing.len());
+    // The info finding is in its case's output, not a failure.
+    assert!(rules.len() > failing.len() && xml.contains("(below --fail-on)"));
+    assert_eq!(
+        attribute(xml, "testsuite", "errors"),
+        report["incomplete"].as_array().unwrap().len()
+    );
+    // Drift rules without a stack file are skipped, not passed.
+    assert_eq!(attribute(xml, "testsuite", "skipped"), 8);
+    assert_eq!(xml.matches("<skipped ").count(), 8);
+    // Every finding is in its rule's failure, escaped.
+    for (_, message) in json_findings(VIOLATING) {
+        let escaped = message
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;");
+        assert!(xml.contains(&escaped), "{message}");
+    }
+    // Below --fail-on: no failure, the findings in the case's output.
+    let lenient = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--format",
+        "junit",
+        "--now",
+        NOW,
+        "--fail-on",
+        "critical",
+        "--allow-gaps",
+    ]);
+    validate_junit(&lenient.stdout);
+    assert!(lenient.stdout.contains("(below --fail-on)"));
+    assert!(lenient.stdout.matches("<failure ").count() < failing.len());
+
+    let clean = check(COMPLIANT, "junit");
+    assert_eq!(clean.code, 0);
+    validate_junit(&clean.stdout);
+    assert_eq!(attribute(&clean.stdout, "testsuite", "failures"), 0);
+    assert_eq!(attribute(&clean.stdout, "testsuite", "errors"), 0);
+}
