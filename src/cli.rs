@@ -191,6 +191,11 @@ pub struct CheckArgs {
     /// A YAML file of accepted findings (rule, resource or fingerprint, reason, expires).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+    /// The JSON report (--format json) of an earlier run: findings it holds are marked
+    /// unchanged and do not fail the run, new ones do; reports count new, unchanged and
+    /// resolved findings.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]

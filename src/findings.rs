@@ -55,6 +55,15 @@ pub struct Finding {
     pub location: SourceLocation,
     /// The reason, when a suppression entry matched. Suppressed findings are kept and counted.
     pub suppressed: Option<String>,
+    /// The `--baseline` report holds it: known, kept and counted, not failing the run.
+    pub in_baseline: bool,
+}
+
+impl Finding {
+    /// Whether it can fail the run: neither suppressed nor in the baseline.
+    pub fn is_open(&self) -> bool {
+        self.suppressed.is_none() && !self.in_baseline
+    }
 }
 
 /// A short, stable identity of (rule, resource).

@@ -3,6 +3,7 @@
 //! Data flows one way: collect → snapshot → evaluate → findings → report.
 
 pub mod access;
+pub mod baseline;
 pub mod cel_paths;
 pub mod checks;
 pub mod collect;

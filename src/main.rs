@@ -126,6 +126,10 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
         Some(path) => suppress::load(path)?,
         None => Vec::new(),
     };
+    let baseline = match &args.baseline {
+        Some(path) => Some(ssoaudit::baseline::load(path)?),
+        None => None,
+    };
     // Every input file is read before a live scan, so a mistake in one costs no scan.
     let desired = match &args.desired {
         Some(path) => Some(ssoaudit::desired::DesiredState::load(path)?),
@@ -139,6 +143,12 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
     let mut evaluation =
         engine::evaluate_with(&snapshot, &rules, now, desired.as_ref(), args.unused_days);
     suppress::apply(&mut evaluation.findings, &suppressions, now.date_naive());
+    if let Some(baseline) = &baseline {
+        evaluation.baseline = Some(ssoaudit::baseline::apply(
+            &mut evaluation.findings,
+            baseline,
+        ));
+    }
 
     let input = ReportInput {
         evaluation: &evaluation,

@@ -11,7 +11,8 @@ use crate::rules::Severity;
 pub enum Outcome {
     /// Nothing at or above the threshold (exit 0).
     Clean,
-    /// Unsuppressed findings at or above `--fail-on`, or access gained in a diff (exit 1).
+    /// Findings at or above `--fail-on` neither suppressed nor in the baseline, or access
+    /// gained in a diff (exit 1).
     Findings,
     /// Collection gaps in data an enabled rule reads (exit 3).
     Gaps,
@@ -57,7 +58,7 @@ pub fn of_check(evaluation: &Evaluation, fail_on: Option<Severity>, allow_gaps: 
         evaluation
             .findings
             .iter()
-            .any(|f| f.suppressed.is_none() && f.severity >= threshold)
+            .any(|f| f.is_open() && f.severity >= threshold)
     }) {
         outcome = outcome.worst(Outcome::Findings);
     }
@@ -108,6 +109,7 @@ mod tests {
                 line: 1,
             },
             suppressed: suppressed.then(|| "ok".to_string()),
+            in_baseline: false,
         }
     }
 

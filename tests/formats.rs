@@ -242,3 +242,176 @@ fn junit_has_one_case_per_rule_and_validates_against_the_schema() {
     assert_eq!(attribute(&clean.stdout, "testsuite", "failures"), 0);
     assert_eq!(attribute(&clean.stdout, "testsuite", "errors"), 0);
 }
+
+/// `check` of `snapshot` against the JSON report `baseline`, in `format`, gaps allowed.
+fn against(snapshot: &str, baseline: &std::path::Path, format: &str) -> Output {
+    run(&[
+        "check",
+        "--snapshot",
+        snapshot,
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--allow-gaps",
+        "--format",
+        format,
+        "--now",
+        NOW,
+    ])
+}
+
+#[test]
+fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
+    let dir = temp_dir("baseline");
+    let report = check(VIOLATING, "json").stdout;
+    // The whole earlier state: nothing new, nothing fails.
+    let same = dir.join("same.json");
+    std::fs::write(&same, &report).unwrap();
+    let out = against(VIOLATING, &same, "table");
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("; baseline: 0 new, 50 unchanged, 0 resolved"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("(in the baseline: not failing)"));
+
+    // An earlier state without two of today's findings and with one that is gone since.
+    let mut earlier = json(&report);
+    let findings = earlier["findings"].as_array_mut().unwrap();
+    let removed: Vec<serde_json::Value> = vec![findings.remove(3), findings.remove(10)];
+    let mut gone = findings[0].clone();
+    gone["fingerprint"] = serde_json::json!("00000000000000000000000000000000");
+    gone["message"] = serde_json::json!("a finding fixed since");
+    findings.push(gone);
+    let path = dir.join("earlier.json");
+    std::fs::write(&path, serde_json::to_string(&earlier).unwrap()).unwrap();
+
+    let out = against(VIOLATING, &path, "json");
+    assert_eq!(out.code, 1, "new findings fail the run");
+    let now = json(&out.stdout);
+    assert_eq!(
+        now["summary"]["baseline"],
+        serde_json::json!({
+            "new": 2,
+            "unchanged": 48,
+            "resolved": 1,
+            "resolved_findings": [{
+                "rule_id": gone_rule(&earlier),
+                "fingerprint": "00000000000000000000000000000000",
+                "message": "a finding fixed since"
+            }]
+        })
+    );
+    let new: BTreeSet<&str> = now["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["baseline"] == "new")
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = removed
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(new, expected);
+
+    // SARIF: baselineState on every result, still valid.
+    let sarif = json(&against(VIOLATING, &path, "sarif").stdout);
+    let schema =
+        json(&std::fs::read_to_string(root().join("fixtures/sarif-schema-2.1.0.json")).unwrap());
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["baselineState"] == "new")
+            .count(),
+        2
+    );
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["baselineState"] == "unchanged")
+            .count(),
+        48
+    );
+    assert_eq!(sarif["runs"][0]["properties"]["baseline"]["resolved"], 1);
+
+    // Markdown and JUnit say it too; only the new findings fail in JUnit.
+    let markdown = against(VIOLATING, &path, "markdown").stdout;
+    assert!(
+        markdown
+            .contains("Against the baseline: **2 new**, 48 unchanged (not failing), 1 resolved."),
+        "{markdown}"
+    );
+    let junit = against(VIOLATING, &path, "junit").stdout;
+    validate_junit(&junit);
+    let failing: BTreeSet<&str> = removed
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(!failing.is_empty());
+    assert_eq!(attribute(&junit, "testsuite", "failures"), failing.len());
+    assert!(junit.contains("(in the baseline)"));
+
+    // Everything fixed: all resolved.
+    let out = against(COMPLIANT, &same, "table");
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .contains("baseline: 0 new, 0 unchanged, 50 resolved")
+    );
+}
+
+fn gone_rule(earlier: &serde_json::Value) -> String {
+    earlier["findings"].as_array().unwrap().last().unwrap()["rule_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_baseline_that_is_not_a_report_is_an_input_error() {
+    let dir = temp_dir("bad-baseline");
+    for (name, text, says) in [
+        ("missing.json", None, "cannot read the baseline"),
+        (
+            "snapshot.json",
+            Some("{\"schema_version\": 1}"),
+            "is not a JSON report of `ssoaudit check`",
+        ),
+        (
+            "sarif.json",
+            Some("{\"version\": \"2.1.0\", \"runs\": []}"),
+            "is not a JSON report",
+        ),
+        (
+            "other.json",
+            Some("{\"version\": 1, \"tool\": {\"name\": \"other\"}, \"findings\": []}"),
+            "written by other",
+        ),
+    ] {
+        let path = dir.join(name);
+        if let Some(text) = text {
+            std::fs::write(&path, text).unwrap();
+        }
+        let out = against(VIOLATING, &path, "json");
+        assert_eq!(out.code, 2, "{name}");
+        assert!(
+            out.stderr.contains(says) && out.stderr.contains(name),
+            "{name}: {}",
+            out.stderr
+        );
+        assert!(out.stdout.is_empty());
+    }
+}

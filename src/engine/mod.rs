@@ -37,6 +37,8 @@ pub struct Evaluation {
     pub rules_evaluated: usize,
     /// Drift rules not evaluated because no stack file was given.
     pub skipped: Vec<String>,
+    /// New, unchanged and resolved findings, when compared with a `--baseline` report.
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 /// A condition that could not be decided for one subject.
@@ -372,6 +374,7 @@ impl RuleRun<'_, '_, '_, '_> {
             fingerprint,
             location,
             suppressed: None,
+            in_baseline: false,
         });
     }
 

@@ -68,6 +68,25 @@ pub struct Summary<'a> {
     pub skipped_rules: Vec<&'a str>,
     pub incomplete_rules: usize,
     pub fail_on: &'static str,
+    /// With --baseline only: new, unchanged and resolved findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct BaselineOut<'a> {
+    pub new: usize,
+    pub unchanged: usize,
+    pub resolved: usize,
+    /// The baseline's findings no longer found.
+    pub resolved_findings: Vec<ResolvedOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct ResolvedOut<'a> {
+    pub rule_id: &'a str,
+    pub fingerprint: &'a str,
+    pub message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -103,6 +122,9 @@ pub struct FindingOut<'a> {
     pub location: LocationOut<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<SuppressedOut<'a>>,
+    /// With --baseline only: `new`, or `unchanged` (the baseline holds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -151,7 +173,7 @@ fn principal_out(p: &crate::findings::PrincipalRef) -> PrincipalOut<'_> {
     }
 }
 
-fn finding_out(finding: &Finding) -> FindingOut<'_> {
+fn finding_out(finding: &Finding, with_baseline: bool) -> FindingOut<'_> {
     FindingOut {
         rule_id: &finding.rule_id,
         severity: finding.severity.as_str(),
@@ -181,6 +203,11 @@ fn finding_out(finding: &Finding) -> FindingOut<'_> {
             .suppressed
             .as_deref()
             .map(|reason| SuppressedOut { reason }),
+        baseline: with_baseline.then_some(if finding.in_baseline {
+            "unchanged"
+        } else {
+            "new"
+        }),
     }
 }
 
@@ -204,6 +231,20 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
             skipped_rules: evaluation.skipped.iter().map(String::as_str).collect(),
             incomplete_rules: evaluation.incomplete.len(),
             fail_on: input.fail_on.map(|s| s.as_str()).unwrap_or("never"),
+            baseline: evaluation.baseline.as_ref().map(|b| BaselineOut {
+                new: b.new,
+                unchanged: b.unchanged,
+                resolved: b.resolved.len(),
+                resolved_findings: b
+                    .resolved
+                    .iter()
+                    .map(|k| ResolvedOut {
+                        rule_id: &k.rule_id,
+                        fingerprint: &k.fingerprint,
+                        message: &k.message,
+                    })
+                    .collect(),
+            }),
         },
         incomplete: evaluation
             .incomplete
@@ -223,7 +264,11 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
             })
             .collect(),
         errors: evaluation.errors.iter().map(|e| e.to_string()).collect(),
-        findings: evaluation.findings.iter().map(finding_out).collect(),
+        findings: evaluation
+            .findings
+            .iter()
+            .map(|f| finding_out(f, evaluation.baseline.is_some()))
+            .collect(),
     }
 }
 

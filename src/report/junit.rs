@@ -36,7 +36,7 @@ pub fn write(input: &ReportInput) -> String {
             .collect();
         let failing: Vec<_> = findings
             .iter()
-            .filter(|f| f.suppressed.is_none() && input.fail_on.is_some_and(|t| f.severity >= t))
+            .filter(|f| f.is_open() && input.fail_on.is_some_and(|t| f.severity >= t))
             .collect();
         let incomplete = evaluation.incomplete.iter().find(|r| r.rule_id == rule.id);
         let rule_errors: Vec<_> = evaluation
@@ -104,6 +104,10 @@ pub fn write(input: &ReportInput) -> String {
             .map(|f| match &f.suppressed {
                 Some(reason) => format!(
                     "[{}] {}: {} (suppressed: {reason})",
+                    f.severity, f.resource.name, f.message
+                ),
+                None if f.in_baseline => format!(
+                    "[{}] {}: {} (in the baseline)",
                     f.severity, f.resource.name, f.message
                 ),
                 None => format!(

@@ -75,6 +75,15 @@ pub fn write(input: &ReportInput, limit: usize) -> String {
             ));
         }
     }
+    if let Some(baseline) = &evaluation.baseline {
+        let _ = writeln!(
+            head,
+            "Against the baseline: **{} new**, {} unchanged (not failing), {} resolved.\n",
+            baseline.new,
+            baseline.unchanged,
+            baseline.resolved.len()
+        );
+    }
     for finding in evaluation
         .findings
         .iter()
@@ -92,10 +101,15 @@ pub fn write(input: &ReportInput, limit: usize) -> String {
         rows.push((
             section,
             format!(
-                "| `{}` | {} | {} |\n",
+                "| `{}` | {} | {}{} |\n",
                 finding.rule_id,
                 cell(&finding.resource.name),
-                cell(&finding.message)
+                cell(&finding.message),
+                if finding.in_baseline {
+                    " *(in the baseline)*"
+                } else {
+                    ""
+                }
             ),
         ));
     }

@@ -96,5 +96,18 @@ pub fn summary_line(input: &ReportInput) -> String {
             evaluation.incomplete.len()
         ));
     }
+    if let Some(baseline) = &evaluation.baseline {
+        line.push_str(&format!("; {}", baseline_phrase(baseline)));
+    }
     line
+}
+
+/// `baseline: 3 new, 47 unchanged, 2 resolved`.
+pub fn baseline_phrase(comparison: &crate::baseline::Comparison) -> String {
+    format!(
+        "baseline: {} new, {} unchanged, {} resolved",
+        comparison.new,
+        comparison.unchanged,
+        comparison.resolved.len()
+    )
 }

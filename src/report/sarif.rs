@@ -132,6 +132,13 @@ pub fn build(input: &ReportInput) -> Value {
             if let Some(reason) = &finding.suppressed {
                 result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
             }
+            if input.evaluation.baseline.is_some() {
+                result["baselineState"] = json!(if finding.in_baseline {
+                    "unchanged"
+                } else {
+                    "new"
+                });
+            }
             result
         })
         .collect();
@@ -155,7 +162,7 @@ pub fn build(input: &ReportInput) -> Value {
             "descriptor": {"id": "rule-error"},
         }));
     }
-    json!({
+    let mut sarif = json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
@@ -176,7 +183,15 @@ pub fn build(input: &ReportInput) -> Value {
             "results": results,
             "columnKind": "unicodeCodePoints",
         }]
-    })
+    });
+    if let Some(baseline) = &input.evaluation.baseline {
+        sarif["runs"][0]["properties"] = json!({"baseline": {
+            "new": baseline.new,
+            "unchanged": baseline.unchanged,
+            "resolved": baseline.resolved.len(),
+        }});
+    }
+    sarif
 }
 
 pub fn write(input: &ReportInput, out: &mut dyn Write) -> std::io::Result<()> {

@@ -54,6 +54,9 @@ pub fn write(
             if let Some(reason) = &finding.suppressed {
                 message.push_str(&format!("\n(suppressed: {reason})"));
             }
+            if finding.in_baseline {
+                message.push_str("\n(in the baseline: not failing)");
+            }
             table.add_row(vec![
                 severity,
                 Cell::new(&finding.rule_id),
