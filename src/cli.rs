@@ -175,9 +175,16 @@ pub struct CheckArgs {
     /// Write the report to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Lowest severity that fails the run (exit code 1): info, low, medium, high, critical, or never.
-    #[arg(long, default_value = "low", value_name = "SEVERITY")]
-    pub fail_on: String,
+    /// Lowest severity that fails the run (exit code 1): info, low, medium, high, critical, or
+    /// never [default: low, or the configuration file's `fail-on`].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// The configuration file [default: .ssoaudit.yaml in the working directory, when present].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore .ssoaudit.yaml.
+    #[arg(long)]
+    pub no_config: bool,
     /// The current time for time-based rules (RFC 3339); defaults to the system clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,

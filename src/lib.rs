@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod cel_paths;
 pub mod checks;
 pub mod collect;
+pub mod config;
 pub mod desired;
 pub mod diff;
 pub mod drift;

@@ -118,10 +118,43 @@ fn select_rules(
     Ok(all)
 }
 
-fn check(args: CheckArgs) -> Result<Outcome, InputError> {
-    let fail_on = cli::parse_fail_on(&args.fail_on)?;
+fn check(mut args: CheckArgs) -> Result<Outcome, InputError> {
+    // The configuration file fills in what the command line leaves unset.
+    let config = if args.no_config {
+        None
+    } else {
+        ssoaudit::config::find(args.config.as_deref(), &std::env::current_dir()?)?
+    };
+    if let Some(config) = &config {
+        let mut rules = config.rules.clone();
+        rules.append(&mut args.selection.rules);
+        args.selection.rules = rules;
+        if config.builtin == Some(false) {
+            args.selection.no_builtin = true;
+        }
+        args.desired = args.desired.or_else(|| config.desired.clone());
+        args.suppressions = args.suppressions.or_else(|| config.suppressions.clone());
+        args.baseline = args.baseline.or_else(|| config.baseline.clone());
+    }
+    let fail_on = match (&args.fail_on, config.as_ref().and_then(|c| c.fail_on)) {
+        (Some(text), _) => cli::parse_fail_on(text)?,
+        (None, Some(configured)) => configured,
+        (None, None) => cli::parse_fail_on("low")?,
+    };
     let now = cli::parse_now(args.now.as_deref())?;
-    let rules = select_rules(load_rules(&args.selection)?, &args.only, &args.skip)?;
+    let loaded = load_rules(&args.selection)?;
+    if let Some(config) = &config {
+        config.check_ids(&loaded)?;
+    }
+    let mut rules = select_rules(loaded, &args.only, &args.skip)?;
+    if let Some(config) = &config {
+        for (id, reason) in config.apply(&mut rules) {
+            eprintln!(
+                "note: rule {id} is off ({}: {reason})",
+                config.path.display()
+            );
+        }
+    }
     let suppressions = match &args.suppressions {
         Some(path) => suppress::load(path)?,
         None => Vec::new(),
