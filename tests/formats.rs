@@ -67,8 +67,9 @@ fn markdown_shows_gaps_first_and_every_finding() {
     assert!(!clean.stdout.contains("[!WARNING]"));
 }
 
-#[test]
-fn markdown_of_a_large_organization_fits_a_github_comment() {
+/// A generated organization and a review rule that lists every access row: thousands of
+/// findings. Returns the snapshot and the rule folder.
+fn large_with_review_rule(name: &str) -> (String, String) {
     let mut snapshot = ssoaudit_generate::large(
         ssoaudit_generate::Scale {
             accounts: 60,
@@ -80,10 +81,9 @@ fn markdown_of_a_large_organization_fits_a_github_comment() {
         3,
     );
     snapshot.account_access = Some(Default::default());
-    let dir = temp_dir("markdown-large");
+    let dir = temp_dir(name);
     let path = dir.join("large.json");
     std::fs::write(&path, snapshot.to_canonical_json()).unwrap();
-    // A review rule that lists every access row: thousands of findings.
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(
@@ -91,14 +91,22 @@ fn markdown_of_a_large_organization_fits_a_github_comment() {
         "id: every-access\ntitle: Every access row, for review\nseverity: low\nsubject: access\ncondition: user.active\nmessage: \"{user.name} reaches {account.name} with {permission_set.name} through {via.name}\"\nrationale: r\nremediation: x\n",
     )
     .unwrap();
-    let (path, rules) = (path.to_str().unwrap(), rules.to_str().unwrap());
+    (
+        path.to_str().unwrap().to_string(),
+        rules.to_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn markdown_of_a_large_organization_fits_a_github_comment() {
+    let (path, rules) = large_with_review_rule("markdown-large");
     let report = |format: &str| {
         run(&[
             "check",
             "--snapshot",
-            path,
+            &path,
             "--rules",
-            rules,
+            &rules,
             "--format",
             format,
             "--now",
@@ -414,4 +422,107 @@ fn a_baseline_that_is_not_a_report_is_an_input_error() {
         );
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn sarif_of_a_large_organization_stays_within_what_github_accepts() {
+    let (path, rules) = large_with_review_rule("sarif-large");
+    let report = |format: &str| {
+        run(&[
+            "check",
+            "--snapshot",
+            &path,
+            "--rules",
+            &rules,
+            "--format",
+            format,
+            "--now",
+            NOW,
+        ])
+    };
+    let findings = json(&report("json").stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(findings > 5_000, "{findings} findings");
+    let text = report("sarif").stdout;
+    let sarif = json(&text);
+    let schema =
+        json(&std::fs::read_to_string(root().join("fixtures/sarif-schema-2.1.0.json")).unwrap());
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let run = &sarif["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert!(results.len() <= 5_000, "{}", results.len());
+    // Upload size: GitHub refuses more than 10 MB gzipped.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    let size = gz.finish().unwrap().len();
+    assert!(size < 10 * 1024 * 1024, "{size} bytes gzipped");
+    // Nothing lost without a word: every finding is a result or counted in one.
+    let counted: u64 = results
+        .iter()
+        .map(|r| r["properties"]["groupedFindings"].as_u64().unwrap_or(1))
+        .sum();
+    assert_eq!(counted as usize, findings);
+    let grouped: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["properties"]["groupedFindings"].is_u64())
+        .collect();
+    assert!(grouped.iter().any(|r| {
+        r["ruleId"] == "every-access"
+            && r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("findings of every-access in ")
+    }));
+    for result in &grouped {
+        let rule = result["ruleId"].as_str().unwrap();
+        let text = result["message"]["text"].as_str().unwrap();
+        assert!(text.contains(&format!("findings of {rule}")), "{text}");
+        assert!(
+            !result["properties"]["firstResources"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    }
+    let notes: Vec<&str> = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["descriptor"]["id"] == "results-grouped")
+        .map(|n| n["message"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].contains(&format!("{findings} findings")),
+        "{}",
+        notes[0]
+    );
+    // Fingerprints stay unique, and the most severe come first.
+    let fingerprints: BTreeSet<&str> = results
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["primaryLocationLineHash"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(fingerprints.len(), results.len());
+    let rank = |r: &serde_json::Value| match r["properties"]["severity"].as_str().unwrap() {
+        "critical" => 0,
+        "high" => 1,
+        "medium" => 2,
+        "low" => 3,
+        _ => 4,
+    };
+    assert!(results.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])));
 }

@@ -1,6 +1,12 @@
 //! SARIF 2.1.0 for GitHub code scanning: one run, every enabled rule in the driver with the
 //! properties GitHub reads (`security-severity`, `tags`), one location per result and a stable
 //! `primaryLocationLineHash`. Collection gaps become tool execution notifications.
+//!
+//! GitHub shows at most 5,000 results of a run (and rejects more than 25,000, or an upload over
+//! 10 MB gzipped). A larger report groups its findings, one result per rule and account with
+//! the count and the first resources (then one per rule, if that is still too many), keeps the
+//! most severe first, and says in a notification what was grouped or left out: the JSON report
+//! has every finding.
 
 use super::ReportInput;
 use crate::rules::{Rule, Severity};
@@ -8,6 +14,11 @@ use serde_json::{Value, json};
 use std::io::Write;
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The results GitHub code scanning shows of one run.
+pub const MAX_RESULTS: usize = 5_000;
+/// Resources a grouped result names.
+const FIRST_RESOURCES: usize = 5;
 
 fn level(severity: Severity) -> &'static str {
     match severity {
@@ -143,6 +154,7 @@ pub fn build(input: &ReportInput) -> Value {
         })
         .collect();
     let mut notifications: Vec<Value> = Vec::new();
+    let results = fit(input, results, &mut notifications);
     for incomplete in &input.evaluation.incomplete {
         for gap in &incomplete.gaps {
             notifications.push(json!({
@@ -194,6 +206,126 @@ pub fn build(input: &ReportInput) -> Value {
     sarif
 }
 
+/// Keeps the results within what GitHub shows: grouped per rule and account, then per rule,
+/// then cut, most severe first; each step said in a notification.
+fn fit(input: &ReportInput, results: Vec<Value>, notifications: &mut Vec<Value>) -> Vec<Value> {
+    let findings = &input.evaluation.findings;
+    if results.len() <= MAX_RESULTS {
+        return results;
+    }
+    let total = results.len();
+    let by_account = |i: usize| {
+        let finding = &findings[i];
+        (
+            finding.rule_id.clone(),
+            finding
+                .account
+                .as_ref()
+                .map(|a| (a.id.clone(), a.name.clone())),
+        )
+    };
+    let mut grouped = group(input, &results, by_account);
+    let mut how = "one per rule and account";
+    if grouped.len() > MAX_RESULTS {
+        grouped = group(input, &results, |i| (findings[i].rule_id.clone(), None));
+        how = "one per rule";
+    }
+    notifications.push(json!({
+        "level": "note",
+        "message": {"text": format!(
+            "{total} findings are more than the {MAX_RESULTS} results GitHub code scanning shows: grouped into {} results, {how}, each with its count and first {FIRST_RESOURCES} resources; the JSON report (--format json) lists every finding",
+            grouped.len()
+        )},
+        "descriptor": {"id": "results-grouped"},
+    }));
+    if grouped.len() > MAX_RESULTS {
+        let left_out = grouped.len() - MAX_RESULTS;
+        grouped.truncate(MAX_RESULTS);
+        notifications.push(json!({
+            "level": "warning",
+            "message": {"text": format!(
+                "{left_out} grouped results (the least severe) left out to stay within {MAX_RESULTS}; the JSON report (--format json) lists every finding"
+            )},
+            "descriptor": {"id": "results-left-out"},
+        }));
+    }
+    grouped
+}
+
+/// What results are grouped by: the rule, and the account (id, name) when grouped per account.
+type GroupKey = (String, Option<(String, String)>);
+
+/// One result per key: a key with one finding keeps its result; several become one result
+/// that counts them and names the first. Results stay in finding order (most severe first).
+fn group(input: &ReportInput, results: &[Value], key: impl Fn(usize) -> GroupKey) -> Vec<Value> {
+    let findings = &input.evaluation.findings;
+    let mut order: Vec<GroupKey> = Vec::new();
+    let mut members: std::collections::HashMap<GroupKey, Vec<usize>> = Default::default();
+    for i in 0..results.len() {
+        let k = key(i);
+        let entry = members.entry(k.clone()).or_default();
+        if entry.is_empty() {
+            order.push(k);
+        }
+        entry.push(i);
+    }
+    order
+        .into_iter()
+        .map(|k| {
+            let indices = &members[&k];
+            let first = indices[0];
+            if indices.len() == 1 {
+                return results[first].clone();
+            }
+            let (rule_id, account) = &k;
+            let mut result = results[first].clone();
+            let names: Vec<&str> = indices
+                .iter()
+                .take(FIRST_RESOURCES)
+                .map(|&i| findings[i].resource.name.as_str())
+                .collect();
+            let place = account
+                .as_ref()
+                .map(|(id, name)| format!(" in {name} ({id})"))
+                .unwrap_or_default();
+            result["message"] = json!({"text": format!(
+                "{} findings of {rule_id}{place}, grouped: {}{}. First: {}",
+                indices.len(),
+                findings[first].title,
+                if indices.len() > FIRST_RESOURCES { " (the JSON report lists all)" } else { "" },
+                findings[first].message
+            )});
+            let (resource_id, resource_name) = account.clone().unwrap_or_else(|| (rule_id.clone(), rule_id.clone()));
+            let resource = crate::findings::Resource {
+                kind: crate::vocabulary::ResourceKind::Account,
+                id: resource_id.clone(),
+                name: resource_name.clone(),
+            };
+            result["partialFingerprints"] = json!({
+                "primaryLocationLineHash": crate::findings::fingerprint(&format!("{rule_id}#grouped"), &resource)
+            });
+            result["locations"][0]["logicalLocations"] = json!([{
+                "name": resource_name,
+                "fullyQualifiedName": resource_id,
+                "kind": if account.is_some() { "account" } else { "rule" },
+            }]);
+            result["properties"]["groupedFindings"] = json!(indices.len());
+            result["properties"]["firstResources"] = json!(names);
+            // Suppressed only if all are; new if any is.
+            if indices.iter().any(|&i| findings[i].suppressed.is_none())
+                && let Some(object) = result.as_object_mut()
+            {
+                object.remove("suppressions");
+            }
+            if input.evaluation.baseline.is_some() {
+                let any_new = indices.iter().any(|&i| !findings[i].in_baseline);
+                result["baselineState"] = json!(if any_new { "new" } else { "unchanged" });
+            }
+            result
+        })
+        .collect()
+}
+
 pub fn write(input: &ReportInput, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &build(input))?;
     out.write_all(b"\n")
@@ -208,6 +340,107 @@ mod tests {
         assert_eq!(artifact_uri("rules/a.yaml"), "rules/a.yaml");
         assert_eq!(artifact_uri("./stacks/x y.yaml"), "stacks/x%20y.yaml");
         assert_eq!(artifact_uri("/tmp/r.yaml"), "file:///tmp/r.yaml");
+    }
+
+    fn finding(
+        rule: &str,
+        severity: Severity,
+        account: &str,
+        n: usize,
+    ) -> crate::findings::Finding {
+        let resource = crate::findings::Resource {
+            kind: crate::vocabulary::ResourceKind::Account,
+            id: format!("{account}/{n}"),
+            name: format!("r{n}"),
+        };
+        crate::findings::Finding {
+            rule_id: rule.into(),
+            severity,
+            title: "t".into(),
+            message: format!("m{n}"),
+            fingerprint: crate::findings::fingerprint(rule, &resource),
+            resource,
+            account: Some(crate::findings::AccountRef {
+                id: account.into(),
+                name: account.into(),
+            }),
+            principal: None,
+            permission_set: None,
+            via: None,
+            location: crate::findings::SourceLocation {
+                path: "rules/x.yaml".into(),
+                line: 1,
+            },
+            suppressed: None,
+            in_baseline: false,
+        }
+    }
+
+    fn sarif_of(findings: Vec<crate::findings::Finding>) -> Value {
+        let rules = crate::rules::load(&crate::rules::builtin_sources()).unwrap();
+        let evaluation = crate::engine::Evaluation {
+            findings,
+            ..Default::default()
+        };
+        build(&ReportInput {
+            evaluation: &evaluation,
+            rules: &rules,
+            fail_on: Some(Severity::Low),
+            snapshot_source: "test",
+        })
+    }
+
+    fn notes(sarif: &Value) -> Vec<String> {
+        sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["message"]["text"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn too_many_results_are_grouped_per_rule_when_accounts_are_too_many() {
+        // 6,000 findings of one rule, each in its own account: per account is still 6,000.
+        let findings = (0..6_000)
+            .map(|n| finding("unused-assignment", Severity::Medium, &format!("a{n}"), n))
+            .collect();
+        let sarif = sarif_of(findings);
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1);
+        assert_eq!(results[0]["properties"]["groupedFindings"], 6_000);
+        assert!(notes(&sarif)[0].contains("grouped into 1 results, one per rule"));
+    }
+
+    #[test]
+    fn what_grouping_cannot_fit_is_cut_least_severe_first_and_said() {
+        // 6,000 rules' worth of single findings cannot be grouped: the least severe go.
+        let mut findings: Vec<_> = (0..6_000)
+            .map(|n| {
+                let severity = if n < 100 {
+                    Severity::Critical
+                } else {
+                    Severity::Low
+                };
+                finding(&format!("rule-{n:04}"), severity, "a", n)
+            })
+            .collect();
+        crate::findings::sort(&mut findings);
+        let sarif = sarif_of(findings);
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), MAX_RESULTS);
+        assert!(
+            results[..100]
+                .iter()
+                .all(|r| r["properties"]["severity"] == "critical")
+        );
+        let notes = notes(&sarif);
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("1000 grouped results (the least severe) left out")),
+            "{notes:?}"
+        );
     }
 
     #[test]
