@@ -79,6 +79,9 @@ pub enum CheckFormat {
     Markdown,
     /// JUnit XML: one test case per rule.
     Junit,
+    /// One self-contained HTML file: summary and gaps, findings with filters, the access
+    /// matrix, what each permission set can do, the evidence coverage.
+    Html,
 }
 
 #[derive(Args)]

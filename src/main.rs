@@ -203,6 +203,9 @@ fn check(mut args: CheckArgs) -> Result<Outcome, InputError> {
             report::markdown::write(&input, report::markdown::GITHUB_COMMENT_LIMIT).as_bytes(),
         ),
         CheckFormat::Junit => buffer.extend_from_slice(report::junit::write(&input).as_bytes()),
+        CheckFormat::Html => {
+            buffer.extend_from_slice(report::html::write(&input, &snapshot).as_bytes())
+        }
     }
     match &args.output {
         Some(path) => ssoaudit::output::write_bytes(path, &buffer)

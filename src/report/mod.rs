@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
