@@ -371,6 +371,9 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     assert!(!failing.is_empty());
     assert_eq!(attribute(&junit, "testsuite", "failures"), failing.len());
     assert!(junit.contains("(in the baseline)"));
+    assert!(
+        junit.contains("<property name=\"baseline\" value=\"2 new, 48 unchanged, 1 resolved\"/>")
+    );
 
     // Everything fixed: all resolved.
     let out = against(COMPLIANT, &same, "table");

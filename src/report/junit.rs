@@ -136,6 +136,21 @@ pub fn write(input: &ReportInput) -> String {
             .map(|s| s.to_string())
             .unwrap_or_else(|| "never".into())
     );
+    if let Some(baseline) = &evaluation.baseline {
+        // Inside <properties>: new, unchanged and resolved against the baseline.
+        let at = out
+            .rfind("    </properties>")
+            .expect("properties were written");
+        out.insert_str(
+            at,
+            &format!(
+                "      <property name=\"baseline\" value=\"{} new, {} unchanged, {} resolved\"/>\n",
+                baseline.new,
+                baseline.unchanged,
+                baseline.resolved.len()
+            ),
+        );
+    }
     out.push_str(&cases);
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
