@@ -91,21 +91,8 @@ pub fn load(path: &Path) -> Result<Config, String> {
 
 pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
     let shown = path.display().to_string();
-    let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        let message = e.without_snippet().to_string();
-        let message = message
-            .split_once(": ")
-            .map(|(_, m)| m.to_string())
-            .unwrap_or(message);
-        format!(
-            "{shown}:{line}:{column}: {}",
-            message.lines().next().unwrap_or("")
-        )
-    })?;
+    let raw: RawConfig =
+        serde_saphyr::from_str(text).map_err(|e| crate::suppress::located(&shown, &e))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let relative = |p: &String| base.join(p);
     let fail_on = match &raw.fail_on {

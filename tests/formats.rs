@@ -67,6 +67,21 @@ fn markdown_shows_gaps_first_and_every_finding() {
     assert!(!clean.stdout.contains("[!WARNING]"));
 }
 
+/// `check` of the large organization with its review rule, in `format`.
+fn large_report(large: &(String, String), format: &str) -> Output {
+    run(&[
+        "check",
+        "--snapshot",
+        &large.0,
+        "--rules",
+        &large.1,
+        "--format",
+        format,
+        "--now",
+        NOW,
+    ])
+}
+
 /// A generated organization and a review rule that lists every access row: thousands of
 /// findings. Returns the snapshot and the rule folder.
 fn large_with_review_rule(name: &str) -> (String, String) {
@@ -99,20 +114,8 @@ fn large_with_review_rule(name: &str) -> (String, String) {
 
 #[test]
 fn markdown_of_a_large_organization_fits_a_github_comment() {
-    let (path, rules) = large_with_review_rule("markdown-large");
-    let report = |format: &str| {
-        run(&[
-            "check",
-            "--snapshot",
-            &path,
-            "--rules",
-            &rules,
-            "--format",
-            format,
-            "--now",
-            NOW,
-        ])
-    };
+    let large = large_with_review_rule("markdown-large");
+    let report = |format: &str| large_report(&large, format);
     let findings = json(&report("json").stdout)["findings"]
         .as_array()
         .unwrap()
@@ -326,17 +329,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
 
     // SARIF: baselineState on every result, still valid.
     let sarif = json(&against(VIOLATING, &path, "sarif").stdout);
-    let schema =
-        json(&std::fs::read_to_string(root().join("fixtures/sarif-schema-2.1.0.json")).unwrap());
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_valid_sarif(&sarif);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(
         results
@@ -429,20 +422,8 @@ fn a_baseline_that_is_not_a_report_is_an_input_error() {
 
 #[test]
 fn sarif_of_a_large_organization_stays_within_what_github_accepts() {
-    let (path, rules) = large_with_review_rule("sarif-large");
-    let report = |format: &str| {
-        run(&[
-            "check",
-            "--snapshot",
-            &path,
-            "--rules",
-            &rules,
-            "--format",
-            format,
-            "--now",
-            NOW,
-        ])
-    };
+    let large = large_with_review_rule("sarif-large");
+    let report = |format: &str| large_report(&large, format);
     let findings = json(&report("json").stdout)["findings"]
         .as_array()
         .unwrap()
@@ -450,17 +431,7 @@ fn sarif_of_a_large_organization_stays_within_what_github_accepts() {
     assert!(findings > 5_000, "{findings} findings");
     let text = report("sarif").stdout;
     let sarif = json(&text);
-    let schema =
-        json(&std::fs::read_to_string(root().join("fixtures/sarif-schema-2.1.0.json")).unwrap());
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_valid_sarif(&sarif);
     let run = &sarif["runs"][0];
     let results = run["results"].as_array().unwrap();
     assert!(results.len() <= 5_000, "{}", results.len());

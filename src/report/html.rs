@@ -143,18 +143,7 @@ pub fn write(input: &ReportInput, snapshot: &Snapshot) -> String {
     let facts = model.policy_facts();
     let sets = snapshot.permission_sets.len();
 
-    let mut gaps: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
-    for rule in &evaluation.incomplete {
-        for gap in &rule.gaps {
-            let what = [gap.operation.as_str(), gap.resource.as_str()]
-                .join(" ")
-                .trim()
-                .to_string();
-            gaps.entry((gap.area.to_string(), what, gap.error.clone()))
-                .or_default()
-                .push(rule.rule_id.clone());
-        }
-    }
+    let gaps = super::distinct_gaps(evaluation);
     let findings = evaluation
         .findings
         .iter()
@@ -340,7 +329,7 @@ pub fn write(input: &ReportInput, snapshot: &Snapshot) -> String {
                 area,
                 what,
                 error,
-                rules,
+                rules: rules.into_iter().map(str::to_string).collect(),
             })
             .collect(),
         errors: evaluation.errors.iter().map(|e| e.to_string()).collect(),

@@ -33,20 +33,7 @@ pub fn write(input: &ReportInput, limit: usize) -> String {
                 "s"
             }
         );
-        // Each gap once, with the rules it affects.
-        let mut gaps: std::collections::BTreeMap<(String, String, String), Vec<&str>> =
-            Default::default();
-        for rule in &evaluation.incomplete {
-            for gap in &rule.gaps {
-                let what = [gap.operation.as_str(), gap.resource.as_str()]
-                    .join(" ")
-                    .trim()
-                    .to_string();
-                gaps.entry((gap.area.to_string(), what, gap.error.clone()))
-                    .or_default()
-                    .push(&rule.rule_id);
-            }
-        }
+        let gaps = super::distinct_gaps(evaluation);
         let section = "### Collection gaps\n\n| Area | Not read | Error | Rules affected |\n|---|---|---|---|\n";
         for ((area, what, error), rules) in gaps {
             let rules: Vec<String> = rules.iter().map(|r| format!("`{r}`")).collect();

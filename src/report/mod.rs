@@ -14,6 +14,7 @@ pub mod table;
 
 use crate::engine::Evaluation;
 use crate::rules::{Rule, Severity};
+use std::collections::BTreeMap;
 
 /// Everything a report shows.
 pub struct ReportInput<'a> {
@@ -22,6 +23,23 @@ pub struct ReportInput<'a> {
     /// The threshold the exit code uses, shown in summaries.
     pub fail_on: Option<Severity>,
     pub snapshot_source: &'a str,
+}
+
+/// Each collection gap once, as (area, what was not read, error), with the rules it affects.
+pub fn distinct_gaps(evaluation: &Evaluation) -> BTreeMap<(String, String, String), Vec<&str>> {
+    let mut gaps: BTreeMap<(String, String, String), Vec<&str>> = BTreeMap::new();
+    for rule in &evaluation.incomplete {
+        for gap in &rule.gaps {
+            let what = [gap.operation.as_str(), gap.resource.as_str()]
+                .join(" ")
+                .trim()
+                .to_string();
+            gaps.entry((gap.area.to_string(), what, gap.error.clone()))
+                .or_default()
+                .push(&rule.rule_id);
+        }
+    }
+    gaps
 }
 
 /// Counts of unsuppressed findings per severity, most severe first.

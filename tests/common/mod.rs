@@ -149,3 +149,18 @@ pub fn incomplete_rules(report: &serde_json::Value) -> std::collections::BTreeSe
         .map(|r| r["rule_id"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// Asserts that a document validates against the SARIF 2.1.0 schema (fixtures/).
+pub fn assert_valid_sarif(sarif: &serde_json::Value) {
+    let schema =
+        json(&std::fs::read_to_string(root().join("fixtures/sarif-schema-2.1.0.json")).unwrap());
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema errors: {errors:#?}");
+}
