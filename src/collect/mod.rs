@@ -163,6 +163,8 @@ impl ScanError {
                 let lower = detail.to_ascii_lowercase();
                 let reason = if lower.contains("connection refused") {
                     "connection refused"
+                } else if lower.contains("reset") || lower.contains("broken pipe") {
+                    "the connection was reset"
                 } else if lower.contains("dns") || lower.contains("lookup address") {
                     "the host name does not resolve"
                 } else if lower.contains("timed out") || lower.contains("timeout") {
