@@ -23,23 +23,43 @@ pub struct LakeEvidence {
     pub rare: Vec<Normalized>,
 }
 
+/// What a query's `FROM` names: the event data store's id, the last part of its ARN
+/// (`arn:aws:cloudtrail:REGION:ACCOUNT:eventdatastore/ID`); an id is used as it is.
+pub fn store_id(store: &str) -> &str {
+    if store.starts_with("arn:") {
+        store.rsplit('/').next().unwrap_or(store)
+    } else {
+        store
+    }
+}
+
+/// The three queries, by the marker comment that names them: sign-ins, role uses, rare events.
+pub fn queries(store: &str, since: &str) -> [(&'static str, String); 3] {
+    [
+        ("sign-ins", sign_ins_query(store, since)),
+        ("role-uses", role_uses_query(store, since)),
+        ("rare", rare_query(store, since)),
+    ]
+}
+
 fn sign_ins_query(store: &str, since: &str) -> String {
+    let store = store_id(store);
     format!(
         "-- ssoaudit: sign-ins
 SELECT useridentity.onbehalfof.userid AS user_id,
        coalesce(additionaleventdata['UserName'], useridentity.username) AS user_name,
        max(eventtime) AS last_sign_in,
-       max(CASE WHEN additionaleventdata['CredentialType'] NOT LIKE '%TOTP%'
-                 AND additionaleventdata['CredentialType'] NOT LIKE '%WEBAUTHN%'
-                 AND additionaleventdata['CredentialType'] NOT LIKE '%EXTERNAL_IDP%'
+       max(CASE WHEN coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%TOTP%'
+                 AND coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%WEBAUTHN%'
+                 AND coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%EXTERNAL_IDP%'
                 THEN eventtime END) AS last_without_mfa,
-       min(CASE WHEN additionaleventdata['CredentialType'] NOT LIKE '%TOTP%'
-                 AND additionaleventdata['CredentialType'] NOT LIKE '%WEBAUTHN%'
-                 AND additionaleventdata['CredentialType'] NOT LIKE '%EXTERNAL_IDP%'
+       min(CASE WHEN coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%TOTP%'
+                 AND coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%WEBAUTHN%'
+                 AND coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%EXTERNAL_IDP%'
                 THEN eventtime END) AS first_without_mfa,
-       count(CASE WHEN additionaleventdata['CredentialType'] NOT LIKE '%TOTP%'
-                   AND additionaleventdata['CredentialType'] NOT LIKE '%WEBAUTHN%'
-                   AND additionaleventdata['CredentialType'] NOT LIKE '%EXTERNAL_IDP%'
+       count(CASE WHEN coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%TOTP%'
+                   AND coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%WEBAUTHN%'
+                   AND coalesce(additionaleventdata['CredentialType'], '') NOT LIKE '%EXTERNAL_IDP%'
                   THEN 1 END) AS without_mfa_count,
        max(CASE WHEN additionaleventdata['CredentialType'] LIKE '%EXTERNAL_IDP%' THEN eventtime END) AS last_external_idp
 FROM {store}
@@ -50,6 +70,7 @@ GROUP BY 1, 2"
 }
 
 fn role_uses_query(store: &str, since: &str) -> String {
+    let store = store_id(store);
     format!(
         "-- ssoaudit: role-uses
 SELECT coalesce(useridentity.onbehalfof.userid, useridentity.username) AS user_id,
@@ -64,6 +85,7 @@ GROUP BY 1, 2, 3"
 }
 
 fn rare_query(store: &str, since: &str) -> String {
+    let store = store_id(store);
     // A failed verification does not carry the typed user name; the workflow's first
     // challenge does.
     format!(
@@ -182,6 +204,86 @@ async fn query(
     }
 }
 
+/// A cell of a result row: None when absent or empty.
+fn text(row: &HashMap<String, String>, key: &str) -> Option<String> {
+    row.get(key).filter(|v| !v.is_empty()).cloned()
+}
+
+/// The per-user sign-in summaries of the sign-ins query's rows.
+pub fn sign_ins_from_rows(rows: &[HashMap<String, String>]) -> Vec<UserSignInSummary> {
+    rows.iter()
+        .map(|row| UserSignInSummary {
+            user_id: text(row, "user_id"),
+            user_name: if text(row, "user_id").is_some() {
+                None
+            } else {
+                text(row, "user_name")
+            },
+            last_sign_in: text(row, "last_sign_in").and_then(|t| rfc3339(&t)),
+            last_sign_in_without_mfa: text(row, "last_without_mfa").and_then(|t| rfc3339(&t)),
+            last_external_idp_sign_in: text(row, "last_external_idp").and_then(|t| rfc3339(&t)),
+            first_sign_in_without_mfa: text(row, "first_without_mfa").and_then(|t| rfc3339(&t)),
+            sign_ins_without_mfa: text(row, "without_mfa_count")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+        })
+        .collect()
+}
+
+/// The last role uses of the role-uses query's rows.
+pub fn role_uses_from_rows(rows: &[HashMap<String, String>]) -> Vec<RoleUseSummary> {
+    rows.iter()
+        .filter_map(|row| {
+            Some(RoleUseSummary {
+                user: crate::vocabulary::UserKey::Id(text(row, "user_id")?),
+                account_id: text(row, "account_id")?,
+                permission_set_name: text(row, "role_name")?,
+                last_used: text(row, "last_used").and_then(|t| rfc3339(&t))?,
+            })
+        })
+        .collect()
+}
+
+/// The rare events of the rare query's rows: each row's record rebuilt and normalized like any
+/// other; a row that does not normalize is returned as an error.
+pub fn rare_from_rows(rows: &[HashMap<String, String>]) -> (Vec<Normalized>, Vec<String>) {
+    let mut events = Vec::new();
+    let mut errors = Vec::new();
+    for row in rows {
+        let get = |k: &str| text(row, k);
+        let mut identity =
+            json!({"type": get("identity_type").unwrap_or_else(|| "Unknown".into())});
+        if let Some(user) = get("user_id") {
+            identity["onBehalfOf"] = json!({"userId": user});
+        }
+        if let Some(key) = get("access_key_id") {
+            identity["accessKeyId"] = json!(key);
+        }
+        let name = get("eventname").unwrap_or_default();
+        let record = json!({
+            "eventID": get("eventid"),
+            "eventTime": get("eventtime").and_then(|t| rfc3339(&t)),
+            "eventSource": get("eventsource"),
+            "eventName": name,
+            "userIdentity": identity,
+            "recipientAccountId": get("account_id"),
+            "additionalEventData": {
+                "UserName": get("user_name"), "AuthWorkflowID": get("workflow_id"),
+                "CredentialType": get("credential_type"), "MFAUsed": get("mfa_used"),
+            },
+            "serviceEventDetails": {"CredentialVerification": get("outcome")},
+            "responseElements": {"ConsoleLogin": get("outcome"), "credentials": {"accessKeyId": get("issued_key")}},
+            "requestParameters": {"targetPrincipal": get("target_principal")},
+        });
+        match crate::events::normalize::normalize(&record) {
+            Ok(Some(normalized)) => events.push(normalized),
+            Ok(None) => {}
+            Err(error) => errors.push(error.0),
+        }
+    }
+    (events, errors)
+}
+
 /// Reads the evidence since `since` from the event data store `store`.
 pub(crate) async fn read(
     scan: &Scan,
@@ -191,32 +293,8 @@ pub(crate) async fn read(
 ) -> LakeEvidence {
     let since = since.format("%Y-%m-%d %H:%M:%S").to_string();
     let mut evidence = LakeEvidence::default();
-    let text =
-        |row: &HashMap<String, String>, key: &str| row.get(key).filter(|v| !v.is_empty()).cloned();
-
     match query(scan, client, sign_ins_query(store, &since)).await {
-        Ok(rows) => {
-            for row in rows {
-                evidence.users.push(UserSignInSummary {
-                    user_id: text(&row, "user_id"),
-                    user_name: if text(&row, "user_id").is_some() {
-                        None
-                    } else {
-                        text(&row, "user_name")
-                    },
-                    last_sign_in: text(&row, "last_sign_in").and_then(|t| rfc3339(&t)),
-                    last_sign_in_without_mfa: text(&row, "last_without_mfa")
-                        .and_then(|t| rfc3339(&t)),
-                    last_external_idp_sign_in: text(&row, "last_external_idp")
-                        .and_then(|t| rfc3339(&t)),
-                    first_sign_in_without_mfa: text(&row, "first_without_mfa")
-                        .and_then(|t| rfc3339(&t)),
-                    sign_ins_without_mfa: text(&row, "without_mfa_count")
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0),
-                });
-            }
-        }
+        Ok(rows) => evidence.users = sign_ins_from_rows(&rows),
         Err(error) => scan.gap(
             DataArea::Events,
             SERVICE,
@@ -226,23 +304,7 @@ pub(crate) async fn read(
         ),
     }
     match query(scan, client, role_uses_query(store, &since)).await {
-        Ok(rows) => {
-            for row in rows {
-                if let (Some(user), Some(account_id), Some(permission_set_name), Some(last_used)) = (
-                    text(&row, "user_id"),
-                    text(&row, "account_id"),
-                    text(&row, "role_name"),
-                    text(&row, "last_used").and_then(|t| rfc3339(&t)),
-                ) {
-                    evidence.role_uses.push(RoleUseSummary {
-                        user: crate::vocabulary::UserKey::Id(user),
-                        account_id,
-                        permission_set_name,
-                        last_used,
-                    });
-                }
-            }
-        }
+        Ok(rows) => evidence.role_uses = role_uses_from_rows(&rows),
         Err(error) => scan.gap(
             DataArea::Events,
             SERVICE,
@@ -253,44 +315,16 @@ pub(crate) async fn read(
     }
     match query(scan, client, rare_query(store, &since)).await {
         Ok(rows) => {
-            for row in rows {
-                // Rebuild the record the columns came from, and normalize it like any other.
-                let get = |k: &str| text(&row, k);
-                let mut identity =
-                    json!({"type": get("identity_type").unwrap_or_else(|| "Unknown".into())});
-                if let Some(user) = get("user_id") {
-                    identity["onBehalfOf"] = json!({"userId": user});
-                }
-                if let Some(key) = get("access_key_id") {
-                    identity["accessKeyId"] = json!(key);
-                }
-                let name = get("eventname").unwrap_or_default();
-                let record = json!({
-                    "eventID": get("eventid"),
-                    "eventTime": get("eventtime").and_then(|t| rfc3339(&t)),
-                    "eventSource": get("eventsource"),
-                    "eventName": name,
-                    "userIdentity": identity,
-                    "recipientAccountId": get("account_id"),
-                    "additionalEventData": {
-                        "UserName": get("user_name"), "AuthWorkflowID": get("workflow_id"),
-                        "CredentialType": get("credential_type"), "MFAUsed": get("mfa_used"),
-                    },
-                    "serviceEventDetails": {"CredentialVerification": get("outcome")},
-                    "responseElements": {"ConsoleLogin": get("outcome"), "credentials": {"accessKeyId": get("issued_key")}},
-                    "requestParameters": {"targetPrincipal": get("target_principal")},
-                });
-                match crate::events::normalize::normalize(&record) {
-                    Ok(Some(normalized)) => evidence.rare.push(normalized),
-                    Ok(None) => {}
-                    Err(error) => scan.gap(
-                        DataArea::Events,
-                        SERVICE,
-                        "GetQueryResults",
-                        store,
-                        &CallError::Failed(error.0),
-                    ),
-                }
+            let (events, errors) = rare_from_rows(&rows);
+            evidence.rare = events;
+            for error in errors {
+                scan.gap(
+                    DataArea::Events,
+                    SERVICE,
+                    "GetQueryResults",
+                    store,
+                    &CallError::Failed(error),
+                );
             }
         }
         Err(error) => scan.gap(

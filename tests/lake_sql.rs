@@ -1,0 +1,144 @@
+//! The CloudTrail Lake statements, executed: DuckDB (from PyPI, in the test environment) runs
+//! every statement ssoaudit sends to Lake, as written, over the fixture's trail log files loaded
+//! in the shape of a Lake event data store, and the evidence read from its rows equals the
+//! evidence the folder source reads from the same files.
+
+mod common;
+
+use common::*;
+use ssoaudit::collect::lake;
+use std::collections::HashMap;
+
+const LOGS: &str = "fixtures/cloudtrail/reference-history";
+/// An event data store ARN: its statements name the store by the id at its end.
+const STORE: &str = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ssoaudit_events";
+
+type Rows = Vec<HashMap<String, String>>;
+
+/// Runs the statements in DuckDB; returns the rows of each, by name, and the record count.
+fn duckdb(logs: &std::path::Path, statements: &[(&str, String)]) -> (HashMap<String, Rows>, u64) {
+    let dir = temp_dir("lake-sql");
+    let file = dir.join("statements.json");
+    std::fs::write(&file, serde_json::to_string(statements).unwrap()).unwrap();
+    let output = std::process::Command::new(root().join(".venv/bin/python"))
+        .arg(root().join("tests/lake/duckdb_run.py"))
+        .arg(logs)
+        .arg(lake::store_id(STORE))
+        .arg(&file)
+        .output()
+        .expect("the test environment's python (scripts/test installs duckdb)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer = json(&String::from_utf8(output.stdout).unwrap());
+    let results = serde_json::from_value(answer["results"].clone()).unwrap();
+    (results, answer["records"].as_u64().unwrap())
+}
+
+/// The evidence the folder source reads from the same files.
+fn folder_events(logs: &std::path::Path) -> ssoaudit::snapshot::Events {
+    let mut bare = json(&std::fs::read_to_string(root().join(VIOLATING)).unwrap());
+    bare["events"] = serde_json::json!({});
+    let dir = temp_dir("lake-sql-folder");
+    let base = dir.join("bare.json");
+    std::fs::write(&base, serde_json::to_string(&bare).unwrap()).unwrap();
+    let out_path = dir.join("with-events.json");
+    let out = run(&[
+        "snapshot",
+        "--quiet",
+        "--base",
+        base.to_str().unwrap(),
+        "--cloudtrail-logs",
+        logs.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    ssoaudit::snapshot::Snapshot::load(&out_path)
+        .unwrap()
+        .events
+}
+
+#[test]
+fn the_lake_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() {
+    let statements = lake::queries(STORE, "2000-01-01 00:00:00");
+    for (name, sql) in &statements {
+        // Lake's FROM takes the store's id, not its ARN.
+        assert!(sql.contains("FROM ssoaudit_events"), "{name}: {sql}");
+        assert!(!sql.contains("arn:aws:cloudtrail"), "{name}");
+    }
+    assert_eq!(lake::store_id("EXAMPLEf852-4e8f"), "EXAMPLEf852-4e8f");
+    let (results, records) = duckdb(&root().join(LOGS), &statements);
+    assert!(records > 50, "{records} records loaded");
+    let folder = folder_events(&root().join(LOGS));
+
+    let mut users = lake::sign_ins_from_rows(&results["sign-ins"]);
+    users.sort();
+    let mut expected_users = folder.users.clone();
+    expected_users.sort();
+    assert!(!expected_users.is_empty());
+    assert_eq!(users, expected_users, "per-user sign-in summaries");
+
+    let mut role_uses = lake::role_uses_from_rows(&results["role-uses"]);
+    role_uses.sort();
+    let mut expected_uses = folder.role_uses.clone();
+    expected_uses.sort();
+    assert!(!expected_uses.is_empty());
+    assert_eq!(role_uses, expected_uses, "last role uses");
+
+    // Rare events: every row reads back as an event, and every failure, console login and
+    // root action the folder source found is among them.
+    let (rare, errors) = lake::rare_from_rows(&results["rare"]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(rare.len(), results["rare"].len());
+    let rare_ids: std::collections::BTreeSet<&str> = results["rare"]
+        .iter()
+        .map(|row| row["eventid"].as_str())
+        .collect();
+    let folder_ids: Vec<&str> = folder
+        .failures
+        .iter()
+        .map(|f| f.event_id.as_str())
+        .chain(folder.console_logins.iter().map(|c| c.event_id.as_str()))
+        .chain(folder.root_activity.iter().map(|r| r.event_id.as_str()))
+        .collect();
+    assert!(!folder_ids.is_empty());
+    for id in &folder_ids {
+        assert!(rare_ids.contains(id), "{id} is not among the rare rows");
+    }
+}
+
+#[test]
+fn a_sign_in_without_a_credential_type_counts_as_single_factor_in_both() {
+    // A successful Identity Center sign-in whose record names no credential type: the folder
+    // source counts it as a sign-in without MFA, and so must the statement (a NULL that a
+    // `NOT LIKE` would drop).
+    let dir = temp_dir("lake-sql-null");
+    let logs = dir.join("AWSLogs/100000000001/CloudTrail/us-east-1/2026/11/20");
+    std::fs::create_dir_all(&logs).unwrap();
+    let user = "906700aaaa-00000008-4444-5555-6666-00000000f778";
+    let records = serde_json::json!({"Records": [{
+        "eventVersion": "1.11", "eventID": "00000000-0000-4000-8000-00000000aaaa",
+        "eventTime": "2026-11-20T08:00:00Z", "eventSource": "signin.amazonaws.com",
+        "eventName": "UserAuthentication", "awsRegion": "us-east-1",
+        "recipientAccountId": "100000000001",
+        "userIdentity": {"type": "Unknown", "accountId": "100000000001",
+                         "onBehalfOf": {"userId": user, "identityStoreArn": "arn:aws:identitystore::100000000001:identitystore/d-9067a1b2c3"}},
+        "additionalEventData": {"AuthWorkflowID": "w-null", "UserName": "ivan.petrov@acme.example"},
+        "serviceEventDetails": {"UserAuthentication": "Success"}
+    }]});
+    let file = logs.join("100000000001_CloudTrail_us-east-1_20261120T0800Z_null.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, records.to_string().as_bytes()).unwrap();
+    std::fs::write(&file, gz.finish().unwrap()).unwrap();
+
+    let (results, records) = duckdb(&dir, &lake::queries(STORE, "2000-01-01 00:00:00"));
+    assert_eq!(records, 1);
+    let users = lake::sign_ins_from_rows(&results["sign-ins"]);
+    let folder = folder_events(&dir);
+    assert_eq!(folder.users.len(), 1, "{:?}", folder.users);
+    assert_eq!(folder.users[0].sign_ins_without_mfa, 1);
+    assert_eq!(users, folder.users);
+}
