@@ -190,29 +190,31 @@ fn check(mut args: CheckArgs) -> Result<Outcome, InputError> {
         snapshot_source: &snapshot.metadata.source,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let mut buffer: Vec<u8> = Vec::new();
-    match args.format {
-        CheckFormat::Table => {
-            let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
-            let width = comfy_table_width().filter(|_| to_terminal);
-            report::table::write(&input, &mut buffer, colour, width)?
+    // The report goes straight to its destination (a file is replaced only once complete): a
+    // large organization's report is never held in memory a second time.
+    let format = args.format;
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match format {
+            CheckFormat::Table => {
+                let colour = to_terminal && std::env::var_os("NO_COLOR").is_none();
+                let width = comfy_table_width().filter(|_| to_terminal);
+                report::table::write(&input, out, colour, width)
+            }
+            CheckFormat::Json => report::json::write(&input, out),
+            CheckFormat::Sarif => report::sarif::write(&input, out),
+            CheckFormat::Markdown => out.write_all(
+                report::markdown::write(&input, report::markdown::GITHUB_COMMENT_LIMIT).as_bytes(),
+            ),
+            CheckFormat::Junit => out.write_all(report::junit::write(&input).as_bytes()),
+            CheckFormat::Html => out.write_all(report::html::write(&input, &snapshot).as_bytes()),
         }
-        CheckFormat::Json => report::json::write(&input, &mut buffer)?,
-        CheckFormat::Sarif => report::sarif::write(&input, &mut buffer)?,
-        CheckFormat::Markdown => buffer.extend_from_slice(
-            report::markdown::write(&input, report::markdown::GITHUB_COMMENT_LIMIT).as_bytes(),
-        ),
-        CheckFormat::Junit => buffer.extend_from_slice(report::junit::write(&input).as_bytes()),
-        CheckFormat::Html => {
-            buffer.extend_from_slice(report::html::write(&input, &snapshot).as_bytes())
-        }
-    }
+    };
     match &args.output {
-        Some(path) => ssoaudit::output::write_bytes(path, &buffer)
+        Some(path) => ssoaudit::output::write_atomic(path, write)
             .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?,
         None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&buffer)?;
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            write(&mut stdout)?;
             stdout.flush()?;
         }
     }
