@@ -94,67 +94,63 @@ fn rule_descriptor(rule: &Rule) -> Value {
 
 pub fn build(input: &ReportInput) -> Value {
     let rules: Vec<Value> = input.rules.iter().map(rule_descriptor).collect();
-    let results: Vec<Value> = input
-        .evaluation
-        .findings
-        .iter()
-        .map(|finding| {
-            let rule_index = input
-                .rules
-                .iter()
-                .position(|r| r.id == finding.rule_id)
-                .unwrap_or(0);
-            let mut properties = json!({
-                "severity": finding.severity.as_str(),
-                "resourceKind": finding.resource.kind,
-                "resourceId": finding.resource.id,
-                "resourceName": finding.resource.name,
+    let result_of = |finding: &crate::findings::Finding| -> Value {
+        let rule_index = input
+            .rules
+            .iter()
+            .position(|r| r.id == finding.rule_id)
+            .unwrap_or(0);
+        let mut properties = json!({
+            "severity": finding.severity.as_str(),
+            "resourceKind": finding.resource.kind,
+            "resourceId": finding.resource.id,
+            "resourceName": finding.resource.name,
+        });
+        if let Some(account) = &finding.account {
+            properties["accountId"] = json!(account.id);
+            properties["accountName"] = json!(account.name);
+        }
+        if let Some(principal) = &finding.principal {
+            properties["principal"] =
+                json!(format!("{} {}", principal.principal_type, principal.name));
+        }
+        if let Some(set) = &finding.permission_set {
+            properties["permissionSetArn"] = json!(set.arn);
+        }
+        let mut result = json!({
+            "ruleId": finding.rule_id,
+            "ruleIndex": rule_index,
+            "level": level(finding.severity),
+            "message": {"text": finding.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(&finding.location.path)},
+                    "region": {"startLine": finding.location.line.max(1)}
+                },
+                "logicalLocations": [{
+                    "name": finding.resource.name,
+                    "fullyQualifiedName": finding.resource.id,
+                    "kind": finding.resource.kind,
+                }]
+            }],
+            "partialFingerprints": {"primaryLocationLineHash": finding.fingerprint},
+            "properties": properties,
+        });
+        if let Some(reason) = &finding.suppressed {
+            result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
+        }
+        if input.evaluation.baseline.is_some() {
+            result["baselineState"] = json!(if finding.in_baseline {
+                "unchanged"
+            } else {
+                "new"
             });
-            if let Some(account) = &finding.account {
-                properties["accountId"] = json!(account.id);
-                properties["accountName"] = json!(account.name);
-            }
-            if let Some(principal) = &finding.principal {
-                properties["principal"] =
-                    json!(format!("{} {}", principal.principal_type, principal.name));
-            }
-            if let Some(set) = &finding.permission_set {
-                properties["permissionSetArn"] = json!(set.arn);
-            }
-            let mut result = json!({
-                "ruleId": finding.rule_id,
-                "ruleIndex": rule_index,
-                "level": level(finding.severity),
-                "message": {"text": finding.message},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri(&finding.location.path)},
-                        "region": {"startLine": finding.location.line.max(1)}
-                    },
-                    "logicalLocations": [{
-                        "name": finding.resource.name,
-                        "fullyQualifiedName": finding.resource.id,
-                        "kind": finding.resource.kind,
-                    }]
-                }],
-                "partialFingerprints": {"primaryLocationLineHash": finding.fingerprint},
-                "properties": properties,
-            });
-            if let Some(reason) = &finding.suppressed {
-                result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
-            }
-            if input.evaluation.baseline.is_some() {
-                result["baselineState"] = json!(if finding.in_baseline {
-                    "unchanged"
-                } else {
-                    "new"
-                });
-            }
-            result
-        })
-        .collect();
+        }
+        result
+    };
     let mut notifications: Vec<Value> = Vec::new();
-    let results = fit(input, results, &mut notifications);
+    // Results are built only for what is kept: a grouped report never holds one per finding.
+    let results = fit(input, &result_of, &mut notifications);
     for incomplete in &input.evaluation.incomplete {
         for gap in &incomplete.gaps {
             notifications.push(json!({
@@ -208,12 +204,16 @@ pub fn build(input: &ReportInput) -> Value {
 
 /// Keeps the results within what GitHub shows: grouped per rule and account, then per rule,
 /// then cut, most severe first; each step said in a notification.
-fn fit(input: &ReportInput, results: Vec<Value>, notifications: &mut Vec<Value>) -> Vec<Value> {
+fn fit(
+    input: &ReportInput,
+    result_of: &dyn Fn(&crate::findings::Finding) -> Value,
+    notifications: &mut Vec<Value>,
+) -> Vec<Value> {
     let findings = &input.evaluation.findings;
-    if results.len() <= MAX_RESULTS {
-        return results;
+    if findings.len() <= MAX_RESULTS {
+        return findings.iter().map(result_of).collect();
     }
-    let total = results.len();
+    let total = findings.len();
     let by_account = |i: usize| {
         let finding = &findings[i];
         (
@@ -224,10 +224,10 @@ fn fit(input: &ReportInput, results: Vec<Value>, notifications: &mut Vec<Value>)
                 .map(|a| (a.id.clone(), a.name.clone())),
         )
     };
-    let mut grouped = group(input, &results, by_account);
+    let mut grouped = group(input, result_of, by_account);
     let mut how = "one per rule and account";
     if grouped.len() > MAX_RESULTS {
-        grouped = group(input, &results, |i| (findings[i].rule_id.clone(), None));
+        grouped = group(input, result_of, |i| (findings[i].rule_id.clone(), None));
         how = "one per rule";
     }
     notifications.push(json!({
@@ -257,11 +257,15 @@ type GroupKey = (String, Option<(String, String)>);
 
 /// One result per key: a key with one finding keeps its result; several become one result
 /// that counts them and names the first. Results stay in finding order (most severe first).
-fn group(input: &ReportInput, results: &[Value], key: impl Fn(usize) -> GroupKey) -> Vec<Value> {
+fn group(
+    input: &ReportInput,
+    result_of: &dyn Fn(&crate::findings::Finding) -> Value,
+    key: impl Fn(usize) -> GroupKey,
+) -> Vec<Value> {
     let findings = &input.evaluation.findings;
     let mut order: Vec<GroupKey> = Vec::new();
     let mut members: std::collections::HashMap<GroupKey, Vec<usize>> = Default::default();
-    for i in 0..results.len() {
+    for i in 0..findings.len() {
         let k = key(i);
         let entry = members.entry(k.clone()).or_default();
         if entry.is_empty() {
@@ -275,10 +279,10 @@ fn group(input: &ReportInput, results: &[Value], key: impl Fn(usize) -> GroupKey
             let indices = &members[&k];
             let first = indices[0];
             if indices.len() == 1 {
-                return results[first].clone();
+                return result_of(&findings[first]);
             }
             let (rule_id, account) = &k;
-            let mut result = results[first].clone();
+            let mut result = result_of(&findings[first]);
             let names: Vec<&str> = indices
                 .iter()
                 .take(FIRST_RESOURCES)
