@@ -514,6 +514,64 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
     snapshot
 }
 
+/// Sign-in and access evidence for a generated organization, as an audit of a large
+/// organization meets it: most users signed in during the last month (one in ten of them once
+/// without MFA), and only one assignment in twenty was used, so that every evidence rule runs
+/// and unused-assignment reports most assignments. `now` ends the period covered (300 days).
+pub fn add_evidence(snapshot: &mut Snapshot, seed: u64, now: chrono::DateTime<chrono::Utc>) {
+    let mut random = Random(seed);
+    let time = |days: u64, hour: u64| {
+        (now - chrono::Duration::days(days as i64) + chrono::Duration::hours(hour as i64 % 12))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let events = &mut snapshot.events;
+    events.sources = vec![ssoaudit::vocabulary::EventSource::TrailLogs];
+    events.covered_from = Some(time(300, 0));
+    events.covered_to = Some(time(0, 0));
+    for user in &snapshot.users {
+        if random.below(10) == 0 {
+            continue;
+        }
+        let last = time(1 + random.below(30) as u64, random.below(12) as u64);
+        let without = (random.below(10) == 0).then(|| last.clone());
+        events.users.push(UserSignInSummary {
+            user_id: Some(user.id.clone()),
+            user_name: None,
+            last_sign_in: Some(last),
+            last_sign_in_without_mfa: without.clone(),
+            first_sign_in_without_mfa: without.clone(),
+            sign_ins_without_mfa: u64::from(without.is_some()),
+            last_external_idp_sign_in: None,
+        });
+    }
+    let names: BTreeMap<&str, &str> = snapshot
+        .permission_sets
+        .iter()
+        .map(|p| (p.arn.as_str(), p.name.as_str()))
+        .collect();
+    let mut members: BTreeMap<&str, &str> = BTreeMap::new();
+    for membership in &snapshot.memberships {
+        members
+            .entry(membership.group_id.as_str())
+            .or_insert(membership.user_id.as_str());
+    }
+    for assignment in snapshot.assignments.iter().step_by(20) {
+        let user = match assignment.principal_type {
+            PrincipalType::User => Some(assignment.principal_id.as_str()),
+            PrincipalType::Group => members.get(assignment.principal_id.as_str()).copied(),
+        };
+        if let (Some(user), Some(set)) = (user, names.get(assignment.permission_set_arn.as_str())) {
+            events.role_uses.push(RoleUseSummary {
+                user: ssoaudit::vocabulary::UserKey::Id(user.to_string()),
+                account_id: assignment.account_id.clone(),
+                permission_set_name: set.to_string(),
+                last_used: time(1 + random.below(60) as u64, 3),
+            });
+        }
+    }
+    snapshot.normalize();
+}
+
 /// The account access manager application of the violating organization.
 pub const ACCESS_APPLICATION_ARN: &str =
     "arn:aws:account-access:us-east-1:100000000001:application/aam-5e0c7a2d41b9";
