@@ -785,7 +785,7 @@ fn every_route_into_the_management_account_live_and_denied_entitlements_are_gaps
     // read, in three calls for that account.
     moto.control("config", serde_json::json!({}));
     let application = "arn:aws:account-access:us-east-1:1:application/aam-paged";
-    let entitlements: Vec<serde_json::Value> = expected
+    let mut entitlements: Vec<serde_json::Value> = expected
         .groups
         .iter()
         .cycle()
@@ -801,6 +801,14 @@ fn every_route_into_the_management_account_live_and_denied_entitlements_are_gaps
             })
         })
         .collect();
+    // And one to a kind of principal this version does not know: a gap, not a silent drop.
+    entitlements.push(serde_json::json!({
+        "applicationArn": application,
+        "entitlementId": "ent-new",
+        "principal": {"roleId": "r-1"},
+        "roleArn": format!("arn:aws:iam::{management}:role/r9"),
+        "account": management,
+    }));
     moto.control(
         "account-access",
         serde_json::json!({
@@ -819,6 +827,19 @@ fn every_route_into_the_management_account_live_and_denied_entitlements_are_gaps
     assert_eq!(
         live.metadata.api_calls["account-access:ListEntitlements"],
         expected.organization.accounts.len() as u64 + 2
+    );
+    let unknown: Vec<&ssoaudit::snapshot::Gap> = live
+        .gaps
+        .iter()
+        .filter(|g| g.area == DataArea::Entitlements)
+        .collect();
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(
+        unknown[0]
+            .error
+            .starts_with("1 entitlement(s) of a kind this version cannot read")
+            && unknown[0].resource.contains(&management),
+        "{unknown:?}"
     );
     // Roles that do not exist: a gap each, never a verdict.
     assert_eq!(

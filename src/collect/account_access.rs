@@ -7,7 +7,7 @@
 //! A refusal (many scanning identities lack these permissions) is a gap, never a failure.
 
 use super::Scan;
-use super::calls::Service;
+use super::calls::{CallError, Service};
 use crate::snapshot::{
     AccessApplication, AccountAccess, Entitlement, PrincipalType, Role, RoleInlinePolicy,
 };
@@ -151,6 +151,9 @@ async fn list_entitlements(
         )
         .build();
     let mut found = Vec::new();
+    // Entitlements of a kind this version cannot read (a principal or entitlement type newer
+    // than the SDK): access the snapshot would miss, so a gap, never a silent drop.
+    let mut unreadable = 0;
     let resource = format!("{application} in account {account}");
     paged!(
         scan,
@@ -166,6 +169,7 @@ async fn list_entitlements(
             .send(),
         |output| found.extend(output.entitlements().iter().filter_map(|member| {
             let Some(EntitlementSummary::PrincipalRole(summary)) = member.entitlement() else {
+                unreadable += 1;
                 return None;
             };
             let (principal_type, principal_id) = match summary.principal() {
@@ -175,7 +179,10 @@ async fn list_entitlements(
                 Some(Principal::IdentityCenter(IdentityCenterPrincipal::UserId(id))) => {
                     (PrincipalType::User, id.clone())
                 }
-                _ => return None,
+                _ => {
+                    unreadable += 1;
+                    return None;
+                }
             };
             Some(Entitlement {
                 account_id: summary.account().to_string(),
@@ -188,6 +195,17 @@ async fn list_entitlements(
             })
         }))
     );
+    if unreadable > 0 {
+        scan.gap(
+            DataArea::Entitlements,
+            SERVICE,
+            "ListEntitlements",
+            &resource,
+            &CallError::Failed(format!(
+                "{unreadable} entitlement(s) of a kind this version cannot read (an unknown entitlement or principal type): the access they grant is not in the snapshot"
+            )),
+        );
+    }
     found
 }
 
@@ -202,7 +220,20 @@ async fn read_role(scan: &Scan, client: &aws_sdk_iam::Client, arn: &str) -> Opti
         })
         .await
     {
-        Ok(output) => output.role,
+        Ok(output) => match output.role {
+            Some(role) => role,
+            // Nothing to analyse is not "allows nothing": a gap, and the role stays unknown.
+            None => {
+                scan.gap(
+                    DataArea::Capabilities,
+                    SERVICE,
+                    "GetRole",
+                    arn,
+                    &CallError::Failed("the answer holds no role".into()),
+                );
+                return None;
+            }
+        },
         Err(error) => {
             scan.gap(DataArea::Capabilities, SERVICE, "GetRole", arn, &error);
             return None;
@@ -212,12 +243,10 @@ async fn read_role(scan: &Scan, client: &aws_sdk_iam::Client, arn: &str) -> Opti
         arn: arn.to_string(),
         name: name.clone(),
         trust_policy: role
-            .as_ref()
-            .and_then(|r| r.assume_role_policy_document())
+            .assume_role_policy_document()
             .and_then(super::iam::parse_document),
         permissions_boundary: role
-            .as_ref()
-            .and_then(|r| r.permissions_boundary())
+            .permissions_boundary()
             .and_then(|b| b.permissions_boundary_arn())
             .map(str::to_string),
         ..Default::default()

@@ -2,7 +2,7 @@
 //! (`ListApplicationAssignments`): access that is not an account assignment.
 
 use super::Scan;
-use super::calls::Service;
+use super::calls::{CallError, Service};
 use crate::snapshot::{Application, ApplicationAssignment, PrincipalType};
 use crate::vocabulary::DataArea;
 use aws_sdk_ssoadmin::Client;
@@ -37,6 +37,8 @@ pub async fn collect(scan: &Scan, client: &Client, instance: &str) -> Vec<Applic
     for application in &mut applications {
         let arn = application.arn.clone();
         let assignments = &mut application.assignments;
+        // A principal type this version cannot read: access missing, so a gap.
+        let mut unreadable = 0;
         paged!(
             scan,
             "ListApplicationAssignments",
@@ -52,7 +54,10 @@ pub async fn collect(scan: &Scan, client: &Client, instance: &str) -> Vec<Applic
                 let principal_type = match a.principal_type() {
                     SdkPrincipalType::Group => PrincipalType::Group,
                     SdkPrincipalType::User => PrincipalType::User,
-                    _ => return None,
+                    _ => {
+                        unreadable += 1;
+                        return None;
+                    }
                 };
                 Some(ApplicationAssignment {
                     principal_type,
@@ -60,6 +65,17 @@ pub async fn collect(scan: &Scan, client: &Client, instance: &str) -> Vec<Applic
                 })
             }))
         );
+        if unreadable > 0 {
+            scan.gap(
+                DataArea::Applications,
+                SERVICE,
+                "ListApplicationAssignments",
+                &arn,
+                &CallError::Failed(format!(
+                    "{unreadable} assignment(s) to a principal type this version cannot read: the access they grant is not in the snapshot"
+                )),
+            );
+        }
     }
     applications
 }

@@ -29,15 +29,13 @@ pub fn write(input: &ReportInput) -> String {
     let mut cases = String::new();
     let (mut failures, mut errors, mut skipped) = (0, 0, 0);
     for rule in input.rules {
-        let findings: Vec<_> = evaluation
+        // Findings at or above --fail-on that neither a suppression nor the baseline holds
+        // fail the case; the others go to its output.
+        let (failing, others): (Vec<_>, Vec<_>) = evaluation
             .findings
             .iter()
             .filter(|f| f.rule_id == rule.id)
-            .collect();
-        let failing: Vec<_> = findings
-            .iter()
-            .filter(|f| f.is_open() && input.fail_on.is_some_and(|t| f.severity >= t))
-            .collect();
+            .partition(|f| f.is_open() && input.fail_on.is_some_and(|t| f.severity >= t));
         let incomplete = evaluation.incomplete.iter().find(|r| r.rule_id == rule.id);
         let rule_errors: Vec<_> = evaluation
             .errors
@@ -98,9 +96,8 @@ pub fn write(input: &ReportInput) -> String {
                 xml(&body.join("\n"))
             );
         }
-        let others: Vec<String> = findings
+        let others: Vec<String> = others
             .iter()
-            .filter(|f| !failing.iter().any(|g| std::ptr::eq(**g, **f)))
             .map(|f| match &f.suppressed {
                 Some(reason) => format!(
                     "[{}] {}: {} (suppressed: {reason})",

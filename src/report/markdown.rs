@@ -71,16 +71,17 @@ pub fn write(input: &ReportInput, limit: usize) -> String {
             baseline.resolved.len()
         );
     }
+    // Counted once: a section heading per row would count them again for every finding.
+    let counts = super::severity_counts(evaluation);
     for finding in evaluation
         .findings
         .iter()
         .filter(|f| f.suppressed.is_none())
     {
-        let count = evaluation
-            .findings
+        let count = counts
             .iter()
-            .filter(|f| f.severity == finding.severity && f.suppressed.is_none())
-            .count();
+            .find(|(s, _)| *s == finding.severity)
+            .map_or(0, |(_, n)| *n);
         let section = format!(
             "### {} ({count})\n\n| Rule | Resource | Finding |\n|---|---|---|\n",
             finding.severity
