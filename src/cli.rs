@@ -22,7 +22,7 @@ pub enum Command {
     /// Evaluate the rules against a snapshot (or a live scan) and report findings.
     Check(Box<CheckArgs>),
     /// Scan the organization live (read-only) and write a snapshot file.
-    Snapshot(SnapshotArgs),
+    Snapshot(Box<SnapshotArgs>),
     /// Compare two snapshots: what changed, and who gained or lost access.
     Diff(DiffArgs),
     /// Who can reach what: effective access with group members expanded.
@@ -134,11 +134,70 @@ pub struct ScanArgs {
     /// the aggregation runs in AWS, only result rows are fetched.
     #[arg(long, value_name = "EVENT_DATA_STORE")]
     pub cloudtrail_lake: Option<String>,
-    /// How many days back LookupEvents (at most 90, the API's limit) and Lake queries read
-    /// (default 90). With --cloudtrail-logs, the period the log files must cover: a part of it
-    /// without records is recorded as a collection gap.
-    #[arg(long, value_name = "DAYS")]
-    pub events_since: Option<u32>,
+    /// Read sign-in and access evidence from the trail log files where CloudTrail delivers
+    /// them (s3://BUCKET/PREFIX, the prefix above `AWSLogs/`): only the period's days, of the
+    /// organization's accounts.
+    #[arg(long, value_name = "S3_URL")]
+    pub cloudtrail_s3: Option<String>,
+    /// Read sign-in and access evidence with Athena from this table over the trail's logs
+    /// (DATABASE.TABLE, the CloudTrail table partitioned by account, region and timestamp; see
+    /// docs/athena.md): the aggregation runs in Athena, only result rows are fetched.
+    #[arg(long, value_name = "DATABASE.TABLE")]
+    pub cloudtrail_athena: Option<String>,
+    /// The Athena workgroup of --cloudtrail-athena queries (its result location is used).
+    #[arg(long, default_value = "primary", value_name = "NAME")]
+    pub athena_workgroup: String,
+    /// Where Athena writes query results (s3://BUCKET/PREFIX/), for a workgroup without a
+    /// result location of its own.
+    #[arg(long, value_name = "S3_URL")]
+    pub athena_output: Option<String>,
+    /// The period events are read for: a number of days back (default 90), or the first day
+    /// (2026-01-01, or an RFC 3339 time). LookupEvents reads at most 90 days back, the API's
+    /// limit. With --cloudtrail-logs, the period the log files must cover: a part of it without
+    /// records is recorded as a collection gap.
+    #[arg(long, value_parser = parse_since, value_name = "DAYS|DATE")]
+    pub events_since: Option<Since>,
+}
+
+/// The start of the period events are read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    Days(u32),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+impl Since {
+    /// The start of the period ending at `until`, at most `limit_days` back.
+    pub fn start(
+        this: Option<Since>,
+        until: chrono::DateTime<chrono::Utc>,
+        limit_days: u32,
+    ) -> chrono::DateTime<chrono::Utc> {
+        let earliest = until - chrono::Duration::days(i64::from(limit_days.min(365_000)));
+        match this {
+            None => until - chrono::Duration::days(i64::from(90u32.min(limit_days))),
+            Some(Since::Days(days)) => {
+                until - chrono::Duration::days(i64::from(days.min(limit_days).min(365_000)))
+            }
+            Some(Since::Time(time)) => time.max(earliest),
+        }
+    }
+}
+
+fn parse_since(text: &str) -> Result<Since, String> {
+    if let Ok(days) = text.parse::<u32>() {
+        return Ok(Since::Days(days));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(Since::Time(
+            date.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+        ));
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| Since::Time(t.with_timezone(&chrono::Utc)))
+        .map_err(|_| {
+            format!("{text}: not a number of days, a date (2026-01-01) or an RFC 3339 time")
+        })
 }
 
 #[derive(Args)]

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Check(args) => check(*args),
-        Command::Snapshot(args) => snapshot(args),
+        Command::Snapshot(args) => snapshot(*args),
         Command::Diff(args) => diff(args),
         Command::Access(args) => access(*args),
         Command::PermissionSet(args) => permission_set(*args),
@@ -270,7 +270,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, InputError> {
 fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError> {
     use ssoaudit::events::{SourceRead, source_gaps};
     use ssoaudit::vocabulary::EventSource;
-    if args.cloudtrail_logs.is_none() && !args.lookup_events && args.cloudtrail_lake.is_none() {
+    if args.cloudtrail_logs.is_none()
+        && !args.lookup_events
+        && args.cloudtrail_lake.is_none()
+        && args.cloudtrail_s3.is_none()
+        && args.cloudtrail_athena.is_none()
+    {
         return Ok(());
     }
     let started = std::time::Instant::now();
@@ -284,7 +289,7 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
     let format =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let until = chrono::Utc::now();
-    let days = |limit: u32| i64::from(args.events_since.unwrap_or(90).min(limit));
+    let since = |limit_days: u32| crate::cli::Since::start(args.events_since, until, limit_days);
     let mut reads: Vec<SourceRead> = Vec::new();
     if let Some(dir) = &args.cloudtrail_logs {
         let threads = std::thread::available_parallelism()
@@ -305,12 +310,9 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         snapshot.gaps.extend(gaps);
         sources.push(EventSource::TrailLogs);
         // A folder has no period of its own: it is checked against one only when asked for.
-        let requested = args.events_since.map(|days| {
-            (
-                format(until - chrono::Duration::days(i64::from(days))),
-                format(until),
-            )
-        });
+        let requested = args
+            .events_since
+            .map(|_| (format(since(u32::MAX)), format(until)));
         reads.push(SourceRead {
             source: EventSource::TrailLogs,
             location: dir.display().to_string(),
@@ -331,8 +333,71 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
             );
         }
     }
+    if let Some(url) = &args.cloudtrail_s3 {
+        let url = ssoaudit::collect::trail_s3::parse_url(url).map_err(InputError)?;
+        let since = since(u32::MAX);
+        // Only the organization's accounts: log folders of accounts that left it (or of
+        // another organization sharing the bucket) say nothing about this one.
+        let accounts: std::collections::BTreeSet<String> = snapshot
+            .organization
+            .accounts
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        let accounts = (!accounts.is_empty()).then_some(accounts);
+        let mut sink = |batch| {
+            if let Err(error) = ingest.lock().expect("ingest").add(batch) {
+                failure.lock().expect("failure").get_or_insert(error);
+            }
+        };
+        let (read, gaps) = runtime()?
+            .block_on(ssoaudit::collect::trail_s3_events(
+                &scan_options(args),
+                &url,
+                accounts.as_ref(),
+                since,
+                until,
+                &mut sink,
+            ))
+            .map_err(|e| scan_error(e, args))?;
+        let stats = &read.stats;
+        if stats.records > 0 {
+            ingest
+                .lock()
+                .expect("ingest")
+                .covering(stats.earliest.as_deref(), stats.latest.as_deref());
+        }
+        snapshot.gaps.extend(gaps);
+        sources.push(EventSource::TrailS3);
+        reads.push(SourceRead {
+            source: EventSource::TrailS3,
+            location: url.to_string(),
+            files: Some(stats.found),
+            records: stats.records,
+            earliest: stats.earliest.clone(),
+            latest: stats.latest.clone(),
+            requested: Some((format(since), format(until))),
+        });
+        if !args.quiet {
+            if !read.skipped_accounts.is_empty() {
+                eprintln!(
+                    "events: {url}: not read, not accounts of the organization: {}",
+                    read.skipped_accounts.join(", ")
+                );
+            }
+            eprintln!(
+                "events: {url}: {} Region folders, {} objects, {} records, {} sign-in and access events, {:.1} MB uncompressed in {:.1?}",
+                read.regions,
+                stats.files,
+                stats.records,
+                stats.normalized,
+                stats.bytes_uncompressed as f64 / 1e6,
+                started.elapsed()
+            );
+        }
+    }
     if args.lookup_events {
-        let since = until - chrono::Duration::days(days(90));
+        let since = since(90);
         let home =
             (!snapshot.metadata.region.is_empty()).then_some(snapshot.metadata.region.as_str());
         let (events, gaps) = runtime()?
@@ -364,7 +429,7 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         sources.push(EventSource::LookupEvents);
     }
     if let Some(store) = &args.cloudtrail_lake {
-        let since = until - chrono::Duration::days(days(u32::MAX));
+        let since = since(u32::MAX);
         let (evidence, gaps) = runtime()?.block_on(ssoaudit::collect::lake_events(
             &scan_options(args),
             store,

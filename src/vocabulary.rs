@@ -108,12 +108,16 @@ vocabulary! {
 vocabulary! {
     /// Where sign-in and access events were read from (in name order).
     EventSource {
+        /// An Athena table over trail log files.
+        Athena => "athena",
         /// A CloudTrail Lake event data store.
         Lake => "lake",
         /// CloudTrail `LookupEvents`.
         LookupEvents => "lookup-events",
         /// Trail log files or exported records in a local folder.
         TrailLogs => "trail-logs",
+        /// Trail log files read from S3.
+        TrailS3 => "trail-s3",
     }
 }
 

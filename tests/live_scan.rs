@@ -138,6 +138,11 @@ fn policy_operations() -> BTreeSet<String> {
                 "sso" => "sso-admin",
                 other => other,
             };
+            // s3:ListBucket is the permission of the ListObjectsV2 operation.
+            let operation = match (service, operation) {
+                ("s3", "ListBucket") => "ListObjectsV2",
+                (_, operation) => operation,
+            };
             operations.insert(format!("{service}:{operation}"));
         }
     }
@@ -184,6 +189,11 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
         "cloudtrail:DescribeQuery",
         "cloudtrail:GetQueryResults",
     ] {
+        used.insert(operation.into());
+    }
+    // And S3, with --cloudtrail-s3 (trail_logs_in_s3_give_the_events_of_the_same_files_in_a_folder
+    // checks that what it calls is in the policy).
+    for operation in ["s3:GetBucketLocation", "s3:GetObject", "s3:ListObjectsV2"] {
         used.insert(operation.into());
     }
     assert_eq!(used, allowed);
@@ -848,5 +858,250 @@ fn every_route_into_the_management_account_live_and_denied_entitlements_are_gaps
             .filter(|g| g.operation == "iam:GetRole" && g.area == DataArea::Capabilities)
             .count(),
         5
+    );
+}
+
+/// The trail log fixture: one organization trail, account 100000000001, us-east-1.
+const HISTORY: &str = "fixtures/cloudtrail/reference-history";
+/// A period that holds the whole fixture.
+const HISTORY_SINCE: &str = "2026-07-01";
+
+/// `snapshot --base BARE` with `flags` into `name`.json next to `bare`; returns the snapshot
+/// and stderr.
+fn add_events_with(
+    moto: &Moto,
+    bare: &std::path::Path,
+    name: &str,
+    flags: &[&str],
+) -> (Snapshot, String) {
+    let path = bare.with_file_name(format!("{name}.json"));
+    let mut args = vec!["snapshot", "--base", bare.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    args.extend(["-o", path.to_str().unwrap()]);
+    let out = moto.ssoaudit(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (Snapshot::load(&path).unwrap(), stderr)
+}
+
+/// The events of a snapshot without the name of their source, and its gaps' messages.
+fn events_and_gap_errors(snapshot: &Snapshot) -> (serde_json::Value, Vec<String>) {
+    let mut events = serde_json::to_value(&snapshot.events).unwrap();
+    events.as_object_mut().unwrap().remove("sources");
+    (
+        events,
+        snapshot.gaps.iter().map(|g| g.error.clone()).collect(),
+    )
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| (n << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn trail_logs_in_s3_give_the_events_of_the_same_files_in_a_folder() {
+    let moto = Moto::start();
+    let base = ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Violating);
+    let bare = temp_dir("s3-trail").join("bare.json");
+    std::fs::write(&bare, base.to_canonical_json()).unwrap();
+    let history = root().join(HISTORY);
+    let files = ssoaudit::events::trail_logs::log_files(&history).unwrap();
+    let (folder, _) = add_events_with(
+        &moto,
+        &bare,
+        "folder",
+        &[
+            "--quiet",
+            "--cloudtrail-logs",
+            history.to_str().unwrap(),
+            "--events-since",
+            HISTORY_SINCE,
+        ],
+    );
+    assert!(!folder.events.users.is_empty());
+
+    // The same files in a bucket of another Region, below a prefix; beside them, a day before
+    // the period and an account outside the organization, with sign-ins of their own.
+    let planted = gzip(
+        serde_json::json!({"Records": [{
+            "eventVersion": "1.08", "eventID": "00000000-0000-4000-8000-0000000000aa",
+            "eventTime": "2026-06-30T10:00:00Z", "eventSource": "signin.amazonaws.com",
+            "eventName": "UserAuthentication", "recipientAccountId": "100000000001",
+            "userIdentity": {"type": "Unknown", "onBehalfOf": {"userId": "planted-user"}},
+            "serviceEventDetails": {"UserAuthentication": "Success"},
+            "additionalEventData": {"UserName": "planted", "CredentialType": "PASSWORD"}
+        }]})
+        .to_string()
+        .as_bytes(),
+    );
+    let org = "trails/AWSLogs/o-a1b2c3d4e5";
+    let objects = serde_json::json!({
+        format!("{org}/100000000001/CloudTrail/us-east-1/2026/06/30/100000000001_CloudTrail_us-east-1_20260630T1000Z_early.json.gz"): base64(&planted),
+        format!("{org}/999999999999/CloudTrail/us-east-1/2026/11/20/999999999999_CloudTrail_us-east-1_20261120T1000Z_other.json.gz"): base64(&planted),
+        format!("{org}/100000000001/CloudTrail-Digest/us-east-1/2026/11/20/digest.json.gz"): base64(b"not a log"),
+    });
+    let uploaded = moto.control(
+        "s3-upload",
+        serde_json::json!({"bucket": "org-trail", "region": "eu-west-1",
+            "dir": history, "prefix": "trails/", "objects": objects}),
+    );
+    assert_eq!(uploaded["uploaded"], files.len() + 3);
+    moto.control("reset", serde_json::json!({}));
+    let (s3, stderr) = add_events_with(
+        &moto,
+        &bare,
+        "s3",
+        &[
+            "--cloudtrail-s3",
+            "s3://org-trail/trails",
+            "--events-since",
+            HISTORY_SINCE,
+        ],
+    );
+    assert_eq!(
+        s3.events.sources,
+        [ssoaudit::vocabulary::EventSource::TrailS3]
+    );
+    assert_eq!(
+        events_and_gap_errors(&s3),
+        events_and_gap_errors(&folder),
+        "S3 and the folder give the same events and the same coverage"
+    );
+    assert!(
+        stderr.contains("not accounts of the organization: 999999999999"),
+        "{stderr}"
+    );
+    let calls = moto.calls();
+    assert_eq!(
+        calls.get("s3:GetObject").copied(),
+        Some(files.len() as u64),
+        "each log file of the period fetched once, nothing else: {calls:?}"
+    );
+    assert_eq!(calls.get("s3:GetBucketLocation").copied(), Some(1));
+    // The layout (AWSLogs, the organization, its two accounts, CloudTrail) and one listing of
+    // the period: the earlier day's key is listed past, not fetched.
+    assert!(calls["s3:ListObjectsV2"] <= 8, "{calls:?}");
+    let allowed = policy_operations();
+    for operation in calls.keys() {
+        assert!(
+            allowed.contains(operation),
+            "{operation} is not in policy/ssoaudit-read-only.json"
+        );
+    }
+
+    // A period that starts after the fixture's first days reads only the days it covers.
+    moto.control("reset", serde_json::json!({}));
+    let (late, _) = add_events_with(
+        &moto,
+        &bare,
+        "late",
+        &[
+            "--quiet",
+            "--cloudtrail-s3",
+            "s3://org-trail/trails/",
+            "--events-since",
+            "2026-11-20",
+        ],
+    );
+    let in_period = files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("/2026/11/2"))
+        .count();
+    assert_eq!(moto.calls()["s3:GetObject"], in_period as u64);
+    assert!(!late.events.users.is_empty());
+}
+
+#[test]
+fn unreadable_trail_objects_in_s3_are_gaps_naming_them() {
+    let moto = Moto::start();
+    let base = ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Violating);
+    let bare = temp_dir("s3-faults").join("bare.json");
+    std::fs::write(&bare, base.to_canonical_json()).unwrap();
+    let day = "trails/AWSLogs/o-a1b2c3d4e5/100000000001/CloudTrail/us-east-1/2026/11/20";
+    let corrupt = format!("{day}/100000000001_CloudTrail_us-east-1_20261120T2350Z_bad.json.gz");
+    let mut truncated = gzip(b"{\"Records\": []}");
+    truncated.truncate(truncated.len() / 2);
+    moto.control(
+        "s3-upload",
+        serde_json::json!({"bucket": "org-trail", "dir": root().join(HISTORY),
+            "prefix": "trails/", "objects": {corrupt.clone(): base64(&truncated)}}),
+    );
+    let denied = ssoaudit::events::trail_logs::log_files(&root().join(HISTORY))
+        .unwrap()
+        .into_iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .find(|name| name.contains("20261120"))
+        .unwrap();
+    moto.control(
+        "config",
+        serde_json::json!({"deny": {"s3:GetObject": denied.clone()}}),
+    );
+    let (snapshot, _) = add_events_with(
+        &moto,
+        &bare,
+        "faults",
+        &[
+            "--quiet",
+            "--cloudtrail-s3",
+            "s3://org-trail/trails",
+            "--events-since",
+            HISTORY_SINCE,
+        ],
+    );
+    let gaps: Vec<(String, String, String)> = snapshot
+        .gaps
+        .iter()
+        .map(|g| (g.operation.clone(), g.resource.clone(), g.error.clone()))
+        .collect();
+    assert!(
+        gaps.iter()
+            .any(|(operation, resource, error)| operation == "s3:GetObject"
+                && resource.ends_with(&denied)
+                && resource.starts_with("s3://org-trail/")
+                && error.contains("AccessDenied")),
+        "{gaps:#?}"
+    );
+    assert!(
+        gaps.iter()
+            .any(|(operation, resource, error)| operation == "s3:read"
+                && resource == &format!("s3://org-trail/{corrupt}")
+                && error.contains("corrupt or truncated")),
+        "{gaps:#?}"
+    );
+    // The rest is read.
+    assert!(!snapshot.events.users.is_empty());
+
+    // A bucket that cannot be reached at all is a gap, not an empty history.
+    let (missing, _) = add_events_with(
+        &moto,
+        &bare,
+        "missing",
+        &["--quiet", "--cloudtrail-s3", "s3://no-such-bucket/x"],
+    );
+    assert!(
+        missing.gaps.iter().any(
+            |g| g.operation == "s3:GetBucketLocation" && g.resource == "s3://no-such-bucket/x/"
+        ),
+        "{:#?}",
+        missing.gaps
     );
 }

@@ -24,6 +24,8 @@ pub enum Service {
     CloudTrail,
     Iam,
     AccountAccess,
+    S3,
+    Athena,
 }
 
 impl Service {
@@ -35,6 +37,8 @@ impl Service {
             Service::CloudTrail => "cloudtrail",
             Service::Iam => "iam",
             Service::AccountAccess => "account-access",
+            Service::S3 => "s3",
+            Service::Athena => "athena",
         }
     }
 
@@ -47,6 +51,8 @@ impl Service {
             Service::CloudTrail => "cloudtrail",
             Service::Iam => "iam",
             Service::AccountAccess => "account-access",
+            Service::S3 => "s3",
+            Service::Athena => "athena",
         }
     }
 }
@@ -64,6 +70,12 @@ pub struct Limits {
     pub iam: f64,
     /// Account access manager (applications and entitlements); few calls, kept modest.
     pub account_access: f64,
+    /// S3 reads of trail log objects: S3 serves thousands of GETs per second per prefix; this
+    /// bounds the scanner, not S3.
+    pub s3: f64,
+    /// Athena query calls: StartQueryExecution's default quota is 20 per second per account,
+    /// the polling calls' 100.
+    pub athena: f64,
 }
 
 impl Limits {
@@ -76,6 +88,8 @@ impl Limits {
             Service::CloudTrail => self.cloudtrail,
             Service::Iam => self.iam,
             Service::AccountAccess => self.account_access,
+            Service::S3 => self.s3,
+            Service::Athena => self.athena,
         }
     }
 }
@@ -89,6 +103,8 @@ impl Default for Limits {
             cloudtrail: 2.0,
             iam: 10.0,
             account_access: 10.0,
+            s3: 200.0,
+            athena: 5.0,
         }
     }
 }
@@ -232,6 +248,8 @@ pub struct Caller {
     cloudtrail: Pacer,
     iam: Pacer,
     account_access: Pacer,
+    s3: Pacer,
+    athena: Pacer,
     pub log: CallLog,
     counters: Arc<Counters>,
     max_attempts: u32,
@@ -277,6 +295,8 @@ impl Caller {
             cloudtrail: Pacer::new(limits.cloudtrail),
             iam: Pacer::new(limits.iam),
             account_access: Pacer::new(limits.account_access),
+            s3: Pacer::new(limits.s3),
+            athena: Pacer::new(limits.athena),
             log: CallLog::default(),
             counters,
             max_attempts: max_attempts.max(1),
@@ -308,6 +328,8 @@ impl Caller {
             Service::CloudTrail,
             Service::Iam,
             Service::AccountAccess,
+            Service::S3,
+            Service::Athena,
         ]
         .into_iter()
         .map(|s| (s, self.pacer(s).rate()))
@@ -322,6 +344,8 @@ impl Caller {
             Service::CloudTrail => &self.cloudtrail,
             Service::Iam => &self.iam,
             Service::AccountAccess => &self.account_access,
+            Service::S3 => &self.s3,
+            Service::Athena => &self.athena,
         }
     }
 

@@ -39,6 +39,7 @@ mod organizations;
 pub mod progress;
 mod settings;
 mod sso_admin;
+pub mod trail_s3;
 
 use crate::snapshot::{Gap, Metadata, SCHEMA_VERSION, Snapshot};
 use calls::{CallError, Caller, Limits, Service};
@@ -398,6 +399,26 @@ pub async fn lake_events(
     let client = aws_sdk_cloudtrail::Client::new(&config);
     let evidence = lake::read(&scan, &client, store, since).await;
     Ok((evidence, scan.finish()))
+}
+
+/// Sign-in and access events from trail log files in S3, read between `since` and `until`
+/// (whole days), of `accounts` only when given; `sink` receives the events as each object is
+/// read.
+pub async fn trail_s3_events(
+    options: &ScanOptions,
+    url: &trail_s3::S3Url,
+    accounts: Option<&std::collections::BTreeSet<String>>,
+    since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    sink: &mut dyn FnMut(Vec<crate::events::normalize::Normalized>),
+) -> Result<(trail_s3::S3Read, Vec<Gap>), ScanError> {
+    if let Some(error) = missing_profile(options) {
+        return Err(error);
+    }
+    let config = load_config(options).await;
+    let scan = Arc::new(Scan::new(options));
+    let read = trail_s3::read(&scan, &config, url, accounts, since, until, sink).await;
+    Ok((read, scan.finish()))
 }
 
 /// Scans the organization the credentials reach and returns its snapshot.

@@ -79,7 +79,7 @@ pub fn log_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Trail log objects (`.json`, `.json.gz`) and exported records (`.jsonl`, `.ndjson`, plain
 /// or gzipped).
-fn is_log_file(name: &str) -> bool {
+pub fn is_log_file(name: &str) -> bool {
     let name = name.strip_suffix(".gz").unwrap_or(name);
     name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson")
 }
@@ -160,19 +160,36 @@ fn read_file(
     stats: &mut ReadStats,
     sink: &mut dyn FnMut(Normalized),
 ) -> Result<(), Gap> {
-    let file = std::fs::File::open(path).map_err(|e| gap(path, format!("cannot open: {e}")))?;
-    let mut bytes = Vec::new();
-    let gzipped = path.extension().is_some_and(|e| e == "gz");
-    let read = if gzipped {
-        MultiGzDecoder::new(file).read_to_end(&mut bytes)
+    let bytes = std::fs::read(path).map_err(|e| gap(path, format!("cannot open: {e}")))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    read_object(name, &bytes, stats, sink).map_err(|e| gap(path, e))
+}
+
+/// Reads the content of one log file or object named `name` (gzipped when it ends with `.gz`)
+/// into `sink`; on error, nothing of it has been counted as read whole, and the message says
+/// what is wrong with it.
+pub fn read_object(
+    name: &str,
+    content: &[u8],
+    stats: &mut ReadStats,
+    sink: &mut dyn FnMut(Normalized),
+) -> Result<(), String> {
+    let mut inflated = Vec::new();
+    let bytes = if name.ends_with(".gz") {
+        MultiGzDecoder::new(content)
+            .read_to_end(&mut inflated)
+            .map_err(|e| format!("corrupt or truncated: {e}"))?;
+        &inflated[..]
     } else {
-        std::io::BufReader::new(file).read_to_end(&mut bytes)
+        content
     };
-    read.map_err(|e| gap(path, format!("corrupt or truncated: {e}")))?;
     stats.bytes_uncompressed += bytes.len() as u64;
-    let records = records_of(&bytes).map_err(|e| gap(path, e))?;
+    let records = records_of(bytes)?;
     stats.files += 1;
-    let time = file_time(path);
+    let time = file_time(Path::new(name));
     widen(stats, time.as_ref(), time.as_ref());
     for raw in records {
         stats.records += 1;
@@ -186,17 +203,26 @@ fn read_file(
             continue;
         }
         let record: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| gap(path, format!("bad record: {e}")))?;
+            serde_json::from_str(text).map_err(|e| format!("bad record: {e}"))?;
         match normalize(&record) {
             Ok(Some(event)) => {
                 stats.normalized += 1;
                 sink(event);
             }
             Ok(None) => {}
-            Err(error) => return Err(gap(path, error.0)),
+            Err(error) => return Err(error.0),
         }
     }
     Ok(())
+}
+
+/// Adds the counts of one worker to the totals.
+pub fn add_stats(totals: &mut ReadStats, stats: &ReadStats) {
+    totals.files += stats.files;
+    totals.records += stats.records;
+    totals.normalized += stats.normalized;
+    totals.bytes_uncompressed += stats.bytes_uncompressed;
+    widen(totals, stats.earliest.as_ref(), stats.latest.as_ref());
 }
 
 /// Reads every log file below `dir` with `threads` workers. `sink` receives the normalized
@@ -231,12 +257,7 @@ pub fn read_dir(
                     }
                 }
                 let mut totals = totals.lock().expect("totals");
-                totals.0.files += stats.files;
-                totals.0.records += stats.records;
-                totals.0.normalized += stats.normalized;
-                totals.0.bytes_uncompressed += stats.bytes_uncompressed;
-                let (earliest, latest) = (stats.earliest.clone(), stats.latest.clone());
-                widen(&mut totals.0, earliest.as_ref(), latest.as_ref());
+                add_stats(&mut totals.0, &stats);
                 totals.1.append(&mut gaps);
             });
         }

@@ -29,8 +29,10 @@ A WSGI layer in front of moto:
 """
 
 import argparse
+import base64
 import io
 import json
+import os
 from urllib.parse import parse_qs
 import random
 import sys
@@ -67,6 +69,25 @@ def account_access_operation(method, path):
     if method == "GET" and path.startswith("/applications/"):
         return "GetApplication"
     return "Unknown"
+
+
+def s3_operation(request):
+    """The S3 operation of a path-style request (the ones ssoaudit makes, and the test's own)."""
+    parts = request.path.lstrip("/").split("/", 1)
+    has_key = len(parts) == 2 and parts[1] != ""
+    if request.method == "GET":
+        if "location" in request.args:
+            return "GetBucketLocation"
+        if has_key:
+            return "GetObject"
+        if request.args.get("list-type") == "2":
+            return "ListObjectsV2"
+        return "ListObjects"
+    if request.method == "HEAD":
+        return "HeadObject" if has_key else "HeadBucket"
+    if request.method == "PUT":
+        return "PutObject" if has_key else "CreateBucket"
+    return request.method
 
 
 def json_response(body, status=200):
@@ -159,6 +180,17 @@ class Extension:
             # REST JSON: the operation is the method and path.
             service = "account-access"
             operation = account_access_operation(request.method, request.path)
+        if service is None and "/s3/aws4_request" in request.headers.get("Authorization", ""):
+            # S3 speaks REST XML: the operation is told by the method, path and query.
+            operation = s3_operation(request)
+            name = f"s3:{operation}"
+            with self.lock:
+                self.calls[name] = self.calls.get(name, 0) + 1
+            denied = self.deny.get(name)
+            if denied is not None and (denied == "" or denied in request.full_path):
+                body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                return Response(body, status=403, content_type="application/xml")(environ, start_response)
+            return self.app(environ, start_response)
         if service is None:
             # IAM speaks the query protocol: count its calls by the form's Action.
             if "/iam/aws4_request" in request.headers.get("Authorization", ""):
@@ -335,6 +367,31 @@ class Extension:
                 self.access_applications = list(data.get("applications", []))
                 self.entitlements = list(data.get("entitlements", []))
                 return json_response({})
+            if path == "s3-upload":
+                # A folder's files as objects of a bucket (created in the Region given), under
+                # a prefix, each key the prefix and the file's path below the folder; and
+                # extra objects {key: text} beside them.
+                from moto.core import DEFAULT_ACCOUNT_ID
+                from moto.s3.models import s3_backends
+
+                backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+                bucket = data["bucket"]
+                if bucket not in backend.buckets:
+                    backend.create_bucket(bucket, data.get("region", "us-east-1"))
+                prefix = data.get("prefix", "")
+                uploaded = 0
+                if data.get("dir"):
+                    for folder, _, files in os.walk(data["dir"]):
+                        for file_name in sorted(files):
+                            path_on_disk = os.path.join(folder, file_name)
+                            key = prefix + os.path.relpath(path_on_disk, data["dir"]).replace(os.sep, "/")
+                            with open(path_on_disk, "rb") as f:
+                                backend.put_object(bucket, key, f.read())
+                            uploaded += 1
+                for key, text in data.get("objects", {}).items():
+                    backend.put_object(bucket, key, base64.b64decode(text))
+                    uploaded += 1
+                return json_response({"uploaded": uploaded})
             if path == "user-status":
                 self.user_status[data["user_id"]] = data["status"]
                 return json_response({})
