@@ -455,6 +455,41 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
         snapshot.gaps.extend(gaps);
         sources.push(EventSource::Lake);
     }
+    if let Some(table) = &args.cloudtrail_athena {
+        let table = ssoaudit::collect::athena::parse_table(table).map_err(InputError)?;
+        let since = since(u32::MAX);
+        let options = ssoaudit::collect::athena::AthenaOptions {
+            table: &table,
+            workgroup: &args.athena_workgroup,
+            output: args.athena_output.as_deref(),
+        };
+        let (evidence, gaps) = runtime()?
+            .block_on(ssoaudit::collect::athena_events(
+                &scan_options(args),
+                &options,
+                since,
+            ))
+            .map_err(|e| scan_error(e, args))?;
+        let rows = evidence.users.len() + evidence.role_uses.len() + evidence.rare.len();
+        // Athena returns summaries, not records: only "no rows at all" can be told.
+        reads.push(SourceRead {
+            source: EventSource::Athena,
+            location: table.to_string(),
+            files: None,
+            records: rows as u64,
+            earliest: None,
+            latest: None,
+            requested: Some((format(since), format(until))),
+        });
+        let mut ingest = ingest.lock().expect("ingest");
+        if rows > 0 {
+            ingest.covering(Some(&format(since)), Some(&format(until)));
+        }
+        ingest.add_summaries(evidence.users, evidence.role_uses);
+        ingest.add(evidence.rare).map_err(InputError)?;
+        snapshot.gaps.extend(gaps);
+        sources.push(EventSource::Athena);
+    }
     if let Some(error) = failure.into_inner().expect("failure") {
         return Err(InputError(error));
     }

@@ -1,12 +1,13 @@
-//! The CloudTrail Lake statements, executed: DuckDB (from PyPI, in the test environment) runs
-//! every statement ssoaudit sends to Lake, as written, over the fixture's trail log files loaded
-//! in the shape of a Lake event data store, and the evidence read from its rows equals the
-//! evidence the folder source reads from the same files.
+//! The CloudTrail Lake and Athena statements, executed: DuckDB (from PyPI, in the test
+//! environment) runs every statement ssoaudit sends to Lake or Athena, as written, over the
+//! fixture's trail log files loaded in the shape of a Lake event data store or of the standard
+//! Athena CloudTrail table (tests/lake/cloudtrail_tables.py), and the evidence read from its rows
+//! equals the evidence the folder source reads from the same files.
 
 mod common;
 
 use common::*;
-use ssoaudit::collect::lake;
+use ssoaudit::collect::{athena, lake};
 use std::collections::HashMap;
 
 const LOGS: &str = "fixtures/cloudtrail/reference-history";
@@ -15,15 +16,44 @@ const STORE: &str = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/ss
 
 type Rows = Vec<HashMap<String, String>>;
 
-/// Runs the statements in DuckDB; returns the rows of each, by name, and the record count.
+/// The Athena table the statements name.
+const TABLE: &str = "security_logs.cloudtrail_org";
+
+fn since_2000() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Runs the Lake statements in DuckDB; returns the rows of each, by name, and the record count.
 fn duckdb(logs: &std::path::Path, statements: &[(&str, String)]) -> (HashMap<String, Rows>, u64) {
-    let dir = temp_dir("lake-sql");
+    duckdb_shaped(logs, "lake", lake::store_id(STORE), statements)
+}
+
+/// Runs statements in DuckDB over the records in the `shape` (lake, athena) of `table`.
+fn duckdb_shaped(
+    logs: &std::path::Path,
+    shape: &str,
+    table: &str,
+    statements: &[(&str, String)],
+) -> (HashMap<String, Rows>, u64) {
+    // Tests run in parallel: one folder per statement set.
+    let dir = temp_dir(&format!(
+        "lake-sql-{shape}-{:016x}",
+        statements
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, (_, sql)| sql
+                .bytes()
+                .fold(h, |h, b| (h ^ u64::from(b))
+                    .wrapping_mul(0x100_0000_01b3)))
+    ));
     let file = dir.join("statements.json");
     std::fs::write(&file, serde_json::to_string(statements).unwrap()).unwrap();
     let output = std::process::Command::new(root().join(".venv/bin/python"))
         .arg(root().join("tests/lake/duckdb_run.py"))
         .arg(logs)
-        .arg(lake::store_id(STORE))
+        .arg(shape)
+        .arg(table)
         .arg(&file)
         .output()
         .expect("the test environment's python (scripts/test installs duckdb)");
@@ -72,6 +102,66 @@ fn the_lake_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() {
     assert_eq!(lake::store_id("EXAMPLEf852-4e8f"), "EXAMPLEf852-4e8f");
     let (results, records) = duckdb(&root().join(LOGS), &statements);
     assert!(records > 50, "{records} records loaded");
+    agrees_with_the_folder_source(&results);
+}
+
+#[test]
+fn the_athena_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() {
+    let table = athena::parse_table(TABLE).unwrap();
+    let statements = athena::queries(&table, since_2000());
+    for (name, sql) in &statements {
+        assert!(
+            sql.contains("FROM \"security_logs\".\"cloudtrail_org\""),
+            "{name}: {sql}"
+        );
+    }
+    let (results, records) = duckdb_shaped(&root().join(LOGS), "athena", TABLE, &statements);
+    assert!(records > 50, "{records} records loaded");
+    agrees_with_the_folder_source(&results);
+
+    // The period: a start after the fixture's first sign-ins drops them, in the statement as
+    // in its partition pruning.
+    let late = chrono::DateTime::parse_from_rfc3339("2026-11-18T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let (late_results, _) = duckdb_shaped(
+        &root().join(LOGS),
+        "athena",
+        TABLE,
+        &athena::queries(&table, late),
+    );
+    let recent_users = lake::sign_ins_from_rows(&late_results["sign-ins"]);
+    let recent_uses = lake::role_uses_from_rows(&late_results["role-uses"]);
+    let (recent_rare, _) = lake::rare_from_rows(&late_results["rare"]);
+    assert!(!recent_users.is_empty() && !recent_uses.is_empty());
+    for user in &recent_users {
+        assert!(
+            user.last_sign_in.as_deref() >= Some("2026-11-18T00:00:00Z"),
+            "{user:?}"
+        );
+    }
+    for used in &recent_uses {
+        assert!(
+            used.last_used.as_str() >= "2026-11-18T00:00:00Z",
+            "{used:?}"
+        );
+    }
+    for row in &late_results["rare"] {
+        assert!(
+            row["eventtime"].as_str() >= "2026-11-18T00:00:00Z",
+            "{row:?}"
+        );
+    }
+    let rows = |r: &HashMap<String, Rows>| r.values().map(Vec::len).sum::<usize>();
+    assert!(
+        rows(&late_results) < rows(&results),
+        "the earlier events are left out"
+    );
+    let _ = recent_rare;
+}
+
+/// The evidence read from the rows equals what the folder source reads from the same files.
+fn agrees_with_the_folder_source(results: &HashMap<String, Rows>) {
     let folder = folder_events(&root().join(LOGS));
 
     let mut users = lake::sign_ins_from_rows(&results["sign-ins"]);
@@ -141,4 +231,12 @@ fn a_sign_in_without_a_credential_type_counts_as_single_factor_in_both() {
     assert_eq!(folder.users.len(), 1, "{:?}", folder.users);
     assert_eq!(folder.users[0].sign_ins_without_mfa, 1);
     assert_eq!(users, folder.users);
+    let table = athena::parse_table(TABLE).unwrap();
+    let (results, _) = duckdb_shaped(
+        &dir,
+        "athena",
+        TABLE,
+        &athena::queries(&table, since_2000()),
+    );
+    assert_eq!(lake::sign_ins_from_rows(&results["sign-ins"]), folder.users);
 }

@@ -196,6 +196,14 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     for operation in ["s3:GetBucketLocation", "s3:GetObject", "s3:ListObjectsV2"] {
         used.insert(operation.into());
     }
+    // And Athena, with --cloudtrail-athena (see cloudtrail_athena_queries_feed_the_evidence_rules).
+    for operation in [
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults",
+        "athena:StartQueryExecution",
+    ] {
+        used.insert(operation.into());
+    }
     assert_eq!(used, allowed);
     // The server's count and the scanner's own agree.
     let recorded: BTreeMap<String, u64> = live.metadata.api_calls.clone();
@@ -458,15 +466,126 @@ fn cloudtrail_lake_queries_feed_the_evidence_rules() {
     assert_eq!(evidence_findings(&with_events), planted_evidence());
 }
 
+/// The table the moto extension runs Athena statements against.
+const ATHENA_TABLE: &str = "security_logs.cloudtrail_org";
+
+fn serve_athena_table(moto: &Moto) {
+    moto.control(
+        "athena",
+        serde_json::json!({"database": "security_logs", "table": "cloudtrail_org"}),
+    );
+}
+
 #[test]
-fn lookup_events_and_lake_that_return_nothing_are_gaps() {
+fn cloudtrail_athena_queries_feed_the_evidence_rules() {
+    let (moto, bare) = serving_history("athena");
+    serve_athena_table(&moto);
+    let (snapshot, _) = add_events_with(
+        &moto,
+        &bare,
+        "athena",
+        &[
+            "--quiet",
+            "--cloudtrail-athena",
+            ATHENA_TABLE,
+            "--athena-workgroup",
+            "audit",
+            "--athena-output",
+            "s3://athena-results/ssoaudit/",
+        ],
+    );
+    assert_eq!(
+        snapshot.events.sources,
+        [ssoaudit::vocabulary::EventSource::Athena]
+    );
+    assert!(snapshot.gaps.is_empty(), "{:?}", snapshot.gaps);
+    assert_eq!(
+        evidence_findings(&bare.with_file_name("athena.json")),
+        planted_evidence()
+    );
+    let calls = moto.calls();
+    assert_eq!(calls["athena:StartQueryExecution"], 3, "{calls:?}");
+    let allowed = policy_operations();
+    for operation in calls.keys() {
+        assert!(
+            allowed.contains(operation),
+            "{operation} is not in the policy"
+        );
+    }
+    // Each statement ran in the workgroup, database and result location asked for, and was
+    // pruned by the period's days.
+    let queries = moto.control("athena-queries", serde_json::json!({}));
+    let queries = queries["queries"].as_object().unwrap();
+    assert_eq!(queries.len(), 3);
+    for query in queries.values() {
+        assert_eq!(query["workgroup"], "audit");
+        assert_eq!(query["database"], "security_logs");
+        assert_eq!(query["output"], "s3://athena-results/ssoaudit/");
+        assert_eq!(query["state"], "SUCCEEDED");
+        assert!(query["rows"].as_u64().unwrap() > 0, "{query}");
+        let statement = query["statement"].as_str().unwrap();
+        assert!(statement.contains("\"timestamp\" >= '"), "{statement}");
+    }
+
+    // A statement that fails is a gap of its own; the others still count.
+    moto.control(
+        "athena",
+        serde_json::json!({"database": "security_logs", "table": "cloudtrail_org",
+            "status": {"rare": "FAILED"}}),
+    );
+    let (failed, _) = add_events_with(
+        &moto,
+        &bare,
+        "athena-failed",
+        &["--quiet", "--cloudtrail-athena", ATHENA_TABLE],
+    );
+    let gaps: Vec<String> = failed
+        .gaps
+        .iter()
+        .map(|g| format!("{} {} {}", g.operation, g.resource, g.error))
+        .collect();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert!(
+        gaps[0].starts_with("athena:StartQueryExecution security_logs.cloudtrail_org rare")
+            && gaps[0].contains("ended FAILED"),
+        "{gaps:?}"
+    );
+    assert!(!failed.events.users.is_empty());
+
+    // A table the engine does not have: every statement fails, and says why.
+    let (missing, _) = add_events_with(
+        &moto,
+        &bare,
+        "athena-missing",
+        &[
+            "--quiet",
+            "--cloudtrail-athena",
+            "security_logs.no_such_table",
+        ],
+    );
+    let errors: Vec<&str> = missing.gaps.iter().map(|g| g.error.as_str()).collect();
+    assert_eq!(
+        errors.len(),
+        4,
+        "three statements and the empty source: {errors:?}"
+    );
+    assert!(
+        errors[..3].iter().all(|e| e.contains("no_such_table")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn event_sources_that_return_nothing_are_gaps() {
     let moto = Moto::start();
+    serve_athena_table(&moto);
     let base = ssoaudit_generate::reference_without_events(ssoaudit_generate::Variant::Compliant);
     let bare = temp_dir("nothing-served").join("bare.json");
     std::fs::write(&bare, base.to_canonical_json()).unwrap();
     for (source, flags) in [
         ("lookup-events", vec!["--lookup-events"]),
         ("lake", vec!["--cloudtrail-lake", STORE]),
+        ("athena", vec!["--cloudtrail-athena", ATHENA_TABLE]),
     ] {
         let out_path = bare.with_file_name(format!("{source}.json"));
         let mut args = vec!["snapshot", "--quiet", "--base", bare.to_str().unwrap()];

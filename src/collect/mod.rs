@@ -30,6 +30,7 @@ macro_rules! paged {
 
 mod account_access;
 mod applications;
+pub mod athena;
 pub mod calls;
 mod cloudtrail;
 mod iam;
@@ -398,6 +399,23 @@ pub async fn lake_events(
     let scan = Arc::new(Scan::new(options));
     let client = aws_sdk_cloudtrail::Client::new(&config);
     let evidence = lake::read(&scan, &client, store, since).await;
+    Ok((evidence, scan.finish()))
+}
+
+/// Sign-in and access evidence from an Athena table over the trail's log files, aggregated in
+/// Athena.
+pub async fn athena_events(
+    options: &ScanOptions,
+    athena: &athena::AthenaOptions<'_>,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<(lake::LakeEvidence, Vec<Gap>), ScanError> {
+    if let Some(error) = missing_profile(options) {
+        return Err(error);
+    }
+    let config = load_config(options).await;
+    let scan = Arc::new(Scan::new(options));
+    let client = aws_sdk_athena::Client::new(&config);
+    let evidence = athena::read(&scan, &client, athena, since).await;
     Ok((evidence, scan.finish()))
 }
 
