@@ -3,6 +3,11 @@
 
 mod cli;
 
+/// Ingestion and evaluation allocate many small strings from several threads: mimalloc frees
+/// them without the system allocator's consolidation passes.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use cli::{
     AccessArgs, AccessFormat, CheckArgs, CheckFormat, Cli, Command, DiffArgs, DiffFormat, Format,

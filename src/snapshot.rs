@@ -738,7 +738,7 @@ impl Snapshot {
     pub fn write_canonical(&mut self, out: impl std::io::Write) -> std::io::Result<()> {
         use std::io::Write as _;
         self.normalize();
-        let mut out = std::io::BufWriter::new(out);
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
         serde_json::to_writer_pretty(&mut out, self)?;
         out.write_all(b"\n")?;
         out.flush()

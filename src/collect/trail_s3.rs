@@ -393,8 +393,10 @@ pub(crate) async fn read(
                         .to_string();
                     let mut stats = ReadStats::default();
                     let mut batch = Vec::new();
-                    read_object(&name, &bytes, &mut stats, &mut |event| batch.push(event))
-                        .map(|()| (stats, batch))
+                    read_object(&name, &bytes, &mut Vec::new(), &mut stats, &mut |event| {
+                        batch.push(event)
+                    })
+                    .map(|()| (stats, batch))
                 })
                 .await;
                 match parsed {

@@ -1,237 +1,213 @@
-//! Sign-in and role-use analytics with polars (lazy API): per user the last sign-in, the last
-//! one without MFA and the last one through an external IdP; per (user, account, permission
-//! set) the last use. Batches are aggregated as they arrive and merged into running totals, so
-//! memory follows the number of users and assignments, not the length of the history. Polars
-//! stays behind this module: callers see plain types.
+//! Sign-in and role-use analytics: per user the last sign-in, the first and last one without
+//! MFA, how many were without it, and the last one through an external IdP; per (user,
+//! account, permission set) the last use. Running totals in hash maps, updated as events
+//! arrive: memory follows the number of users and assignments, not the length of the history,
+//! and each event costs one lookup. (Aggregating batches in polars data frames and merging
+//! them into the totals cost a third of the ingestion of a sign-in-dense trail, most of it in
+//! re-grouping the totals; the maps do the same in a few percent.)
 
 use crate::snapshot::{RoleUse, RoleUseSummary, SignIn, UserSignInSummary};
 use crate::vocabulary::UserKey;
-use polars::prelude::*;
+use rustc_hash::FxHashMap;
 
 /// Seconds since the epoch of an RFC 3339 time.
 pub fn epoch(time: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(time)
-        .ok()
-        .map(|t| t.timestamp())
+    fast_epoch(time).or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(time)
+            .ok()
+            .map(|t| t.timestamp())
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the form CloudTrail writes, read without the general parser.
+fn fast_epoch(time: &str) -> Option<i64> {
+    let b = time.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let number = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
+    let (hour, minute, second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
+    // A leap second, or anything out of range: the general parser decides.
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(year as i32, month, day)?;
+    Some(
+        date.and_hms_opt(hour, minute, second)?
+            .and_utc()
+            .timestamp(),
+    )
 }
 
 /// An epoch second as RFC 3339, UTC.
 pub fn rfc3339(seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(seconds, 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
+    use chrono::{Datelike, Timelike};
+    let Some(time) = chrono::DateTime::from_timestamp(seconds, 0) else {
+        return String::new();
+    };
+    let Ok(year @ 0..=9999) = u32::try_from(time.year()) else {
+        return time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    };
+    let two = |n: u32| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+    let ([y1, y2], [y3, y4]) = (two(year / 100), two(year % 100));
+    let ([mo1, mo2], [d1, d2]) = (two(time.month()), two(time.day()));
+    let ([h1, h2], [mi1, mi2], [s1, s2]) =
+        (two(time.hour()), two(time.minute()), two(time.second()));
+    let text = [
+        y1, y2, y3, y4, b'-', mo1, mo2, b'-', d1, d2, b'T', h1, h2, b':', mi1, mi2, b':', s1, s2,
+        b'Z',
+    ];
+    String::from_utf8(text.to_vec()).expect("ASCII digits")
+}
+
+/// One user's running totals (epoch seconds).
+#[derive(Default, Clone, Copy)]
+struct UserTotals {
+    last_sign_in: Option<i64>,
+    first_without_mfa: Option<i64>,
+    last_without_mfa: Option<i64>,
+    without_mfa_count: u64,
+    last_external_idp: Option<i64>,
+}
+
+fn later(current: Option<i64>, time: i64) -> Option<i64> {
+    Some(current.map_or(time, |c| c.max(time)))
+}
+
+fn earlier(current: Option<i64>, time: i64) -> Option<i64> {
+    Some(current.map_or(time, |c| c.min(time)))
 }
 
 #[derive(Default)]
 pub struct Analytics {
-    users: Option<DataFrame>,
-    role_uses: Option<DataFrame>,
-}
-
-fn error(e: PolarsError) -> String {
-    format!("event analytics: {e}")
-}
-
-/// How a column of a running total combines: the latest time, the earliest, or a count.
-#[derive(Clone, Copy)]
-enum Combine {
-    Max,
-    Min,
-    Sum,
-}
-
-fn merge(
-    total: Option<DataFrame>,
-    batch: LazyFrame,
-    keys: &[&str],
-    values: &[(&str, Combine)],
-) -> Result<DataFrame, String> {
-    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let aggregates: Vec<Expr> = values
-        .iter()
-        .map(|(v, combine)| {
-            match combine {
-                Combine::Max => col(*v).max(),
-                Combine::Min => col(*v).min(),
-                Combine::Sum => col(*v).sum(),
-            }
-            .alias(*v)
-        })
-        .collect();
-    let partial = batch.group_by(by.clone()).agg(aggregates.clone());
-    let combined = match total {
-        None => partial,
-        Some(total) => concat([total.lazy(), partial], UnionArgs::default())
-            .map_err(error)?
-            .group_by(by)
-            .agg(aggregates),
-    };
-    combined.collect().map_err(error)
+    /// By user key (`UserKey` as text).
+    users: FxHashMap<String, UserTotals>,
+    /// By user key, account and permission set, joined with NUL: the last use.
+    role_uses: FxHashMap<String, i64>,
+    /// The key being looked up, reused.
+    key: String,
 }
 
 impl Analytics {
     /// Adds successful Identity Center sign-ins.
     pub fn add_sign_ins(&mut self, sign_ins: &[SignIn]) -> Result<(), String> {
-        let mut users = Vec::new();
-        let mut times = Vec::new();
-        let mut without_mfa = Vec::new();
-        let mut external = Vec::new();
         for sign_in in sign_ins
             .iter()
             .filter(|s| s.success && s.kind == "identity-center")
         {
             let (Some(user), Some(time)) = (
-                UserKey::of(sign_in.user_id.as_deref(), sign_in.user_name.as_deref())
-                    .map(|k| k.to_string()),
+                UserKey::of(sign_in.user_id.as_deref(), sign_in.user_name.as_deref()),
                 epoch(&sign_in.time),
             ) else {
                 continue;
             };
-            users.push(user);
-            times.push(time);
-            without_mfa.push((sign_in.mfa == "no").then_some(time));
-            external.push((sign_in.mfa == "unverifiable").then_some(time));
+            self.key.clear();
+            use std::fmt::Write as _;
+            let _ = write!(self.key, "{user}");
+            let totals = match self.users.get_mut(self.key.as_str()) {
+                Some(totals) => totals,
+                None => self.users.entry(self.key.clone()).or_default(),
+            };
+            totals.last_sign_in = later(totals.last_sign_in, time);
+            if sign_in.mfa == "no" {
+                totals.first_without_mfa = earlier(totals.first_without_mfa, time);
+                totals.last_without_mfa = later(totals.last_without_mfa, time);
+                totals.without_mfa_count += 1;
+            }
+            if sign_in.mfa == "unverifiable" {
+                totals.last_external_idp = later(totals.last_external_idp, time);
+            }
         }
-        if users.is_empty() {
-            return Ok(());
-        }
-        let without_count: Vec<i64> = without_mfa.iter().map(|t| i64::from(t.is_some())).collect();
-        let batch = df!(
-            "user" => users,
-            "last_sign_in" => times,
-            "first_without_mfa" => without_mfa.clone(),
-            "last_without_mfa" => without_mfa,
-            "without_mfa_count" => without_count,
-            "last_external_idp" => external,
-        )
-        .map_err(error)?;
-        self.users = Some(merge(
-            self.users.take(),
-            batch.lazy(),
-            &["user"],
-            &[
-                ("last_sign_in", Combine::Max),
-                ("first_without_mfa", Combine::Min),
-                ("last_without_mfa", Combine::Max),
-                ("without_mfa_count", Combine::Sum),
-                ("last_external_idp", Combine::Max),
-            ],
-        )?);
         Ok(())
     }
 
     pub fn add_role_uses(&mut self, uses: &[RoleUse]) -> Result<(), String> {
-        let mut users = Vec::new();
-        let mut accounts = Vec::new();
-        let mut sets = Vec::new();
-        let mut times = Vec::new();
         for role_use in uses {
-            let (Some(user), Some(time)) = (role_use.user_id.clone(), epoch(&role_use.time)) else {
+            let (Some(user), Some(time)) = (role_use.user_id.as_deref(), epoch(&role_use.time))
+            else {
                 continue;
             };
-            users.push(user);
-            accounts.push(role_use.account_id.clone());
-            sets.push(role_use.permission_set_name.clone());
-            times.push(time);
+            self.key.clear();
+            self.key.push_str(user);
+            self.key.push('\0');
+            self.key.push_str(&role_use.account_id);
+            self.key.push('\0');
+            self.key.push_str(&role_use.permission_set_name);
+            match self.role_uses.get_mut(self.key.as_str()) {
+                Some(last) => *last = (*last).max(time),
+                None => {
+                    self.role_uses.insert(self.key.clone(), time);
+                }
+            }
         }
-        if users.is_empty() {
-            return Ok(());
-        }
-        let batch = df!(
-            "user" => users,
-            "account_id" => accounts,
-            "permission_set_name" => sets,
-            "last_used" => times,
-        )
-        .map_err(error)?;
-        self.role_uses = Some(merge(
-            self.role_uses.take(),
-            batch.lazy(),
-            &["user", "account_id", "permission_set_name"],
-            &[("last_used", Combine::Max)],
-        )?);
         Ok(())
     }
 
     pub fn finish(self) -> Result<(Vec<UserSignInSummary>, Vec<RoleUseSummary>), String> {
-        let mut users = Vec::new();
-        if let Some(frame) = self.users {
-            let key = frame
-                .column("user")
-                .map_err(error)?
-                .str()
-                .map_err(error)?
-                .clone();
-            let column = |name: &str| -> Result<Int64Chunked, String> {
-                Ok(frame
-                    .column(name)
-                    .map_err(error)?
-                    .i64()
-                    .map_err(error)?
-                    .clone())
-            };
-            let (last, first_without, without, without_count, external) = (
-                column("last_sign_in")?,
-                column("first_without_mfa")?,
-                column("last_without_mfa")?,
-                column("without_mfa_count")?,
-                column("last_external_idp")?,
-            );
-            for i in 0..frame.height() {
-                let Some(user) = key.get(i) else { continue };
-                let (user_id, user_name) = match UserKey::parse(user) {
-                    UserKey::Name(name) => (None, Some(name)),
-                    UserKey::Id(id) => (Some(id), None),
-                };
-                users.push(UserSignInSummary {
-                    user_id,
-                    user_name,
-                    last_sign_in: last.get(i).map(rfc3339),
-                    last_sign_in_without_mfa: without.get(i).map(rfc3339),
-                    first_sign_in_without_mfa: first_without.get(i).map(rfc3339),
-                    sign_ins_without_mfa: without_count.get(i).unwrap_or(0).max(0) as u64,
-                    last_external_idp_sign_in: external.get(i).map(rfc3339),
-                });
-            }
-        }
-        let mut role_uses = Vec::new();
-        if let Some(frame) = self.role_uses {
-            let text = |name: &str| -> Result<StringChunked, String> {
-                Ok(frame
-                    .column(name)
-                    .map_err(error)?
-                    .str()
-                    .map_err(error)?
-                    .clone())
-            };
-            let (user, account, set) = (
-                text("user")?,
-                text("account_id")?,
-                text("permission_set_name")?,
-            );
-            let last = frame
-                .column("last_used")
-                .map_err(error)?
-                .i64()
-                .map_err(error)?
-                .clone();
-            for i in 0..frame.height() {
-                if let (Some(user), Some(account), Some(set), Some(last)) =
-                    (user.get(i), account.get(i), set.get(i), last.get(i))
-                {
-                    role_uses.push(RoleUseSummary {
-                        user: UserKey::parse(user),
-                        account_id: account.to_string(),
-                        permission_set_name: set.to_string(),
-                        last_used: rfc3339(last),
-                    });
-                }
-            }
-        }
-        users.sort();
-        role_uses.sort();
+        // Two independent conversions: one on another core.
+        let Analytics {
+            users, role_uses, ..
+        } = self;
+        let (users, role_uses) = std::thread::scope(|scope| {
+            let users = scope.spawn(|| user_summaries(users));
+            let role_uses = role_use_summaries(role_uses);
+            (users.join().expect("user summaries"), role_uses)
+        });
         Ok((users, role_uses))
     }
+}
+
+fn user_summaries(users: FxHashMap<String, UserTotals>) -> Vec<UserSignInSummary> {
+    let mut users: Vec<UserSignInSummary> = users
+        .into_iter()
+        .map(|(user, totals)| {
+            let (user_id, user_name) = match UserKey::parse(&user) {
+                UserKey::Name(name) => (None, Some(name)),
+                UserKey::Id(id) => (Some(id), None),
+            };
+            UserSignInSummary {
+                user_id,
+                user_name,
+                last_sign_in: totals.last_sign_in.map(rfc3339),
+                last_sign_in_without_mfa: totals.last_without_mfa.map(rfc3339),
+                first_sign_in_without_mfa: totals.first_without_mfa.map(rfc3339),
+                sign_ins_without_mfa: totals.without_mfa_count,
+                last_external_idp_sign_in: totals.last_external_idp.map(rfc3339),
+            }
+        })
+        .collect();
+    users.sort_unstable();
+    users
+}
+
+fn role_use_summaries(role_uses: FxHashMap<String, i64>) -> Vec<RoleUseSummary> {
+    let mut role_uses: Vec<RoleUseSummary> = role_uses
+        .into_iter()
+        .filter_map(|(key, last)| {
+            let mut parts = key.splitn(3, '\0');
+            let (user, account, set) = (parts.next()?, parts.next()?, parts.next()?);
+            Some(RoleUseSummary {
+                user: UserKey::parse(user),
+                account_id: account.to_string(),
+                permission_set_name: set.to_string(),
+                last_used: rfc3339(last),
+            })
+        })
+        .collect();
+    role_uses.sort_unstable();
+    role_uses
 }
 
 #[cfg(test)]
@@ -251,6 +227,34 @@ mod tests {
             mfa: mfa.into(),
             success,
         }
+    }
+
+    #[test]
+    fn fast_time_paths_agree_with_chrono() {
+        for text in [
+            "2026-01-15T09:00:07Z",
+            "1999-12-31T23:59:59Z",
+            "2024-02-29T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            let expected = chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp();
+            assert_eq!(epoch(text), Some(expected), "{text}");
+            assert_eq!(rfc3339(expected), text);
+        }
+        // Other forms go through the general parser.
+        assert_eq!(
+            epoch("2026-01-15T10:00:07+01:00"),
+            epoch("2026-01-15T09:00:07Z")
+        );
+        assert_eq!(
+            epoch("2026-01-15T09:00:07.250Z"),
+            epoch("2026-01-15T09:00:07Z")
+        );
+        assert_eq!(epoch("2026-02-30T00:00:00Z"), None);
+        assert_eq!(epoch("2026-01-15T24:00:00Z"), None);
+        assert_eq!(epoch("not a time"), None);
     }
 
     #[test]

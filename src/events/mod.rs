@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod normalize;
+pub mod slim;
 pub mod trail_logs;
 
 use crate::snapshot::{Events, RoleUse, RoleUseSummary, RootActivity, SignIn, UserSignInSummary};

@@ -78,16 +78,34 @@ impl Normalized {
     }
 }
 
-fn text<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
-    let mut current = value;
-    for key in path {
-        current = current.get(key)?;
-    }
-    current.as_str().filter(|s| !s.is_empty())
+/// What the normalizer reads of a record: the non-empty string at a path of object keys, and
+/// whether a top-level key is there at all. Implemented by a parsed [`Value`] and by the slim
+/// reader of trail log files ([`super::slim::SlimRecord`]).
+pub trait Fields {
+    fn text(&self, path: &[&str]) -> Option<&str>;
+    fn has(&self, key: &str) -> bool;
 }
 
-fn owned(value: &Value, path: &[&str]) -> Option<String> {
-    text(value, path).map(str::to_string)
+impl Fields for Value {
+    fn text(&self, path: &[&str]) -> Option<&str> {
+        let mut current = self;
+        for key in path {
+            current = current.get(key)?;
+        }
+        current.as_str().filter(|s| !s.is_empty())
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+fn text<'a, R: Fields + ?Sized>(record: &'a R, path: &[&str]) -> Option<&'a str> {
+    record.text(path)
+}
+
+fn owned<R: Fields + ?Sized>(record: &R, path: &[&str]) -> Option<String> {
+    record.text(path).map(str::to_string)
 }
 
 /// Why a record could not be read; records of no interest are `Ok(None)`, not errors.
@@ -95,7 +113,7 @@ fn owned(value: &Value, path: &[&str]) -> Option<String> {
 pub struct RecordError(pub String);
 
 /// Normalizes one CloudTrail record (an element of `Records`, or a parsed `CloudTrailEvent`).
-pub fn normalize(record: &Value) -> Result<Option<Normalized>, RecordError> {
+pub fn normalize<R: Fields + ?Sized>(record: &R) -> Result<Option<Normalized>, RecordError> {
     let source =
         text(record, &["eventSource"]).ok_or_else(|| RecordError("no eventSource".into()))?;
     let name = text(record, &["eventName"]).ok_or_else(|| RecordError("no eventName".into()))?;
@@ -124,8 +142,7 @@ pub fn normalize(record: &Value) -> Result<Option<Normalized>, RecordError> {
                 return Err(RecordError(format!("{name} {event_id}: no AuthWorkflowID")));
             };
             let outcome = text(record, &["serviceEventDetails", name]).unwrap_or("");
-            let success =
-                outcome.eq_ignore_ascii_case("success") && record.get("errorCode").is_none();
+            let success = outcome.eq_ignore_ascii_case("success") && !record.has("errorCode");
             let step = match name {
                 "CredentialChallenge" => Step::Challenge,
                 "CredentialVerification" => Step::Verification { success },
@@ -177,7 +194,7 @@ pub fn normalize(record: &Value) -> Result<Option<Normalized>, RecordError> {
             })))
         }
         ("sso.amazonaws.com", "GetRoleCredentials") => {
-            if record.get("errorCode").is_some() {
+            if record.has("errorCode") {
                 return Ok(None);
             }
             let (Some(account), Some(role)) = (
@@ -197,7 +214,7 @@ pub fn normalize(record: &Value) -> Result<Option<Normalized>, RecordError> {
             })))
         }
         ("sts.amazonaws.com", "AssumeRoot") => {
-            if record.get("errorCode").is_some() {
+            if record.has("errorCode") {
                 return Ok(None);
             }
             Ok(Some(Normalized::AssumeRoot(AssumeRoot {
@@ -226,10 +243,15 @@ pub fn normalize(record: &Value) -> Result<Option<Normalized>, RecordError> {
 #[derive(Default)]
 pub struct SignInAssembler {
     workflows: BTreeMap<String, Vec<SignInStep>>,
+    /// Workflows that reached `UserAuthentication` since the last drain.
+    ready: Vec<String>,
 }
 
 impl SignInAssembler {
     pub fn add(&mut self, step: SignInStep) {
+        if matches!(step.step, Step::Authentication { .. }) {
+            self.ready.push(step.workflow_id.clone());
+        }
         self.workflows
             .entry(step.workflow_id.clone())
             .or_default()
@@ -237,19 +259,13 @@ impl SignInAssembler {
     }
 
     /// Sign-ins of the workflows that reached `UserAuthentication`, removed from the pending
-    /// ones: memory holds only workflows in progress (or failed).
+    /// ones: memory holds only workflows in progress (or failed). Only the workflows that
+    /// reached it since the last drain are looked at, not every pending one.
     pub fn drain_complete(&mut self) -> Vec<SignIn> {
-        let complete: Vec<String> = self
-            .workflows
-            .iter()
-            .filter(|(_, steps)| {
-                steps
-                    .iter()
-                    .any(|s| matches!(s.step, Step::Authentication { .. }))
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        complete
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.sort_unstable();
+        ready.dedup();
+        ready
             .into_iter()
             .filter_map(|id| self.workflows.remove(&id).and_then(assemble))
             .collect()

@@ -4,6 +4,7 @@
 //! sink. A corrupt or truncated file becomes a gap naming the file; the rest is still read.
 
 use super::normalize::{Normalized, normalize};
+use super::slim::SlimRecord;
 use crate::snapshot::Gap;
 use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
@@ -11,6 +12,18 @@ use serde_json::value::RawValue;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// What a record of interest contains somewhere: sign-ins, role use, root sessions and
+/// actions as root. Records without any of these are skipped unparsed.
+static RELEVANT: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 4]> =
+    std::sync::LazyLock::new(|| {
+        [
+            memchr::memmem::Finder::new("signin.amazonaws.com"),
+            memchr::memmem::Finder::new("sso.amazonaws.com"),
+            memchr::memmem::Finder::new("AssumeRoot"),
+            memchr::memmem::Finder::new("\"Root\""),
+        ]
+    });
 
 /// Counts of one read.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -82,6 +95,131 @@ pub fn log_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub fn is_log_file(name: &str) -> bool {
     let name = name.strip_suffix(".gz").unwrap_or(name);
     name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson")
+}
+
+/// The keys of a trail log object: only `Records` is read.
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum LogKey {
+    Records,
+    #[serde(other)]
+    Other,
+}
+
+/// What is done with each record of a log object; an error stops the read and is the file's.
+type EachRecord<'f, 'de> = &'f mut dyn FnMut(&SlimRecord<'de>) -> Result<(), String>;
+
+/// A trail log object read record by record, each as a slim record handed to `each` as soon
+/// as it is read: no record of the file is held beyond its turn.
+struct SlimLog<'f, 'de> {
+    each: EachRecord<'f, 'de>,
+    /// The error `each` returned, told apart from a shape the slim reader does not take.
+    failed: &'f mut Option<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for SlimLog<'_, 'de> {
+    type Value = bool;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SlimLog<'_, 'de> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a CloudTrail log object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<LogKey>()? {
+            match key {
+                LogKey::Records if !found => {
+                    found = true;
+                    map.next_value_seed(SlimRecords {
+                        each: &mut *self.each,
+                        failed: &mut *self.failed,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+struct SlimRecords<'f, 'de> {
+    each: EachRecord<'f, 'de>,
+    failed: &'f mut Option<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for SlimRecords<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SlimRecords<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(record) = seq.next_element::<SlimRecord<'de>>()? {
+            if let Err(error) = (self.each)(&record) {
+                *self.failed = Some(error);
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a log object's records into `sink` in one pass. `None` when the text is not what the
+/// slim reader takes (another shape, a duplicate key, ...): nothing was counted or sunk then,
+/// and the general path reads it.
+fn read_slim(
+    text: &str,
+    stats: &mut ReadStats,
+    sink: &mut dyn FnMut(Normalized),
+) -> Option<Result<(), String>> {
+    let mut events = Vec::new();
+    let mut records = 0u64;
+    let mut failed = None;
+    let mut each = |record: &SlimRecord| {
+        records += 1;
+        if !record.may_matter() {
+            return Ok(());
+        }
+        match normalize(record) {
+            Ok(Some(event)) => events.push(event),
+            Ok(None) => {}
+            Err(error) => return Err(error.0),
+        }
+        Ok(())
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read = serde::de::DeserializeSeed::deserialize(
+        SlimLog {
+            each: &mut each,
+            failed: &mut failed,
+        },
+        &mut deserializer,
+    );
+    if let Some(error) = failed {
+        return Some(Err(error));
+    }
+    match read.map(|found| found && deserializer.end().is_ok()) {
+        Ok(true) => {
+            stats.records += records;
+            stats.normalized += events.len() as u64;
+            events.into_iter().for_each(sink);
+            Some(Ok(()))
+        }
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -157,54 +295,83 @@ pub fn records_of(bytes: &[u8]) -> Result<Vec<&RawValue>, String> {
 /// Reads one file into `sink`; the text is parsed once, records lazily.
 fn read_file(
     path: &Path,
+    buffers: &mut (Vec<u8>, Vec<u8>),
     stats: &mut ReadStats,
     sink: &mut dyn FnMut(Normalized),
 ) -> Result<(), Gap> {
-    let bytes = std::fs::read(path).map_err(|e| gap(path, format!("cannot open: {e}")))?;
+    let (bytes, inflated) = buffers;
+    bytes.clear();
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_to_end(bytes))
+        .map_err(|e| gap(path, format!("cannot open: {e}")))?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    read_object(name, &bytes, stats, sink).map_err(|e| gap(path, e))
+    read_object(name, bytes, inflated, stats, sink).map_err(|e| gap(path, e))
 }
 
-/// Reads the content of one log file or object named `name` (gzipped when it ends with `.gz`)
-/// into `sink`; on error, nothing of it has been counted as read whole, and the message says
-/// what is wrong with it.
+/// Reads the content of one log file or object named `name` (gzipped when it ends with `.gz`,
+/// inflated into `inflated`, a buffer reused from file to file) into `sink`; on error, nothing
+/// of it has been counted as read whole, and the message says what is wrong with it.
 pub fn read_object(
     name: &str,
     content: &[u8],
+    inflated: &mut Vec<u8>,
     stats: &mut ReadStats,
     sink: &mut dyn FnMut(Normalized),
 ) -> Result<(), String> {
-    let mut inflated = Vec::new();
-    let bytes = if name.ends_with(".gz") {
-        MultiGzDecoder::new(content)
-            .read_to_end(&mut inflated)
-            .map_err(|e| format!("corrupt or truncated: {e}"))?;
-        &inflated[..]
-    } else {
-        content
-    };
+    inflated.clear();
+    let bytes =
+        if name.ends_with(".gz") {
+            // The gzip trailer gives the size of the (last member's) text: one allocation, no
+            // copies as the buffer grows.
+            if let Some(size) = content.len().checked_sub(4).map(|at| {
+                u32::from_le_bytes(content[at..].try_into().expect("four bytes")) as usize
+            }) {
+                inflated.reserve(size.min(content.len().saturating_mul(64)) + 1);
+            }
+            MultiGzDecoder::new(content)
+                .read_to_end(inflated)
+                .map_err(|e| format!("corrupt or truncated: {e}"))?;
+            &inflated[..]
+        } else {
+            content
+        };
     stats.bytes_uncompressed += bytes.len() as u64;
+    // The common case in one pass: a log object read straight into slim records. Anything
+    // else (another shape, a record the slim reader refuses) takes the general path below.
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(result) = read_slim(text, stats, sink)
+    {
+        result?;
+        stats.files += 1;
+        let time = file_time(Path::new(name));
+        widen(stats, time.as_ref(), time.as_ref());
+        return Ok(());
+    }
     let records = records_of(bytes)?;
     stats.files += 1;
     let time = file_time(Path::new(name));
     widen(stats, time.as_ref(), time.as_ref());
     for raw in records {
         stats.records += 1;
-        // Most records are of no interest: look at the source first, parse fully only if needed.
+        // Most records are of no interest: look at the source first, parse only if needed.
         let text = raw.get();
-        if !(text.contains("signin.amazonaws.com")
-            || text.contains("sso.amazonaws.com")
-            || text.contains("AssumeRoot")
-            || text.contains("\"Root\""))
-        {
+        if !RELEVANT.iter().any(|f| f.find(text.as_bytes()).is_some()) {
             continue;
         }
-        let record: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("bad record: {e}"))?;
-        match normalize(&record) {
+        // Only the fields the normalizer reads; a record the slim reader refuses (a duplicate
+        // key, say) is read whole.
+        let normalized = match serde_json::from_str::<SlimRecord>(text) {
+            Ok(slim) => normalize(&slim),
+            Err(_) => {
+                let record: serde_json::Value =
+                    serde_json::from_str(text).map_err(|e| format!("bad record: {e}"))?;
+                normalize(&record)
+            }
+        };
+        match normalized {
             Ok(Some(event)) => {
                 stats.normalized += 1;
                 sink(event);
@@ -240,6 +407,7 @@ pub fn read_dir(
             scope.spawn(|| {
                 let mut stats = ReadStats::default();
                 let mut gaps = Vec::new();
+                let mut buffers = (Vec::new(), Vec::new());
                 loop {
                     let index = {
                         let mut next = next.lock().expect("file queue");
@@ -249,7 +417,9 @@ pub fn read_dir(
                     };
                     let Some(path) = files.get(index) else { break };
                     let mut batch = Vec::new();
-                    match read_file(path, &mut stats, &mut |event| batch.push(event)) {
+                    match read_file(path, &mut buffers, &mut stats, &mut |event| {
+                        batch.push(event)
+                    }) {
                         Ok(()) => sink(batch),
                         // Nothing of a file that failed is used: a half-read file would be a
                         // silent partial result.

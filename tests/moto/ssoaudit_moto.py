@@ -25,7 +25,13 @@ A WSGI layer in front of moto:
   POST /_ssoaudit/cloudtrail-events: one lookup attribute, time range, newest first, 50 a page;
   and CloudTrail Lake StartQuery / DescribeQuery / GetQueryResults for ssoaudit's three
   queries, computed from the same records, rows in the GetQueryResults shape (config:
-  lake_running_polls, lake_status per query kind, lake_page_size).
+  lake_running_polls, lake_status per query kind, lake_page_size);
+- serves Athena StartQueryExecution / GetQueryExecution / GetQueryResults by executing each
+  statement, as written, in DuckDB over the same records loaded in the shape of the standard
+  CloudTrail table (POST /_ssoaudit/athena names the database and table, and query kinds that
+  fail; GET /_ssoaudit/athena-queries lists what ran);
+- counts S3 calls (moto serves them) by operation, and loads a folder's files into a bucket
+  (POST /_ssoaudit/s3-upload).
 """
 
 import argparse

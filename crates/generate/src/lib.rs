@@ -1673,6 +1673,16 @@ pub fn reference_history(
     days
 }
 
+/// The shape of a benchmark trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogShape {
+    /// A trail full of other management events: three records in ten are sign-ins or role use.
+    Mixed,
+    /// Every record relevant, as in an IdC-heavy organization or a trail filtered to the IdC
+    /// events: sign-in workflows (challenge, verification, authentication) and role use.
+    SignInDense,
+}
+
 /// Writes a synthetic trail-log folder for the ingestion benchmark: `users` Identity Center
 /// users over `days` days, each signing in (TOTP, sometimes password only or through an external
 /// IdP, now and then failing) and taking roles, mixed with other management events, in one
@@ -1683,6 +1693,17 @@ pub fn write_benchmark_logs(
     users: usize,
     days: i64,
     target_bytes: u64,
+) -> std::io::Result<(u64, u64, u64)> {
+    write_shaped_logs(dir, users, days, target_bytes, LogShape::Mixed)
+}
+
+/// [`write_benchmark_logs`] in either shape.
+pub fn write_shaped_logs(
+    dir: &std::path::Path,
+    users: usize,
+    days: i64,
+    target_bytes: u64,
+    shape: LogShape,
 ) -> std::io::Result<(u64, u64, u64)> {
     use flate2::Compression;
     use flate2::write::GzEncoder;
@@ -1723,7 +1744,11 @@ pub fn write_benchmark_logs(
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             let user = random.below(users);
             let user_id = format!("906700bbbb-{user:08x}-0000-4000-8000-000000000000");
-            let kind = random.below(100);
+            let kind = match shape {
+                LogShape::Mixed => random.below(100),
+                // Half sign-in workflows, half role use: nothing to skip.
+                LogShape::SignInDense => random.below(60),
+            };
             if n > 0 {
                 body.push(',');
             }
@@ -1744,9 +1769,19 @@ pub fn write_benchmark_logs(
                 };
                 let workflow = format!("{sequence:08x}-2222-4000-8000-000000000000");
                 body.push_str(&format!(r#"{{{common},"userIdentity":{identity},"eventSource":"signin.amazonaws.com","eventName":"UserAuthentication","eventType":"AwsServiceEvent","readOnly":false,"requestParameters":null,"responseElements":null,"additionalEventData":{{"AuthWorkflowID":"{workflow}","CredentialType":"{credential}","LoginTo":"https://d-9067bench00.awsapps.com/start/"}},"serviceEventDetails":{{"UserAuthentication":"Success"}}}}"#));
-                if random.below(5) == 0 {
+                if shape == LogShape::SignInDense {
+                    // The workflow's other records: the challenge with the typed name, and the
+                    // verification of each factor.
+                    let challenge = common.replace("-1111-", "-3333-");
+                    body.push_str(&format!(r#",{{{challenge},"userIdentity":{{"type":"Unknown","accountId":"400000000000"}},"eventSource":"signin.amazonaws.com","eventName":"CredentialChallenge","eventType":"AwsServiceEvent","readOnly":false,"requestParameters":null,"responseElements":null,"additionalEventData":{{"AuthWorkflowID":"{workflow}","CredentialType":"PASSWORD","UserName":"user{user}"}},"serviceEventDetails":{{"CredentialChallenge":"Success"}}}}"#));
+                    let verification = common.replace("-1111-", "-4444-");
+                    body.push_str(&format!(r#",{{{verification},"userIdentity":{{"type":"Unknown","accountId":"400000000000"}},"eventSource":"signin.amazonaws.com","eventName":"CredentialVerification","eventType":"AwsServiceEvent","readOnly":false,"requestParameters":null,"responseElements":null,"additionalEventData":{{"AuthWorkflowID":"{workflow}","CredentialType":"PASSWORD","UserName":"user{user}"}},"serviceEventDetails":{{"CredentialVerification":"Success"}}}}"#));
+                    records_written += 2;
+                } else if random.below(5) == 0 {
                     let failed = random.below(10) == 0;
-                    body.push_str(&format!(r#",{{{common},"userIdentity":{{"type":"Unknown","accountId":"400000000000"}},"eventSource":"signin.amazonaws.com","eventName":"CredentialVerification","eventType":"AwsServiceEvent","readOnly":false,"requestParameters":null,"responseElements":null,"additionalEventData":{{"AuthWorkflowID":"{workflow}f","CredentialType":"PASSWORD","UserName":"user{user}"}},"serviceEventDetails":{{"CredentialVerification":"{}"}}}}"#, if failed { "Failure" } else { "Success" }));
+                    let verification = common.replace("-1111-", "-4444-");
+                    body.push_str(&format!(r#",{{{verification},"userIdentity":{{"type":"Unknown","accountId":"400000000000"}},"eventSource":"signin.amazonaws.com","eventName":"CredentialVerification","eventType":"AwsServiceEvent","readOnly":false,"requestParameters":null,"responseElements":null,"additionalEventData":{{"AuthWorkflowID":"{workflow}f","CredentialType":"PASSWORD","UserName":"user{user}"}},"serviceEventDetails":{{"CredentialVerification":"{}"}}}}"#, if failed { "Failure" } else { "Success" }));
+                    records_written += 1;
                 }
             } else if kind < 60 {
                 let account = &accounts[random.below(accounts.len())];
