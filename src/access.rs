@@ -52,31 +52,95 @@ pub struct Filter {
     pub permission_set: Option<String>,
 }
 
+/// One access row borrowing from the snapshot: what [`AccessRow`] holds, without a copy of
+/// each name per row (an organization of 200,000 assignments has millions of rows). Ordered as
+/// `AccessRow` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AccessRowRef<'s> {
+    pub account_name: &'s str,
+    pub account_id: &'s str,
+    pub user_name: &'s str,
+    pub user_id: &'s str,
+    pub permission_set: &'s str,
+    pub permission_set_arn: &'s str,
+    pub via_type: &'s str,
+    pub via_id: &'s str,
+    pub via_name: &'s str,
+    pub user_active: bool,
+    pub capability: &'static str,
+    pub route: &'static str,
+}
+
+impl AccessRowRef<'_> {
+    pub fn to_owned(&self) -> AccessRow {
+        AccessRow {
+            account_name: self.account_name.to_string(),
+            account_id: self.account_id.to_string(),
+            user_name: self.user_name.to_string(),
+            user_id: self.user_id.to_string(),
+            permission_set: self.permission_set.to_string(),
+            permission_set_arn: self.permission_set_arn.to_string(),
+            via_type: self.via_type.to_string(),
+            via_id: self.via_id.to_string(),
+            via_name: self.via_name.to_string(),
+            user_active: self.user_active,
+            capability: self.capability,
+            route: self.route,
+        }
+    }
+}
+
 /// Every access row matching `filter`, sorted by account, user, permission set and route.
-/// Filters on account, group and permission set apply before members are expanded.
+/// Filters on account, group and permission set apply before members are expanded. Holds every
+/// row: [`for_each_account`] streams them.
 pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> {
     let model = Model::new(snapshot);
-    let sets = snapshot.permission_sets.len();
     let mut rows = Vec::new();
+    for_each_account(&model, filter, &mut |_, account_rows| {
+        rows.extend(account_rows.iter().map(AccessRowRef::to_owned));
+    });
+    rows
+}
+
+/// The routes of each account, by the account's (name, id) as rows show them: accounts the
+/// snapshot does not hold are named by their id.
+/// An account as rows name it: (name, id).
+pub type AccountKey<'s> = (&'s str, &'s str);
+
+pub fn routes_by_account<'s>(model: &Model<'s>) -> Vec<(AccountKey<'s>, Vec<usize>)> {
+    let snapshot = model.snapshot;
+    let mut groups: std::collections::BTreeMap<(&'s str, &'s str), Vec<usize>> = Default::default();
     for (position, route) in model.routes.iter().enumerate() {
-        let target = model.assignment_targets[position];
-        let (account_name, account_id) = match target.account {
+        let key = match model.assignment_targets[position].account {
             Some(a) => {
                 let account = &snapshot.organization.accounts[a as usize];
-                (account.name.clone(), account.id.clone())
+                (account.name.as_str(), account.id.as_str())
             }
-            None => (route.account_id.to_string(), route.account_id.to_string()),
+            None => (route.account_id, route.account_id),
         };
-        if let Some(wanted) = &filter.account
-            && *wanted != account_name
-            && *wanted != account_id
-        {
-            continue;
-        }
-        let permission_set = match target.permission_set {
-            Some(p) if (p as usize) < sets => snapshot.permission_sets[p as usize].name.clone(),
-            Some(_) => crate::iam::role_label(route.grant_arn).to_string(),
-            None => route.grant_arn.to_string(),
+        groups.entry(key).or_default().push(position);
+    }
+    groups.into_iter().collect()
+}
+
+/// The access rows of one account's routes (positions in `model.routes`), sorted and without
+/// duplicates.
+pub fn account_rows<'s>(
+    model: &Model<'s>,
+    (account_name, account_id): AccountKey<'s>,
+    routes: &[usize],
+    filter: &Filter,
+) -> Vec<AccessRowRef<'s>> {
+    let snapshot = model.snapshot;
+    let sets = snapshot.permission_sets.len();
+    let mut rows = Vec::new();
+    for &position in routes {
+        let route = &model.routes[position];
+        let target = model.assignment_targets[position];
+        let permission_set: &'s str = match target.permission_set {
+            Some(p) if (p as usize) < sets => &snapshot.permission_sets[p as usize].name,
+            Some(_) => crate::iam::role_label(route.grant_arn),
+            None => route.grant_arn,
         };
         let capability = target
             .permission_set
@@ -90,53 +154,77 @@ pub fn effective_access(snapshot: &Snapshot, filter: &Filter) -> Vec<AccessRow> 
             continue;
         }
         let (via_name, users) = self::route(
-            &model,
+            model,
             filter,
             route.principal_type,
             target.principal.map(|p| p as usize),
             route.principal_id,
         );
-        for user in users {
-            rows.push(AccessRow {
-                account_name: account_name.clone(),
-                account_id: account_id.clone(),
-                user_name: user.user_name.clone(),
-                user_id: user.id.clone(),
-                permission_set: permission_set.clone(),
-                permission_set_arn: route.grant_arn.to_string(),
-                via_type: route.principal_type.as_str().to_string(),
-                via_id: route.principal_id.to_string(),
-                via_name: via_name.clone(),
-                user_active: user.active,
-                capability,
-                route: if route.entitlement.is_some() {
-                    "entitlement"
-                } else {
-                    "assignment"
-                },
-            });
-        }
+        let route_kind = if route.entitlement.is_some() {
+            "entitlement"
+        } else {
+            "assignment"
+        };
+        rows.extend(users.into_iter().map(|user| AccessRowRef {
+            account_name,
+            account_id,
+            user_name: &user.user_name,
+            user_id: &user.id,
+            permission_set,
+            permission_set_arn: route.grant_arn,
+            via_type: route.principal_type.as_str(),
+            via_id: route.principal_id,
+            via_name,
+            user_active: user.active,
+            capability,
+            route: route_kind,
+        }));
     }
-    rows.sort();
+    rows.sort_unstable();
     rows.dedup();
     rows
+}
+
+/// Every access row matching `filter`, one account at a time in the order of
+/// [`effective_access`]: `each` gets the account's (name, id) and its rows, sorted. Memory
+/// holds one account's rows, not the organization's.
+pub fn for_each_account<'s>(
+    model: &Model<'s>,
+    filter: &Filter,
+    each: &mut dyn FnMut(AccountKey<'s>, &[AccessRowRef<'s>]),
+) {
+    for (account, routes) in routes_by_account(model) {
+        if let Some(wanted) = &filter.account
+            && *wanted != account.0
+            && *wanted != account.1
+        {
+            continue;
+        }
+        let rows = account_rows(model, account, &routes, filter);
+        if !rows.is_empty() {
+            each(account, &rows);
+        }
+    }
 }
 
 /// A route's name (the group's, or the user's for a direct assignment; the id when the
 /// snapshot does not hold the principal at `position`) and the users it reaches that the filter
 /// keeps: none when the group filter names another group or the route is a direct assignment.
-fn route<'s>(
+fn route<'s, 'p>(
     model: &Model<'s>,
     filter: &Filter,
     principal_type: PrincipalType,
     position: Option<usize>,
-    principal_id: &str,
-) -> (String, Vec<&'s crate::snapshot::User>) {
+    principal_id: &'p str,
+) -> (&'p str, Vec<&'s crate::snapshot::User>)
+where
+    's: 'p,
+{
     let snapshot = model.snapshot;
-    let via_name = match (principal_type, position) {
-        (PrincipalType::Group, Some(g)) => snapshot.groups[g].display_name.clone(),
-        (PrincipalType::User, Some(u)) => snapshot.users[u].user_name.clone(),
-        (_, None) => principal_id.to_string(),
+    let via_name: &'p str = match (principal_type, position) {
+        (PrincipalType::Group, Some(g)) => &snapshot.groups[g].display_name,
+        (PrincipalType::User, Some(u)) => &snapshot.users[u].user_name,
+        (_, None) => principal_id,
     };
     if let Some(wanted) = &filter.group
         && (principal_type != PrincipalType::Group || *wanted != via_name)
@@ -207,7 +295,7 @@ pub fn application_access(snapshot: &Snapshot, filter: &Filter) -> Vec<Applicati
                     user_id: user.id.clone(),
                     via_type: assignment.principal_type.as_str().to_string(),
                     via_id: assignment.principal_id.clone(),
-                    via_name: via_name.clone(),
+                    via_name: via_name.to_string(),
                     user_active: user.active,
                 });
             }
@@ -240,36 +328,58 @@ pub fn access_gaps(snapshot: &Snapshot) -> Vec<crate::snapshot::Gap> {
     gaps
 }
 
-/// CSV with a header row; fields quoted where needed.
-pub fn to_csv(rows: &[AccessRow]) -> String {
-    fn field(value: &str) -> String {
+/// The CSV header row.
+pub const CSV_HEADER: &str = "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability,route\n";
+
+/// One CSV line per row; fields quoted where needed.
+pub fn write_csv_rows(rows: &[AccessRowRef], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    fn field(out: &mut impl std::io::Write, value: &str) -> std::io::Result<()> {
         if value.contains([',', '"', '\n']) {
-            format!("\"{}\"", value.replace('"', "\"\""))
+            write!(out, "\"{}\"", value.replace('"', "\"\""))
         } else {
-            value.to_string()
+            out.write_all(value.as_bytes())
         }
     }
-    let mut out = String::from(
-        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability,route\n",
-    );
     for row in rows {
-        let fields = [
-            &row.account_name,
-            &row.account_id,
-            &row.user_name,
-            &row.user_id,
-            &row.permission_set,
-            &row.permission_set_arn,
-            &row.via_type,
-            &row.via_id,
-            &row.via_name,
-        ];
-        let mut line: Vec<String> = fields.iter().map(|f| field(f)).collect();
-        line.push(row.user_active.to_string());
-        line.push(row.capability.to_string());
-        line.push(row.route.to_string());
-        out.push_str(&line.join(","));
-        out.push('\n');
+        for value in [
+            row.account_name,
+            row.account_id,
+            row.user_name,
+            row.user_id,
+            row.permission_set,
+            row.permission_set_arn,
+            row.via_type,
+            row.via_id,
+            row.via_name,
+        ] {
+            field(out, value)?;
+            out.write_all(b",")?;
+        }
+        writeln!(out, "{},{},{}", row.user_active, row.capability, row.route)?;
     }
-    out
+    Ok(())
+}
+
+/// CSV with a header row; fields quoted where needed.
+pub fn to_csv(rows: &[AccessRow]) -> String {
+    let refs: Vec<AccessRowRef> = rows
+        .iter()
+        .map(|row| AccessRowRef {
+            account_name: &row.account_name,
+            account_id: &row.account_id,
+            user_name: &row.user_name,
+            user_id: &row.user_id,
+            permission_set: &row.permission_set,
+            permission_set_arn: &row.permission_set_arn,
+            via_type: &row.via_type,
+            via_id: &row.via_id,
+            via_name: &row.via_name,
+            user_active: row.user_active,
+            capability: row.capability,
+            route: row.route,
+        })
+        .collect();
+    let mut out = CSV_HEADER.as_bytes().to_vec();
+    write_csv_rows(&refs, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
 }

@@ -1,7 +1,7 @@
 //! What changed between two snapshots: the organization's parts, permission-set policies (with
 //! a readable line diff), and, most important, effective access gained and lost.
 
-use crate::access::{self, AccessRow, Filter};
+use crate::access::{self, AccessRow, AccessRowRef, Filter};
 use crate::desired::component::canonical_policy;
 use crate::snapshot::{PermissionSet, Snapshot};
 use serde::Serialize;
@@ -232,38 +232,89 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> SnapshotDiff {
     );
     changes.sort();
 
-    let key = |r: &AccessRow| {
-        (
-            r.user_id.clone(),
-            r.account_id.clone(),
-            r.permission_set_arn.clone(),
-            r.via_type.clone(),
-            r.via_id.clone(),
-        )
-    };
-    let old_access: BTreeMap<_, AccessRow> = access::effective_access(old, &Filter::default())
-        .into_iter()
-        .map(|r| (key(&r), r))
-        .collect();
-    let new_access: BTreeMap<_, AccessRow> = access::effective_access(new, &Filter::default())
-        .into_iter()
-        .map(|r| (key(&r), r))
-        .collect();
-    let access_gained = new_access
-        .iter()
-        .filter(|(k, _)| !old_access.contains_key(*k))
-        .map(|(_, r)| r.clone())
-        .collect();
-    let access_lost = old_access
-        .iter()
-        .filter(|(k, _)| !new_access.contains_key(*k))
-        .map(|(_, r)| r.clone())
-        .collect();
+    let (access_gained, access_lost) = access_changes(old, new);
     SnapshotDiff {
         changes,
         access_gained,
         access_lost,
     }
+}
+
+/// What makes two access rows the same access: who, where, with what, through which route.
+type AccessKey<'s> = (&'s str, &'s str, &'s str, &'s str, &'s str);
+
+fn access_key<'s>(row: &AccessRowRef<'s>) -> AccessKey<'s> {
+    (
+        row.user_id,
+        row.account_id,
+        row.permission_set_arn,
+        row.via_type,
+        row.via_id,
+    )
+}
+
+/// Effective access gained and lost, compared one account at a time: memory holds one
+/// account's rows of each side, never the organization's (an organization of 200,000
+/// assignments has millions of rows). Ordered by user, account, permission set and route.
+fn access_changes(old: &Snapshot, new: &Snapshot) -> (Vec<AccessRow>, Vec<AccessRow>) {
+    let (old_model, new_model) = (crate::model::Model::new(old), crate::model::Model::new(new));
+    type Side<'s> = Option<(access::AccountKey<'s>, Vec<usize>)>;
+    let mut accounts: BTreeMap<&str, (Side, Side)> = BTreeMap::new();
+    for (account, routes) in access::routes_by_account(&old_model) {
+        accounts.entry(account.1).or_default().0 = Some((account, routes));
+    }
+    for (account, routes) in access::routes_by_account(&new_model) {
+        accounts.entry(account.1).or_default().1 = Some((account, routes));
+    }
+    let filter = Filter::default();
+    let mut gained = Vec::new();
+    let mut lost = Vec::new();
+    for (old_side, new_side) in accounts.into_values() {
+        fn rows<'s>(
+            model: &crate::model::Model<'s>,
+            side: Option<(access::AccountKey<'s>, Vec<usize>)>,
+            filter: &Filter,
+        ) -> Vec<AccessRowRef<'s>> {
+            match side {
+                Some((account, routes)) => access::account_rows(model, account, &routes, filter),
+                None => Vec::new(),
+            }
+        }
+        let before = rows(&old_model, old_side, &filter);
+        let after = rows(&new_model, new_side, &filter);
+        let before_keys: std::collections::HashSet<AccessKey> =
+            before.iter().map(access_key).collect();
+        let after_keys: std::collections::HashSet<AccessKey> =
+            after.iter().map(access_key).collect();
+        gained.extend(
+            after
+                .iter()
+                .filter(|r| !before_keys.contains(&access_key(r)))
+                .map(AccessRowRef::to_owned),
+        );
+        lost.extend(
+            before
+                .iter()
+                .filter(|r| !after_keys.contains(&access_key(r)))
+                .map(AccessRowRef::to_owned),
+        );
+    }
+    let order = |rows: &mut Vec<AccessRow>| {
+        fn key(r: &AccessRow) -> (&str, &str, &str, &str, &str) {
+            (
+                &r.user_id,
+                &r.account_id,
+                &r.permission_set_arn,
+                &r.via_type,
+                &r.via_id,
+            )
+        }
+        rows.sort_by(|a, b| key(a).cmp(&key(b)));
+        rows.dedup_by(|a, b| key(a) == key(b));
+    };
+    order(&mut gained);
+    order(&mut lost);
+    (gained, lost)
 }
 
 fn set_changes(before: &PermissionSet, after: &PermissionSet) -> (Vec<String>, Option<String>) {

@@ -614,28 +614,67 @@ fn access(args: AccessArgs) -> Result<Outcome, InputError> {
             "no account named or numbered `{account}` in the snapshot"
         )));
     }
-    let rows = ssoaudit::access::effective_access(&snapshot, &filter);
     let applications = ssoaudit::access::application_access(&snapshot, &filter);
     let gaps = ssoaudit::access::access_gaps(&snapshot);
-    let text = match args.format {
-        // One table per file: CSV holds account access only (gaps are said on stderr).
-        AccessFormat::Csv => {
-            for gap in &gaps {
-                eprintln!(
-                    "warning: access may be missing: {} not read ({}): {}",
-                    gap.area,
-                    [gap.operation.as_str(), gap.resource.as_str()]
-                        .join(" ")
-                        .trim(),
-                    gap.error
-                );
+    if args.format == AccessFormat::Table {
+        let rows = ssoaudit::access::effective_access(&snapshot, &filter);
+        let text = report::access::table(&rows, &applications, &gaps);
+        emit(args.output.as_deref(), &text)?;
+        return Ok(Outcome::Clean);
+    }
+    // JSON and CSV are written one account at a time: an organization of 200,000 assignments
+    // has millions of rows, which are never all held.
+    let model = ssoaudit::model::Model::new(&snapshot);
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+        let mut failed = None;
+        match args.format {
+            AccessFormat::Csv => {
+                out.write_all(ssoaudit::access::CSV_HEADER.as_bytes())?;
+                ssoaudit::access::for_each_account(&model, &filter, &mut |_, rows| {
+                    if failed.is_none()
+                        && let Err(error) = ssoaudit::access::write_csv_rows(rows, &mut out)
+                    {
+                        failed = Some(error);
+                    }
+                });
             }
-            ssoaudit::access::to_csv(&rows)
+            _ => {
+                let mut json = report::access::JsonWriter::new(&applications, &gaps);
+                json.begin(&mut out)?;
+                ssoaudit::access::for_each_account(&model, &filter, &mut |_, rows| {
+                    if failed.is_none()
+                        && let Err(error) = json.rows(&mut out, rows)
+                    {
+                        failed = Some(error);
+                    }
+                });
+                json.end(&mut out)?;
+            }
         }
-        AccessFormat::Json => report::access::json(&rows, &applications, &gaps),
-        AccessFormat::Table => report::access::table(&rows, &applications, &gaps),
+        match failed {
+            Some(error) => Err(error),
+            None => out.flush(),
+        }
     };
-    emit(args.output.as_deref(), &text)?;
+    if args.format == AccessFormat::Csv {
+        // One table per file: CSV holds account access only (gaps are said on stderr).
+        for gap in &gaps {
+            eprintln!(
+                "warning: access may be missing: {} not read ({}): {}",
+                gap.area,
+                [gap.operation.as_str(), gap.resource.as_str()]
+                    .join(" ")
+                    .trim(),
+                gap.error
+            );
+        }
+    }
+    match &args.output {
+        Some(path) => ssoaudit::output::write_atomic(path, write)
+            .map_err(|e| InputError(format!("cannot write {}: {e}", path.display())))?,
+        None => write(&mut std::io::stdout().lock())?,
+    }
     Ok(Outcome::Clean)
 }
 

@@ -3,7 +3,7 @@
 //! `route` and `gaps`), separate from the internal rows.
 
 use super::json::Tool;
-use crate::access::{AccessRow, ApplicationAccessRow};
+use crate::access::{AccessRow, AccessRowRef, ApplicationAccessRow};
 use serde::Serialize;
 
 pub const FORMAT_VERSION: u32 = 3;
@@ -46,6 +46,24 @@ pub struct AccessOut<'a> {
 }
 
 impl<'a> AccessOut<'a> {
+    pub fn of_ref(row: &AccessRowRef<'a>) -> AccessOut<'a> {
+        AccessOut {
+            account_name: row.account_name,
+            account_id: row.account_id,
+            user_name: row.user_name,
+            user_id: row.user_id,
+            permission_set: row.permission_set,
+            permission_set_arn: row.permission_set_arn,
+            via_type: row.via_type,
+            via_id: row.via_id,
+            via_name: row.via_name,
+            user_active: row.user_active,
+            capability: row.capability,
+            route: row.route,
+            message: None,
+        }
+    }
+
     pub fn of(row: &'a AccessRow, message: Option<String>) -> AccessOut<'a> {
         AccessOut {
             account_name: &row.account_name,
@@ -62,6 +80,91 @@ impl<'a> AccessOut<'a> {
             route: row.route,
             message,
         }
+    }
+}
+
+/// The JSON report written as its rows come, one account at a time: the same text as
+/// [`json`] of all the rows, without holding them.
+pub struct JsonWriter {
+    /// The report up to its `access` array's first row, and after its last.
+    head: String,
+    tail: String,
+    rows: usize,
+}
+
+/// Inserts an indentation after every line break: a JSON value pretty-printed on its own,
+/// placed at a depth of the report (JSON text has no raw line break inside a string).
+struct Indented<'w, W: std::io::Write> {
+    out: &'w mut W,
+    indent: &'static [u8],
+}
+
+impl<W: std::io::Write> std::io::Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(at) = memchr::memchr(b'\n', rest) {
+            self.out.write_all(&rest[..=at])?;
+            self.out.write_all(self.indent)?;
+            rest = &rest[at + 1..];
+        }
+        self.out.write_all(rest)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl JsonWriter {
+    pub fn new(applications: &[ApplicationAccessRow], gaps: &[crate::snapshot::Gap]) -> JsonWriter {
+        let report = AccessReport {
+            version: FORMAT_VERSION,
+            tool: Tool::current(),
+            access: Vec::new(),
+            applications: applications.iter().collect(),
+            gaps,
+        };
+        let text = serde_json::to_string_pretty(&report).expect("the access report serializes");
+        let marker = "\n  \"access\": []";
+        let at = text.find(marker).expect("the report has an access array") + marker.len() - 1;
+        JsonWriter {
+            head: text[..at].to_string(),
+            tail: text[at..].to_string() + "\n",
+            rows: 0,
+        }
+    }
+
+    pub fn begin(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.head.as_bytes())
+    }
+
+    pub fn rows(
+        &mut self,
+        out: &mut impl std::io::Write,
+        rows: &[AccessRowRef],
+    ) -> std::io::Result<()> {
+        for row in rows {
+            out.write_all(if self.rows == 0 {
+                b"\n    "
+            } else {
+                b",\n    "
+            })?;
+            let mut indented = Indented {
+                out: &mut *out,
+                indent: b"    ",
+            };
+            serde_json::to_writer_pretty(&mut indented, &AccessOut::of_ref(row))?;
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    pub fn end(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        if self.rows > 0 {
+            out.write_all(b"\n  ")?;
+        }
+        out.write_all(self.tail.as_bytes())
     }
 }
 
@@ -164,4 +267,49 @@ pub fn table(
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streamed report is the same text as the report of all rows at once, with rows,
+    /// with none, and with rows in several batches.
+    #[test]
+    fn streamed_json_is_the_whole_report() {
+        let snapshot: crate::snapshot::Snapshot = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/reference-violating.snapshot.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let filter = crate::access::Filter::default();
+        let rows = crate::access::effective_access(&snapshot, &filter);
+        assert!(rows.len() > 20, "{} rows", rows.len());
+        let applications = crate::access::application_access(&snapshot, &filter);
+        let gaps = vec![crate::snapshot::Gap {
+            area: crate::vocabulary::DataArea::Assignments,
+            operation: "sso-admin:ListAccountAssignments".into(),
+            resource: "a \"quoted\"\nname".into(),
+            error: "denied".into(),
+        }];
+        let model = crate::model::Model::new(&snapshot);
+        for (expected_rows, batches) in [(&rows[..], true), (&[][..], false)] {
+            let mut writer = JsonWriter::new(&applications, &gaps);
+            let mut out = Vec::new();
+            writer.begin(&mut out).unwrap();
+            if batches {
+                crate::access::for_each_account(&model, &filter, &mut |_, rows| {
+                    writer.rows(&mut out, rows).unwrap()
+                });
+            }
+            writer.end(&mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                json(expected_rows, &applications, &gaps)
+            );
+        }
+    }
 }

@@ -1,0 +1,156 @@
+//! Benchmark: `access` and `diff` on a large organization (1,000 accounts, 50 permission sets,
+//! 500 groups, 20,000 users, 200,000 assignments: the evaluation benchmark's), next to the time
+//! and memory of loading its snapshot. `diff` compares it with a copy that differs by 1,000
+//! assignments (500 removed, 500 added). Each command runs as a process under /usr/bin/time
+//! (wall time, peak RSS); the reports go to files, whose sizes are printed.
+//!
+//! Run: `cargo bench --bench access` (`-- --scale 0.1` for a smaller organization).
+
+use ssoaudit::snapshot::Snapshot;
+use ssoaudit_generate::{Scale, large};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+/// Runs the binary under /usr/bin/time; returns (seconds, peak RSS in MiB).
+fn measured(args: &[&str]) -> (f64, f64) {
+    let started = Instant::now();
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "MAXRSS %M", env!("CARGO_BIN_EXE_ssoaudit")])
+        .args(args)
+        .output()
+        .expect("ssoaudit runs");
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // diff exits 1 when access grew.
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "ssoaudit {args:?} failed: {stderr}"
+    );
+    let rss: f64 = stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("MAXRSS "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    (seconds, rss / 1024.0)
+}
+
+fn size_mib(path: &Path) -> f64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / (1 << 20) as f64
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let factor: f64 = args
+        .iter()
+        .position(|a| a == "--scale")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    let scaled = |n: usize| ((n as f64 * factor).round() as usize).max(12);
+    let scale = Scale {
+        accounts: scaled(1_000),
+        permission_sets: scaled(50),
+        groups: scaled(500),
+        users: scaled(20_000),
+        assignments: scaled(200_000),
+    };
+    let dir = std::env::temp_dir().join("ssoaudit-bench");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let old = dir.join(format!("access-old-v1-{factor}.snapshot.json"));
+    let new = dir.join(format!("access-new-v1-{factor}.snapshot.json"));
+    if !old.exists() || !new.exists() {
+        let started = Instant::now();
+        let snapshot = large(scale, 42);
+        std::fs::write(&old, snapshot.to_canonical_json()).expect("write snapshot");
+        // 500 assignments removed, 500 added (an existing one moved to another account).
+        let mut changed = snapshot.clone();
+        let accounts: Vec<String> = changed
+            .organization
+            .accounts
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        let mut added = Vec::new();
+        for (i, assignment) in changed.assignments.iter().take(500).enumerate() {
+            let mut moved = assignment.clone();
+            moved.account_id = accounts[(i * 7 + 3) % accounts.len()].clone();
+            added.push(moved);
+        }
+        let removed = changed.assignments.len() - 500;
+        changed.assignments.truncate(removed);
+        changed.assignments.extend(added);
+        changed.assignments.sort();
+        changed.assignments.dedup();
+        std::fs::write(&new, changed.to_canonical_json()).expect("write snapshot");
+        eprintln!("generated both snapshots in {:.1?}", started.elapsed());
+    }
+
+    // Loading, in this process, as `ssoaudit` does first.
+    let mut loads = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let snapshot = Snapshot::load(&old).expect("snapshot loads");
+        loads.push(started.elapsed().as_secs_f64());
+        drop(snapshot);
+    }
+    loads.sort_by(|a, b| a.total_cmp(b));
+    let load = loads[1];
+    let (load_process, load_rss) = measured(&[
+        "access",
+        "--snapshot",
+        old.to_str().unwrap(),
+        "--account",
+        "no-such-account-name",
+        "--format",
+        "csv",
+    ]);
+    let snapshot_mib = size_mib(&old);
+    println!(
+        "organization: {} accounts, {} groups, {} users, {} assignments; snapshot {snapshot_mib:.1} MiB, loads in {load:.2} s (median of 3)",
+        scale.accounts, scale.groups, scale.users, scale.assignments
+    );
+    println!(
+        "baseline: a process that loads the snapshot and stops (access for an unknown account): {load_process:.2} s, peak RSS {load_rss:.0} MiB"
+    );
+    let out = dir.join("access-out");
+    for (label, command) in [
+        ("access, csv", vec!["access", "--format", "csv"]),
+        ("access, json", vec!["access", "--format", "json"]),
+        (
+            "diff, json",
+            vec![
+                "diff",
+                old.to_str().unwrap(),
+                new.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+        ),
+        (
+            "diff, table",
+            vec!["diff", old.to_str().unwrap(), new.to_str().unwrap()],
+        ),
+    ] {
+        let mut args = command.clone();
+        if command[0] == "access" {
+            args.extend(["--snapshot", old.to_str().unwrap()]);
+        }
+        let target = out.with_extension(label.replace([',', ' '], ""));
+        args.extend(["-o", target.to_str().unwrap()]);
+        let (seconds, rss) = measured(&args);
+        let lines = std::fs::read_to_string(&target)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        let snapshots = if command[0] == "diff" { 2.0 } else { 1.0 };
+        println!(
+            "{label}: {seconds:.2} s ({:.1}x the load time of {} snapshot(s), target <= 10), peak RSS {rss:.0} MiB ({:.2}x their size, target <= 4); report {:.1} MiB, {lines} lines",
+            seconds / (load * snapshots),
+            snapshots,
+            rss / (snapshot_mib * snapshots),
+            size_mib(&target)
+        );
+        let _ = std::fs::remove_file(&target);
+    }
+}
