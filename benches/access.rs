@@ -101,8 +101,8 @@ fn main() {
         "access",
         "--snapshot",
         old.to_str().unwrap(),
-        "--account",
-        "no-such-account-name",
+        "--permission-set",
+        "no-such-permission-set",
         "--format",
         "csv",
     ]);
@@ -112,7 +112,7 @@ fn main() {
         scale.accounts, scale.groups, scale.users, scale.assignments
     );
     println!(
-        "baseline: a process that loads the snapshot and stops (access for an unknown account): {load_process:.2} s, peak RSS {load_rss:.0} MiB"
+        "baseline: a process that loads the snapshot and finds no row (access for an unknown permission set): {load_process:.2} s, peak RSS {load_rss:.0} MiB"
     );
     let out = dir.join("access-out");
     for (label, command) in [

@@ -240,64 +240,105 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> SnapshotDiff {
     }
 }
 
-/// What makes two access rows the same access: who, where, with what, through which route.
-type AccessKey<'s> = (&'s str, &'s str, &'s str, &'s str, &'s str);
+/// What a route is, the same in both snapshots: account, permission set (or role) ARN and
+/// principal. An access row's key is its route's and its user's id, so the rows two snapshots
+/// differ by are those of routes only one has, and of routes both have whose principal reaches
+/// other users (a group's members changed, a user exists in one only).
+type RouteId<'s> = (&'s str, &'s str, crate::snapshot::PrincipalType, &'s str);
 
-fn access_key<'s>(row: &AccessRowRef<'s>) -> AccessKey<'s> {
+fn route_id<'s>(route: &crate::model::Route<'s>) -> RouteId<'s> {
     (
-        row.user_id,
-        row.account_id,
-        row.permission_set_arn,
-        row.via_type,
-        row.via_id,
+        route.account_id,
+        route.grant_arn,
+        route.principal_type,
+        route.principal_id,
     )
 }
 
-/// Effective access gained and lost, compared one account at a time: memory holds one
-/// account's rows of each side, never the organization's (an organization of 200,000
-/// assignments has millions of rows). Ordered by user, account, permission set and route.
+/// The account a route's rows name: (name, id), or the id twice for an account the snapshot
+/// does not hold.
+fn account_of<'s>(model: &crate::model::Model<'s>, position: usize) -> access::AccountKey<'s> {
+    match model.assignment_targets[position].account {
+        Some(a) => {
+            let account = &model.snapshot.organization.accounts[a as usize];
+            (&account.name, &account.id)
+        }
+        None => {
+            let id = model.routes[position].account_id;
+            (id, id)
+        }
+    }
+}
+
+/// The user ids a route's principal reaches (sorted), or none when the snapshot does not hold
+/// the principal.
+fn reached<'s>(model: &crate::model::Model<'s>, position: usize) -> Vec<&'s str> {
+    let target = model.assignment_targets[position];
+    let snapshot = model.snapshot;
+    let mut ids: Vec<&'s str> = match (model.routes[position].principal_type, target.principal) {
+        (_, None) => Vec::new(),
+        (crate::snapshot::PrincipalType::Group, Some(g)) => model.group_members[g as usize]
+            .iter()
+            .map(|&u| snapshot.users[u].id.as_str())
+            .collect(),
+        (crate::snapshot::PrincipalType::User, Some(u)) => {
+            vec![snapshot.users[u as usize].id.as_str()]
+        }
+    };
+    ids.sort_unstable();
+    ids
+}
+
+/// Effective access gained and lost, compared route by route: only the routes that differ
+/// are expanded into rows, so memory and time follow the changes, not the organization's
+/// millions of rows. Ordered by user, account, permission set and route.
 fn access_changes(old: &Snapshot, new: &Snapshot) -> (Vec<AccessRow>, Vec<AccessRow>) {
     let (old_model, new_model) = (crate::model::Model::new(old), crate::model::Model::new(new));
-    type Side<'s> = Option<(access::AccountKey<'s>, Vec<usize>)>;
-    let mut accounts: BTreeMap<&str, (Side, Side)> = BTreeMap::new();
-    for (account, routes) in access::routes_by_account(&old_model) {
-        accounts.entry(account.1).or_default().0 = Some((account, routes));
+    fn positions<'s>(
+        model: &crate::model::Model<'s>,
+    ) -> std::collections::HashMap<RouteId<'s>, usize> {
+        let mut ids = std::collections::HashMap::with_capacity(model.routes.len());
+        for (position, route) in model.routes.iter().enumerate() {
+            ids.entry(route_id(route)).or_insert(position);
+        }
+        ids
     }
-    for (account, routes) in access::routes_by_account(&new_model) {
-        accounts.entry(account.1).or_default().1 = Some((account, routes));
-    }
+    let (old_routes, new_routes) = (positions(&old_model), positions(&new_model));
     let filter = Filter::default();
+    let rows = |model: &crate::model::Model<'_>, position: usize| -> Vec<AccessRow> {
+        access::account_rows(model, account_of(model, position), &[position], &filter)
+            .iter()
+            .map(AccessRowRef::to_owned)
+            .collect()
+    };
+    // Whether a principal reaches the same users in both: computed once per principal.
+    let mut same_reach: std::collections::HashMap<(crate::snapshot::PrincipalType, &str), bool> =
+        std::collections::HashMap::new();
     let mut gained = Vec::new();
     let mut lost = Vec::new();
-    for (old_side, new_side) in accounts.into_values() {
-        fn rows<'s>(
-            model: &crate::model::Model<'s>,
-            side: Option<(access::AccountKey<'s>, Vec<usize>)>,
-            filter: &Filter,
-        ) -> Vec<AccessRowRef<'s>> {
-            match side {
-                Some((account, routes)) => access::account_rows(model, account, &routes, filter),
-                None => Vec::new(),
-            }
+    for (id, &position) in &new_routes {
+        let Some(&before) = old_routes.get(id) else {
+            gained.extend(rows(&new_model, position));
+            continue;
+        };
+        let same = *same_reach
+            .entry((id.2, id.3))
+            .or_insert_with(|| reached(&old_model, before) == reached(&new_model, position));
+        if same {
+            continue;
         }
-        let before = rows(&old_model, old_side, &filter);
-        let after = rows(&new_model, new_side, &filter);
-        let before_keys: std::collections::HashSet<AccessKey> =
-            before.iter().map(access_key).collect();
-        let after_keys: std::collections::HashSet<AccessKey> =
-            after.iter().map(access_key).collect();
-        gained.extend(
-            after
-                .iter()
-                .filter(|r| !before_keys.contains(&access_key(r)))
-                .map(AccessRowRef::to_owned),
-        );
-        lost.extend(
-            before
-                .iter()
-                .filter(|r| !after_keys.contains(&access_key(r)))
-                .map(AccessRowRef::to_owned),
-        );
+        let (was, is) = (rows(&old_model, before), rows(&new_model, position));
+        let users = |rows: &[AccessRow]| -> BTreeSet<String> {
+            rows.iter().map(|r| r.user_id.clone()).collect()
+        };
+        let (had, has) = (users(&was), users(&is));
+        gained.extend(is.into_iter().filter(|r| !had.contains(&r.user_id)));
+        lost.extend(was.into_iter().filter(|r| !has.contains(&r.user_id)));
+    }
+    for (id, &position) in &old_routes {
+        if !new_routes.contains_key(id) {
+            lost.extend(rows(&old_model, position));
+        }
     }
     let order = |rows: &mut Vec<AccessRow>| {
         fn key(r: &AccessRow) -> (&str, &str, &str, &str, &str) {
@@ -419,6 +460,117 @@ mod tests {
             "fixture",
         )
         .unwrap()
+    }
+
+    /// Access gained and lost as the whole rows of both snapshots say (every row expanded).
+    fn brute_force(old: &Snapshot, new: &Snapshot) -> (Vec<AccessRow>, Vec<AccessRow>) {
+        let key = |r: &AccessRow| {
+            (
+                r.user_id.clone(),
+                r.account_id.clone(),
+                r.permission_set_arn.clone(),
+                r.via_type.clone(),
+                r.via_id.clone(),
+            )
+        };
+        let all = |s: &Snapshot| -> BTreeMap<_, AccessRow> {
+            access::effective_access(s, &Filter::default())
+                .into_iter()
+                .map(|r| (key(&r), r))
+                .collect()
+        };
+        let (before, after) = (all(old), all(new));
+        let only = |a: &BTreeMap<_, AccessRow>, b: &BTreeMap<_, AccessRow>| {
+            a.iter()
+                .filter(|(k, _)| !b.contains_key(*k))
+                .map(|(_, r)| r.clone())
+                .collect::<Vec<_>>()
+        };
+        (only(&after, &before), only(&before, &after))
+    }
+
+    /// Route by route, the same rows as expanding everything: over the fixture pairs and over
+    /// random edits of memberships, assignments, users and groups.
+    #[test]
+    fn route_level_changes_equal_the_whole_rows() {
+        let violating = Snapshot::from_slice(
+            include_bytes!("../fixtures/reference-violating.snapshot.json"),
+            "fixture",
+        )
+        .unwrap();
+        let week_later = Snapshot::from_slice(
+            include_bytes!("../fixtures/reference-compliant-week-later.snapshot.json"),
+            "fixture",
+        )
+        .unwrap();
+        let compliant = reference_compliant();
+        let mut pairs = vec![
+            (compliant.clone(), week_later.clone()),
+            (week_later.clone(), compliant.clone()),
+            (compliant.clone(), violating.clone()),
+            (violating.clone(), compliant.clone()),
+        ];
+        let mut state = 7u64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n.max(1)
+        };
+        for round in 0..40 {
+            let old = if round % 2 == 0 {
+                &violating
+            } else {
+                &compliant
+            };
+            let mut new = old.clone();
+            for _ in 0..4 {
+                match next(6) {
+                    0 if !new.memberships.is_empty() => {
+                        let i = next(new.memberships.len());
+                        new.memberships.remove(i);
+                    }
+                    1 => {
+                        let (g, u) = (next(new.groups.len()), next(new.users.len()));
+                        new.memberships.push(crate::snapshot::Membership {
+                            group_id: new.groups[g].id.clone(),
+                            user_id: new.users[u].id.clone(),
+                        });
+                    }
+                    2 if !new.assignments.is_empty() => {
+                        let i = next(new.assignments.len());
+                        new.assignments.remove(i);
+                    }
+                    3 if !new.assignments.is_empty() => {
+                        let i = next(new.assignments.len());
+                        let mut moved = new.assignments[i].clone();
+                        let a = next(new.organization.accounts.len());
+                        moved.account_id = new.organization.accounts[a].id.clone();
+                        new.assignments.push(moved);
+                    }
+                    4 if !new.users.is_empty() => {
+                        let i = next(new.users.len());
+                        new.users.remove(i);
+                    }
+                    _ if !new.groups.is_empty() => {
+                        let i = next(new.groups.len());
+                        new.groups.remove(i);
+                    }
+                    _ => {}
+                }
+            }
+            new.normalize();
+            new.assignments.dedup();
+            new.memberships.dedup();
+            pairs.push((old.clone(), new));
+        }
+        let mut changed = 0;
+        for (old, new) in &pairs {
+            let (gained, lost) = access_changes(old, new);
+            changed += gained.len() + lost.len();
+            assert_eq!((gained, lost), brute_force(old, new));
+        }
+        assert!(changed > 100, "{changed} rows changed in all");
     }
 
     #[test]
