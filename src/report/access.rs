@@ -46,24 +46,6 @@ pub struct AccessOut<'a> {
 }
 
 impl<'a> AccessOut<'a> {
-    pub fn of_ref(row: &AccessRowRef<'a>) -> AccessOut<'a> {
-        AccessOut {
-            account_name: row.account_name,
-            account_id: row.account_id,
-            user_name: row.user_name,
-            user_id: row.user_id,
-            permission_set: row.permission_set,
-            permission_set_arn: row.permission_set_arn,
-            via_type: row.via_type,
-            via_id: row.via_id,
-            via_name: row.via_name,
-            user_active: row.user_active,
-            capability: row.capability,
-            route: row.route,
-            message: None,
-        }
-    }
-
     pub fn of(row: &'a AccessRow, message: Option<String>) -> AccessOut<'a> {
         AccessOut {
             account_name: &row.account_name,
@@ -90,30 +72,6 @@ pub struct JsonWriter {
     head: String,
     tail: String,
     rows: usize,
-}
-
-/// Inserts an indentation after every line break: a JSON value pretty-printed on its own,
-/// placed at a depth of the report (JSON text has no raw line break inside a string).
-struct Indented<'w, W: std::io::Write> {
-    out: &'w mut W,
-    indent: &'static [u8],
-}
-
-impl<W: std::io::Write> std::io::Write for Indented<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut rest = buf;
-        while let Some(at) = memchr::memchr(b'\n', rest) {
-            self.out.write_all(&rest[..=at])?;
-            self.out.write_all(self.indent)?;
-            rest = &rest[at + 1..];
-        }
-        self.out.write_all(rest)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
 }
 
 impl JsonWriter {
@@ -144,17 +102,44 @@ impl JsonWriter {
         out: &mut impl std::io::Write,
         rows: &[AccessRowRef],
     ) -> std::io::Result<()> {
+        // The text serde_json's pretty printer gives an `AccessOut` at this depth, written
+        // field by field: millions of rows go through here.
+        fn text(out: &mut impl std::io::Write, value: &str) -> std::io::Result<()> {
+            if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+                out.write_all(b"\"")?;
+                out.write_all(value.as_bytes())?;
+                out.write_all(b"\"")
+            } else {
+                serde_json::to_writer(&mut *out, value).map_err(std::io::Error::other)
+            }
+        }
         for row in rows {
             out.write_all(if self.rows == 0 {
-                b"\n    "
+                b"\n    {"
             } else {
-                b",\n    "
+                b",\n    {"
             })?;
-            let mut indented = Indented {
-                out: &mut *out,
-                indent: b"    ",
-            };
-            serde_json::to_writer_pretty(&mut indented, &AccessOut::of_ref(row))?;
+            for (key, value) in [
+                ("account_name", row.account_name),
+                ("account_id", row.account_id),
+                ("user_name", row.user_name),
+                ("user_id", row.user_id),
+                ("permission_set", row.permission_set),
+                ("permission_set_arn", row.permission_set_arn),
+                ("via_type", row.via_type),
+                ("via_id", row.via_id),
+                ("via_name", row.via_name),
+            ] {
+                write!(out, "\n      \"{key}\": ")?;
+                text(out, value)?;
+                out.write_all(b",")?;
+            }
+            write!(out, "\n      \"user_active\": {},", row.user_active)?;
+            out.write_all(b"\n      \"capability\": ")?;
+            text(out, row.capability)?;
+            out.write_all(b",\n      \"route\": ")?;
+            text(out, row.route)?;
+            out.write_all(b"\n    }")?;
             self.rows += 1;
         }
         Ok(())
@@ -277,7 +262,7 @@ mod tests {
     /// with none, and with rows in several batches.
     #[test]
     fn streamed_json_is_the_whole_report() {
-        let snapshot: crate::snapshot::Snapshot = serde_json::from_str(
+        let mut snapshot: crate::snapshot::Snapshot = serde_json::from_str(
             &std::fs::read_to_string(concat!(
                 env!("CARGO_MANIFEST_DIR"),
                 "/fixtures/reference-violating.snapshot.json"
@@ -285,6 +270,10 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
+        // Names that need escaping, and some that need none but are not ASCII.
+        snapshot.users[0].user_name = "quote\" back\\slash\nline\ttab\u{1}".into();
+        snapshot.users[1].user_name = "José Müller 😀".into();
+        snapshot.groups[0].display_name = "Dev\"Ops\"".into();
         let filter = crate::access::Filter::default();
         let rows = crate::access::effective_access(&snapshot, &filter);
         assert!(rows.len() > 20, "{} rows", rows.len());
@@ -306,10 +295,17 @@ mod tests {
                 });
             }
             writer.end(&mut out).unwrap();
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                json(expected_rows, &applications, &gaps)
-            );
+            let expected = json(expected_rows, &applications, &gaps);
+            if batches {
+                for escaped in [
+                    r#""quote\" back\\slash\nline\ttab\u0001""#,
+                    r#""José Müller 😀""#,
+                    r#""Dev\"Ops\"""#,
+                ] {
+                    assert!(expected.contains(escaped), "no row names {escaped}");
+                }
+            }
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
         }
     }
 }
