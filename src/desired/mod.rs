@@ -568,6 +568,31 @@ mod tests {
         let small: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
         let parsed = yaml::parse(&small).expect("729 expansions are within the bound");
         assert_eq!(parsed.value.get("c").unwrap().value.items().len(), 9);
+        // Padding does not buy an attack room: the bound grows with the text, the expansion
+        // with its power.
+        let padded = format!("{}{text}", "# padding\n".repeat(10_000));
+        assert!(DesiredState::parse(&padded, "laughs.yaml").is_err());
+    }
+
+    /// A large organization's stack: a thousand accounts, each with the shared group anchor,
+    /// beyond the fixed limits this parser once had.
+    #[test]
+    fn a_thousand_accounts_stack_is_read() {
+        let mut text = String::from(
+            "x-groups: &groups\n  DevOps:\n    permission_sets: [AdministratorAccess, TerraformApplyAccess]\n  Managers:\n    permission_sets: [AdministratorAccess]\n  Developers:\n    permission_sets: [ReadOnlyAccess, TerraformPlanAccess, TerraformStateAccess]\ncomponents:\n  terraform:\n    aws-sso:\n      vars:\n        account_map:\n          full_account_map:\n",
+        );
+        for i in 0..1_000 {
+            text.push_str(&format!(
+                "            acct-{i:04}: \"{:012}\"\n",
+                400_000_000_000u64 + i
+            ));
+        }
+        text.push_str("        account_assignments:\n");
+        for i in 0..1_000 {
+            text.push_str(&format!("          acct-{i:04}:\n            groups:\n              <<: *groups\n              Auditors:\n                permission_sets: [SecurityAudit]\n"));
+        }
+        let state = DesiredState::parse(&text, "aws-sso.yaml").expect("read whole");
+        assert_eq!(state.account_map.len(), 1_000);
     }
 
     #[test]

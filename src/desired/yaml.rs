@@ -107,13 +107,21 @@ impl<'de> Deserialize<'de> for Node {
     }
 }
 
-/// Parses YAML (or JSON, a subset of it) into a located tree, with limits sized for
-/// configuration files: expansions past them are an error, not a hang.
+/// Parses YAML (or JSON, a subset of it) into a located tree, with limits that grow with the
+/// text: a large organization's stack file (a thousand accounts, anchors reused in each) is
+/// read, while alias expansions far beyond the text's size (a "billion laughs") are an error,
+/// not a hang.
 pub fn parse(text: &str) -> Result<Spanned<Node>, (u64, u64, String)> {
+    // Written nodes take at least a byte each; replayed aliases may multiply them a little.
+    // What bounds an expansion is the replayed events, so the heuristic that refuses many
+    // aliases of one anchor (every account of a stack merging the same groups) is off.
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = 100_000;
+    budget.max_nodes = (text.len() * 4).max(100_000);
+    budget.max_events = (text.len() * 8).max(1_000_000);
+    budget.max_merge_keys = (text.len() / 8).max(10_000);
+    budget.enforce_alias_anchor_ratio = false;
     let mut alias_limits = serde_saphyr::options::AliasLimits::default();
-    alias_limits.max_total_replayed_events = 100_000;
+    alias_limits.max_total_replayed_events = (text.len() * 4).max(100_000);
     let options = serde_saphyr::options! {
         budget: Some(budget),
         alias_limits: alias_limits,

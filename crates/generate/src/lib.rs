@@ -1806,3 +1806,112 @@ pub fn write_shaped_logs(
     }
     Ok((files, records_written, bytes))
 }
+
+/// A stack file (`stacks/catalog/aws-sso.yaml`, Cloud Posse's aws-sso component) for a
+/// generated organization: its account map and every assignment, by account, group or user and
+/// permission set, except one in `drift_every` (left out: unmanaged in AWS), plus as many that
+/// AWS lacks (an existing group given a permission set in an account it does not have: missing
+/// in AWS). Keys and values quoted.
+pub fn stack_for(snapshot: &Snapshot, drift_every: usize) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let quote = |s: &str| serde_json::to_string(s).expect("a string serializes");
+    let account_name: BTreeMap<&str, &str> = snapshot
+        .organization
+        .accounts
+        .iter()
+        .map(|a| (a.id.as_str(), a.name.as_str()))
+        .collect();
+    let set_name: BTreeMap<&str, &str> = snapshot
+        .permission_sets
+        .iter()
+        .map(|p| (p.arn.as_str(), p.name.as_str()))
+        .collect();
+    let group_name: BTreeMap<&str, &str> = snapshot
+        .groups
+        .iter()
+        .map(|g| (g.id.as_str(), g.display_name.as_str()))
+        .collect();
+    let user_name: BTreeMap<&str, &str> = snapshot
+        .users
+        .iter()
+        .map(|u| (u.id.as_str(), u.user_name.as_str()))
+        .collect();
+    // account → (groups | users) → principal → permission sets
+    type Principals<'a> = BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>;
+    let mut matrix: BTreeMap<&str, (Principals, Principals)> = BTreeMap::new();
+    let mut left_out = 0usize;
+    for (i, assignment) in snapshot.assignments.iter().enumerate() {
+        let (Some(account), Some(set)) = (
+            account_name.get(assignment.account_id.as_str()),
+            set_name.get(assignment.permission_set_arn.as_str()),
+        ) else {
+            continue;
+        };
+        if drift_every > 0 && i % drift_every == 0 {
+            left_out += 1;
+            continue;
+        }
+        let entry = matrix.entry(account).or_default();
+        let (principals, name) = match assignment.principal_type {
+            PrincipalType::Group => (
+                &mut entry.0,
+                group_name.get(assignment.principal_id.as_str()),
+            ),
+            PrincipalType::User => (
+                &mut entry.1,
+                user_name.get(assignment.principal_id.as_str()),
+            ),
+        };
+        if let Some(name) = name {
+            principals.entry(name).or_default().insert(set);
+        }
+    }
+    // As many that AWS lacks: the first group given each set in accounts where nobody has it.
+    let accounts: Vec<&str> = account_name.values().copied().collect();
+    let sets: Vec<&str> = set_name.values().copied().collect();
+    if let Some(group) = snapshot.groups.first().map(|g| g.display_name.as_str()) {
+        let mut added = 0usize;
+        'outer: for account in &accounts {
+            for set in &sets {
+                if added >= left_out {
+                    break 'outer;
+                }
+                let groups = &mut matrix.entry(account).or_default().0;
+                if groups.get(group).is_none_or(|s| !s.contains(set)) {
+                    groups.entry(group).or_default().insert(set);
+                    added += 1;
+                }
+            }
+        }
+    }
+    let mut text = String::from(
+        "# Generated: the aws-sso component's vars for a generated organization.\ncomponents:\n  terraform:\n    aws-sso:\n      vars:\n        enabled: true\n        account_map_enabled: false\n        account_map:\n          full_account_map:\n",
+    );
+    for account in &snapshot.organization.accounts {
+        let _ = writeln!(
+            text,
+            "            {}: {}",
+            quote(&account.name),
+            quote(&account.id)
+        );
+    }
+    text.push_str("        account_assignments:\n");
+    for (account, (groups, users)) in &matrix {
+        let _ = writeln!(text, "          {}:", quote(account));
+        for (kind, principals) in [("groups", groups), ("users", users)] {
+            if principals.is_empty() {
+                continue;
+            }
+            let _ = writeln!(text, "            {kind}:");
+            for (principal, sets) in principals {
+                let _ = writeln!(text, "              {}:", quote(principal));
+                text.push_str("                permission_sets:\n");
+                for set in sets {
+                    let _ = writeln!(text, "                  - {}", quote(set));
+                }
+            }
+        }
+    }
+    text
+}
