@@ -191,11 +191,12 @@ impl DesiredState {
             }
         };
         let unresolved = std::cell::RefCell::new(Vec::new());
+        let lines = yaml::Lines::new(text);
         // Records a value written with an atmos function; `key` is its path, `account` the
         // account key it belongs to.
         let check_resolved =
             |key: &str, account: Option<&str>, line: u64, column: u64, value: &str| {
-                if let Some(function) = yaml::function_at(text, line, column, value) {
+                if let Some(function) = lines.function_at(line, column, value) {
                     let (affects, per_account) = affected_by(key);
                     unresolved.borrow_mut().push(UnresolvedValue {
                         key: key.to_string(),

@@ -155,10 +155,53 @@ pub fn parse(text: &str) -> Result<Spanned<Node>, (u64, u64, String)> {
 /// such as `!terraform.output` or `!env` just before it (the parser keeps the value and drops
 /// the tag), or a Go template (`{{ ... }}`) in the value. Only atmos resolves either.
 pub fn function_at(text: &str, line: u64, column: u64, value: &str) -> Option<String> {
+    function_in(
+        text.lines().nth(line.checked_sub(1)? as usize),
+        column,
+        value,
+    )
+}
+
+/// The lines of a text, found once: looking one up does not walk the text again (a stack file
+/// of a large organization has hundreds of thousands of values to look at).
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Lines<'a> {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1));
+        Lines { text, starts }
+    }
+
+    /// Line `line` (1-based), without its line break.
+    pub fn get(&self, line: u64) -> Option<&'a str> {
+        let index = line.checked_sub(1)? as usize;
+        let start = *self.starts.get(index)?;
+        let end = self
+            .starts
+            .get(index + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        if start > end {
+            return None;
+        }
+        let source = &self.text[start..end];
+        Some(source.strip_suffix('\r').unwrap_or(source))
+    }
+
+    /// [`function_at`] over these lines.
+    pub fn function_at(&self, line: u64, column: u64, value: &str) -> Option<String> {
+        function_in(self.get(line), column, value)
+    }
+}
+
+fn function_in(source: Option<&str>, column: u64, value: &str) -> Option<String> {
     if value.contains("{{") && value.contains("}}") {
         return Some("Go template".into());
     }
-    let source = text.lines().nth(line.checked_sub(1)? as usize)?;
+    let source = source?;
     let before: String = source
         .chars()
         .take(column.saturating_sub(1) as usize)
@@ -170,6 +213,24 @@ pub fn function_at(text: &str, line: u64, column: u64, value: &str) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_agree_with_str_lines() {
+        for text in ["", "a", "a\n", "a\nb", "a\r\nb\r\n\n c\n", "\n\n"] {
+            let lines = Lines::new(text);
+            let expected: Vec<&str> = text.lines().collect();
+            for (i, line) in expected.iter().enumerate() {
+                assert_eq!(
+                    lines.get(i as u64 + 1),
+                    Some(*line),
+                    "{text:?} line {}",
+                    i + 1
+                );
+            }
+            assert_eq!(lines.get(0), None);
+            assert_eq!(lines.get(expected.len() as u64 + 2), None, "{text:?}");
+        }
+    }
 
     #[test]
     fn functions_of_atmos_are_found_where_the_parser_drops_them() {
