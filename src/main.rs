@@ -440,23 +440,9 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
             store,
             since,
         ))?;
-        let rows = evidence.users.len() + evidence.role_uses.len() + evidence.rare.len();
-        // Lake returns summaries, not records: only "no rows at all" can be told.
-        reads.push(SourceRead {
-            source: EventSource::Lake,
-            location: store.clone(),
-            files: None,
-            records: rows as u64,
-            earliest: None,
-            latest: None,
-            requested: Some((format(since), format(until))),
-        });
-        let mut ingest = ingest.lock().expect("ingest");
-        if rows > 0 {
-            ingest.covering(Some(&format(since)), Some(&format(until)));
-        }
-        ingest.add_summaries(evidence.users, evidence.role_uses);
-        ingest.add(evidence.rare).map_err(InputError)?;
+        let period = (format(since), format(until));
+        let read = add_aggregated(&ingest, EventSource::Lake, store, evidence, period)?;
+        reads.push(read);
         snapshot.gaps.extend(gaps);
         sources.push(EventSource::Lake);
     }
@@ -475,23 +461,10 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
                 since,
             ))
             .map_err(|e| scan_error(e, args))?;
-        let rows = evidence.users.len() + evidence.role_uses.len() + evidence.rare.len();
-        // Athena returns summaries, not records: only "no rows at all" can be told.
-        reads.push(SourceRead {
-            source: EventSource::Athena,
-            location: table.to_string(),
-            files: None,
-            records: rows as u64,
-            earliest: None,
-            latest: None,
-            requested: Some((format(since), format(until))),
-        });
-        let mut ingest = ingest.lock().expect("ingest");
-        if rows > 0 {
-            ingest.covering(Some(&format(since)), Some(&format(until)));
-        }
-        ingest.add_summaries(evidence.users, evidence.role_uses);
-        ingest.add(evidence.rare).map_err(InputError)?;
+        let period = (format(since), format(until));
+        let location = table.to_string();
+        let read = add_aggregated(&ingest, EventSource::Athena, &location, evidence, period)?;
+        reads.push(read);
         snapshot.gaps.extend(gaps);
         sources.push(EventSource::Athena);
     }
@@ -509,6 +482,34 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
     snapshot.events = ingest.finish(sources).map_err(InputError)?;
     snapshot.normalize();
     Ok(())
+}
+
+/// Adds the rows of a source that aggregates where the events live (Lake, Athena) for
+/// `period` (RFC 3339 from, to); returns what it read. Such a source returns summaries, not
+/// records: only "no rows at all" can be told.
+fn add_aggregated(
+    ingest: &std::sync::Mutex<ssoaudit::events::Ingest>,
+    source: ssoaudit::vocabulary::EventSource,
+    location: &str,
+    evidence: ssoaudit::collect::lake::LakeEvidence,
+    period: (String, String),
+) -> Result<ssoaudit::events::SourceRead, InputError> {
+    let rows = evidence.users.len() + evidence.role_uses.len() + evidence.rare.len();
+    let mut ingest = ingest.lock().expect("ingest");
+    if rows > 0 {
+        ingest.covering(Some(&period.0), Some(&period.1));
+    }
+    ingest.add_summaries(evidence.users, evidence.role_uses);
+    ingest.add(evidence.rare).map_err(InputError)?;
+    Ok(ssoaudit::events::SourceRead {
+        source,
+        location: location.to_string(),
+        files: None,
+        records: rows as u64,
+        earliest: None,
+        latest: None,
+        requested: Some(period),
+    })
 }
 
 /// A scan that could not start: one plain sentence, and with --verbose the SDK's detail.
