@@ -5,9 +5,14 @@
 //! Organization: 200 accounts, 40 permission sets each provisioned to 50 accounts (one or two
 //! groups per pair), 30 groups, 2,000 users in one to three groups each.
 //!
+//! Each tool runs `--runs N` times (default 3): every run's time and the median are printed,
+//! and the calls of every run must be the same. The assignments aws-sso-util prints are
+//! compared with the ones in ssoaudit's snapshot: the comparison holds only if both read the
+//! same ones.
+//!
 //! Run: `cargo bench --bench scan` (needs `scripts/test` to have created .venv; installs
 //! aws-sso-util into .venv-bench on first use). Options: `--latency-ms N` (default 50),
-//! `--no-baseline`.
+//! `--runs N`, `--no-baseline`.
 //!
 //! `--budget N[,N...]`: instead, scans the reference violating organization against a server
 //! whose IAM Identity Center budget (sso-admin and Identity Store together) allows only N
@@ -18,7 +23,7 @@
 mod moto;
 
 use moto::Moto;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -54,6 +59,7 @@ fn aws_sso_util(root: &Path) -> PathBuf {
 struct Run {
     seconds: f64,
     calls: BTreeMap<String, u64>,
+    stdout: String,
 }
 
 impl Run {
@@ -101,7 +107,53 @@ fn timed(moto: &Moto, latency_ms: u64, command: &mut Command) -> Run {
     );
     let calls = moto.calls();
     moto.control("config", serde_json::json!({}));
-    Run { seconds, calls }
+    Run {
+        seconds,
+        calls,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+    }
+}
+
+/// Runs `command` `runs` times; returns the run of median time (the calls of every run must be
+/// the same) and prints each time.
+fn repeated(moto: &Moto, latency_ms: u64, runs: usize, command: &mut Command) -> Run {
+    let mut all: Vec<Run> = (0..runs.max(1))
+        .map(|_| timed(moto, latency_ms, command))
+        .collect();
+    let times: Vec<String> = all.iter().map(|r| format!("{:.1} s", r.seconds)).collect();
+    println!("  runs: {}", times.join(", "));
+    for run in &all[1..] {
+        assert_eq!(run.calls, all[0].calls, "every run makes the same calls");
+    }
+    all.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    all.swap_remove(all.len() / 2)
+}
+
+/// (account, permission set ARN, principal type, principal id) of each assignment
+/// aws-sso-util printed (tab-separated, with a header).
+fn printed_assignments(stdout: &str) -> BTreeSet<(String, String, String, String)> {
+    let mut lines = stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("aws-sso-util printed no {name} column: {header:?}"))
+    };
+    let (account, set, kind, id) = (
+        column("target_id"),
+        column("permission_set_arn"),
+        column("principal_type"),
+        column("principal_id"),
+    );
+    lines
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let field = |i: usize| fields.get(i).copied().unwrap_or_default().to_string();
+            (field(account), field(set), field(kind), field(id))
+        })
+        .collect()
 }
 
 fn environment(command: &mut Command, moto: &Moto) {
@@ -199,6 +251,12 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
     let baseline = !args.iter().any(|a| a == "--no-baseline");
+    let runs: usize = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
 
     let snapshot = ssoaudit_generate::scan_benchmark(11);
@@ -226,7 +284,8 @@ fn main() {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ssoaudit"));
     command.args(["snapshot", "--quiet", "-o"]).arg(&output);
     environment(&mut command, &moto);
-    let ours = timed(&moto, latency_ms, &mut command);
+    println!("ssoaudit snapshot:");
+    let ours = repeated(&moto, latency_ms, runs, &mut command);
     let live = ssoaudit::snapshot::Snapshot::load(&output).expect("the scan wrote a snapshot");
     assert_eq!(
         live.assignments.len(),
@@ -234,7 +293,7 @@ fn main() {
         "every assignment was listed"
     );
     assert!(live.gaps.is_empty(), "gaps: {:?}", live.gaps);
-    report("ssoaudit snapshot (complete snapshot)", &ours);
+    report("ssoaudit snapshot (complete snapshot), median run", &ours);
     println!(
         "  rate-limit floor: {:.1} s; wall time / floor: {:.2}",
         ours.floor(),
@@ -243,10 +302,41 @@ fn main() {
 
     if baseline {
         let mut command = Command::new(aws_sso_util(root));
-        command.args(["admin", "assignments"]);
+        command.args(["admin", "assignments", "--separator", "\t"]);
         environment(&mut command, &moto);
-        let theirs = timed(&moto, latency_ms, &mut command);
-        report("aws-sso-util admin assignments (assignments only)", &theirs);
+        println!("aws-sso-util admin assignments:");
+        let theirs = repeated(&moto, latency_ms, runs, &mut command);
+        report(
+            "aws-sso-util admin assignments (assignments only), median run",
+            &theirs,
+        );
+        let printed = printed_assignments(&theirs.stdout);
+        let read: BTreeSet<(String, String, String, String)> = live
+            .assignments
+            .iter()
+            .map(|a| {
+                (
+                    a.account_id.clone(),
+                    a.permission_set_arn.clone(),
+                    a.principal_type.as_str().to_string(),
+                    a.principal_id.clone(),
+                )
+            })
+            .collect();
+        let only_ours = read.difference(&printed).count();
+        let only_theirs = printed.difference(&read).count();
+        println!(
+            "assignments: ssoaudit {}, aws-sso-util {}; {}",
+            read.len(),
+            printed.len(),
+            if only_ours + only_theirs == 0 {
+                "the same ones".to_string()
+            } else {
+                format!(
+                    "DIFFERENT: {only_ours} only in ssoaudit's, {only_theirs} only in aws-sso-util's"
+                )
+            }
+        );
         println!(
             "calls: ssoaudit / aws-sso-util = {:.2}; speed-up: {:.2}x",
             ours.total() as f64 / theirs.total() as f64,
