@@ -65,14 +65,7 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(1.0);
-    let scaled = |n: usize| ((n as f64 * factor).round() as usize).max(12);
-    let scale = Scale {
-        accounts: scaled(1_000),
-        permission_sets: scaled(50),
-        groups: scaled(500),
-        users: scaled(20_000),
-        assignments: scaled(200_000),
-    };
+    let scale = Scale::benchmark(factor);
     let dir = std::env::temp_dir().join("ssoaudit-bench");
     std::fs::create_dir_all(&dir).expect("temp dir");
     // Named after the generator's version: a file of an older generator is not reused.

@@ -359,27 +359,3 @@ pub fn write_csv_rows(rows: &[AccessRowRef], out: &mut impl std::io::Write) -> s
     }
     Ok(())
 }
-
-/// CSV with a header row; fields quoted where needed.
-pub fn to_csv(rows: &[AccessRow]) -> String {
-    let refs: Vec<AccessRowRef> = rows
-        .iter()
-        .map(|row| AccessRowRef {
-            account_name: &row.account_name,
-            account_id: &row.account_id,
-            user_name: &row.user_name,
-            user_id: &row.user_id,
-            permission_set: &row.permission_set,
-            permission_set_arn: &row.permission_set_arn,
-            via_type: &row.via_type,
-            via_id: &row.via_id,
-            via_name: &row.via_name,
-            user_active: row.user_active,
-            capability: row.capability,
-            route: row.route,
-        })
-        .collect();
-    let mut out = CSV_HEADER.as_bytes().to_vec();
-    write_csv_rows(&refs, &mut out).expect("writing to memory");
-    String::from_utf8(out).expect("UTF-8 in, UTF-8 out")
-}

@@ -296,37 +296,32 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
     let until = chrono::Utc::now();
     let since = |limit_days: u32| crate::cli::Since::start(args.events_since, until, limit_days);
     let mut reads: Vec<SourceRead> = Vec::new();
+    // Events of log files, from several threads; the first error is kept.
+    let add_batch = |batch| {
+        if let Err(error) = ingest.lock().expect("ingest").add(batch) {
+            failure.lock().expect("failure").get_or_insert(error);
+        }
+    };
     if let Some(dir) = &args.cloudtrail_logs {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let (stats, gaps) = ssoaudit::events::trail_logs::read_dir(dir, threads, &|batch| {
-            if let Err(error) = ingest.lock().expect("ingest").add(batch) {
-                failure.lock().expect("failure").get_or_insert(error);
-            }
-        })
-        .map_err(|e| InputError(format!("cannot read {}: {e}", dir.display())))?;
-        if stats.records > 0 {
-            ingest
-                .lock()
-                .expect("ingest")
-                .covering(stats.earliest.as_deref(), stats.latest.as_deref());
-        }
+        let (stats, gaps) = ssoaudit::events::trail_logs::read_dir(dir, threads, &add_batch)
+            .map_err(|e| InputError(format!("cannot read {}: {e}", dir.display())))?;
         snapshot.gaps.extend(gaps);
         sources.push(EventSource::TrailLogs);
         // A folder has no period of its own: it is checked against one only when asked for.
         let requested = args
             .events_since
             .map(|_| (format(since(u32::MAX)), format(until)));
-        reads.push(SourceRead {
-            source: EventSource::TrailLogs,
-            location: dir.display().to_string(),
-            files: Some(stats.found),
-            records: stats.records,
-            earliest: stats.earliest.clone(),
-            latest: stats.latest.clone(),
+        let location = dir.display().to_string();
+        reads.push(files_read(
+            &ingest,
+            EventSource::TrailLogs,
+            location,
+            &stats,
             requested,
-        });
+        ));
         if !args.quiet {
             eprintln!(
                 "events: {} files, {} records, {} sign-in and access events, {:.1} MB uncompressed in {:.1?}",
@@ -350,11 +345,7 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
             .map(|a| a.id.clone())
             .collect();
         let accounts = (!accounts.is_empty()).then_some(accounts);
-        let mut sink = |batch| {
-            if let Err(error) = ingest.lock().expect("ingest").add(batch) {
-                failure.lock().expect("failure").get_or_insert(error);
-            }
-        };
+        let mut sink = |batch| add_batch(batch);
         let (read, gaps) = runtime()?
             .block_on(ssoaudit::collect::trail_s3_events(
                 &scan_options(args),
@@ -366,23 +357,16 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
             ))
             .map_err(|e| scan_error(e, args))?;
         let stats = &read.stats;
-        if stats.records > 0 {
-            ingest
-                .lock()
-                .expect("ingest")
-                .covering(stats.earliest.as_deref(), stats.latest.as_deref());
-        }
         snapshot.gaps.extend(gaps);
         sources.push(EventSource::TrailS3);
-        reads.push(SourceRead {
-            source: EventSource::TrailS3,
-            location: url.to_string(),
-            files: Some(stats.found),
-            records: stats.records,
-            earliest: stats.earliest.clone(),
-            latest: stats.latest.clone(),
-            requested: Some((format(since), format(until))),
-        });
+        let requested = Some((format(since), format(until)));
+        reads.push(files_read(
+            &ingest,
+            EventSource::TrailS3,
+            url.to_string(),
+            stats,
+            requested,
+        ));
         if !args.quiet {
             if !read.skipped_accounts.is_empty() {
                 eprintln!(
@@ -482,6 +466,32 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
     snapshot.events = ingest.finish(sources).map_err(InputError)?;
     snapshot.normalize();
     Ok(())
+}
+
+/// What a source of log files (a folder, a bucket) read, its period counted as covered when it
+/// read any record.
+fn files_read(
+    ingest: &std::sync::Mutex<ssoaudit::events::Ingest>,
+    source: ssoaudit::vocabulary::EventSource,
+    location: String,
+    stats: &ssoaudit::events::trail_logs::ReadStats,
+    requested: Option<(String, String)>,
+) -> ssoaudit::events::SourceRead {
+    if stats.records > 0 {
+        ingest
+            .lock()
+            .expect("ingest")
+            .covering(stats.earliest.as_deref(), stats.latest.as_deref());
+    }
+    ssoaudit::events::SourceRead {
+        source,
+        location,
+        files: Some(stats.found),
+        records: stats.records,
+        earliest: stats.earliest.clone(),
+        latest: stats.latest.clone(),
+        requested,
+    }
 }
 
 /// Adds the rows of a source that aggregates where the events live (Lake, Athena) for

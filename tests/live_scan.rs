@@ -552,6 +552,31 @@ fn cloudtrail_athena_queries_feed_the_evidence_rules() {
     );
     assert!(!failed.events.users.is_empty());
 
+    // Rows that come without column names are not read as rows with nothing in them.
+    moto.control(
+        "athena",
+        serde_json::json!({"database": "security_logs", "table": "cloudtrail_org",
+            "columnless": ["role-uses"]}),
+    );
+    let (columnless, _) = add_events_with(
+        &moto,
+        &bare,
+        "athena-columnless",
+        &["--quiet", "--cloudtrail-athena", ATHENA_TABLE],
+    );
+    let gaps: Vec<String> = columnless
+        .gaps
+        .iter()
+        .map(|g| format!("{} {}", g.resource, g.error))
+        .collect();
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert!(
+        gaps[0].starts_with("security_logs.cloudtrail_org role-uses")
+            && gaps[0].contains("without column names"),
+        "{gaps:?}"
+    );
+    assert!(columnless.events.role_uses.is_empty());
+
     // A table the engine does not have: every statement fails, and says why.
     let (missing, _) = add_events_with(
         &moto,

@@ -174,7 +174,7 @@ async fn query(
         })
         .await?;
     let id = started.query_execution_id().unwrap_or_default().to_string();
-    let mut wait = std::time::Duration::from_millis(200);
+    let mut wait = super::lake::FIRST_POLL;
     loop {
         let described = scan
             .caller
@@ -195,15 +195,8 @@ async fn query(
                 )));
             }
             state => {
-                if scan.caller.remaining().is_some_and(|left| left < wait) {
-                    return Err(CallError::Failed(format!(
-                        "query {id} still {} when {}",
-                        state.map(|s| s.as_str()).unwrap_or("pending"),
-                        scan.caller.budget_message()
-                    )));
-                }
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                let state = state.map(|s| s.as_str()).unwrap_or("pending");
+                super::lake::wait_to_poll(scan, &id, state, &mut wait).await?;
             }
         }
     }
@@ -236,6 +229,13 @@ async fn query(
                         .collect()
                 })
                 .unwrap_or_default();
+        }
+        // Rows without column names cannot be read: empty maps would pass for rows with
+        // nothing to say.
+        if columns.is_empty() && set.rows().len() > usize::from(first_page) {
+            return Err(CallError::Failed(format!(
+                "query {id}: result rows without column names"
+            )));
         }
         // The first row of the first page names the columns.
         let skip = usize::from(first_page);

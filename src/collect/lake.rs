@@ -133,6 +133,28 @@ fn rfc3339(text: &str) -> Option<String> {
         })
 }
 
+/// The first wait between polls of a query that is still running.
+pub(crate) const FIRST_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Waits before polling query `id`, still `state`, again: doubling waits up to 5 s, within the
+/// scan's time budget (a query that outlasts it is an error, not a wait past the budget).
+pub(crate) async fn wait_to_poll(
+    scan: &Scan,
+    id: &str,
+    state: &str,
+    wait: &mut std::time::Duration,
+) -> Result<(), CallError> {
+    if scan.caller.remaining().is_some_and(|left| left < *wait) {
+        return Err(CallError::Failed(format!(
+            "query {id} still {state} when {}",
+            scan.caller.budget_message()
+        )));
+    }
+    tokio::time::sleep(*wait).await;
+    *wait = (*wait * 2).min(std::time::Duration::from_secs(5));
+    Ok(())
+}
+
 /// Runs one query to completion and returns its rows as column → value maps.
 async fn query(
     scan: &Scan,
@@ -146,7 +168,7 @@ async fn query(
         })
         .await?;
     let id = started.query_id().unwrap_or_default().to_string();
-    let mut wait = std::time::Duration::from_millis(200);
+    let mut wait = FIRST_POLL;
     loop {
         let described = scan
             .caller
@@ -164,15 +186,8 @@ async fn query(
                 )));
             }
             status => {
-                if scan.caller.remaining().is_some_and(|left| left < wait) {
-                    return Err(CallError::Failed(format!(
-                        "query {id} still {} when {}",
-                        status.map(|s| s.as_str()).unwrap_or("pending"),
-                        scan.caller.budget_message()
-                    )));
-                }
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                let state = status.map(|s| s.as_str()).unwrap_or("pending");
+                wait_to_poll(scan, &id, state, &mut wait).await?;
             }
         }
     }

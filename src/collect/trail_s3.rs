@@ -110,14 +110,19 @@ fn classify(parent: &str, child: &str) -> Child {
     }
 }
 
-/// Lists the common prefixes directly below `prefix`.
-async fn children(
+/// Pages through a listing of `prefix` (below a `delimiter`, after `start_after`), handing
+/// each page to `each` until it returns `false` or the listing ends. A page with a
+/// continuation token is followed whatever else it says: stopping early would read part of
+/// the history as if it were all of it.
+async fn list(
     scan: &Scan,
     client: &Client,
     bucket: &str,
     prefix: &str,
-) -> Result<Vec<String>, CallError> {
-    let mut found = Vec::new();
+    delimiter: Option<&str>,
+    start_after: Option<&str>,
+    each: &mut dyn FnMut(&aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output) -> bool,
+) -> Result<(), CallError> {
     let mut token: Option<String> = None;
     loop {
         let page = scan
@@ -127,21 +132,40 @@ async fn children(
                     .list_objects_v2()
                     .bucket(bucket)
                     .prefix(prefix)
-                    .delimiter("/")
+                    .set_delimiter(delimiter.map(str::to_string))
+                    .set_start_after(start_after.map(str::to_string))
                     .set_continuation_token(token.clone())
                     .send()
             })
             .await?;
+        if !each(&page) {
+            return Ok(());
+        }
+        token = page.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// Lists the common prefixes directly below `prefix`.
+async fn children(
+    scan: &Scan,
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, CallError> {
+    let mut found = Vec::new();
+    list(scan, client, bucket, prefix, Some("/"), None, &mut |page| {
         found.extend(
             page.common_prefixes()
                 .iter()
                 .filter_map(|p| p.prefix().map(str::to_string)),
         );
-        token = page.next_continuation_token().map(str::to_string);
-        if token.is_none() || page.is_truncated() != Some(true) {
-            return Ok(found);
-        }
-    }
+        true
+    })
+    .await?;
+    Ok(found)
 }
 
 /// The accounts' and Regions' log folders below the URL's prefix (the prefix may name the
@@ -200,38 +224,33 @@ async fn list_period(
         (last_day + chrono::Duration::days(1)).format("%Y/%m/%d")
     );
     let mut objects = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = scan
-            .caller
-            .call(SERVICE, "ListObjectsV2", || {
-                client
-                    .list_objects_v2()
-                    .bucket(bucket)
-                    .prefix(&region.prefix)
-                    .start_after(&start_after)
-                    .set_continuation_token(token.clone())
-                    .send()
-            })
-            .await?;
-        for object in page.contents() {
-            let Some(key) = object.key() else { continue };
-            if key >= end.as_str() {
-                return Ok(objects);
+    let prefix = &region.prefix;
+    list(
+        scan,
+        client,
+        bucket,
+        prefix,
+        None,
+        Some(&start_after),
+        &mut |page| {
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                if key >= end.as_str() {
+                    return false;
+                }
+                let name = key.rsplit('/').next().unwrap_or(key);
+                if is_log_file(name) {
+                    objects.push(Object {
+                        key: key.to_string(),
+                        size: object.size().unwrap_or(0),
+                    });
+                }
             }
-            let name = key.rsplit('/').next().unwrap_or(key);
-            if is_log_file(name) {
-                objects.push(Object {
-                    key: key.to_string(),
-                    size: object.size().unwrap_or(0),
-                });
-            }
-        }
-        token = page.next_continuation_token().map(str::to_string);
-        if token.is_none() || page.is_truncated() != Some(true) {
-            return Ok(objects);
-        }
-    }
+            true
+        },
+    )
+    .await?;
+    Ok(objects)
 }
 
 /// Fetches one object whole: a body cut off in transfer is fetched again, up to 3 times.

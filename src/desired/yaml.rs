@@ -151,17 +151,6 @@ pub fn parse(text: &str) -> Result<Spanned<Node>, (u64, u64, String)> {
     })
 }
 
-/// The atmos function a value at `line`/`column` (1-based) is written with, if any: a YAML tag
-/// such as `!terraform.output` or `!env` just before it (the parser keeps the value and drops
-/// the tag), or a Go template (`{{ ... }}`) in the value. Only atmos resolves either.
-pub fn function_at(text: &str, line: u64, column: u64, value: &str) -> Option<String> {
-    function_in(
-        text.lines().nth(line.checked_sub(1)? as usize),
-        column,
-        value,
-    )
-}
-
 /// The lines of a text, found once: looking one up does not walk the text again (a stack file
 /// of a large organization has hundreds of thousands of values to look at).
 pub struct Lines<'a> {
@@ -191,7 +180,10 @@ impl<'a> Lines<'a> {
         Some(source.strip_suffix('\r').unwrap_or(source))
     }
 
-    /// [`function_at`] over these lines.
+    /// The atmos function the value at `line`/`column` (1-based) is written with, if any: a
+    /// YAML tag such as `!terraform.output` or `!env` just before it (the parser keeps the
+    /// value and drops the tag), or a Go template (`{{ ... }}`) in the value. Only atmos
+    /// resolves either.
     pub fn function_at(&self, line: u64, column: u64, value: &str) -> Option<String> {
         function_in(self.get(line), column, value)
     }
@@ -248,8 +240,7 @@ mod tests {
                 };
                 (
                     k.value.clone(),
-                    function_at(
-                        text,
+                    Lines::new(text).function_at(
                         node.referenced.line(),
                         node.referenced.column(),
                         node.value.scalar().unwrap_or(""),

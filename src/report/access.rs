@@ -66,7 +66,7 @@ impl<'a> AccessOut<'a> {
 }
 
 /// The JSON report written as its rows come, one account at a time: the same text as
-/// [`json`] of all the rows, without holding them.
+/// `AccessReport` of all the rows serialized at once, without holding them.
 pub struct JsonWriter {
     /// The report up to its `access` array's first row, and after its last.
     head: String,
@@ -151,23 +151,6 @@ impl JsonWriter {
         }
         out.write_all(self.tail.as_bytes())
     }
-}
-
-pub fn json(
-    rows: &[AccessRow],
-    applications: &[ApplicationAccessRow],
-    gaps: &[crate::snapshot::Gap],
-) -> String {
-    let report = AccessReport {
-        version: FORMAT_VERSION,
-        tool: Tool::current(),
-        access: rows.iter().map(|r| AccessOut::of(r, None)).collect(),
-        applications: applications.iter().collect(),
-        gaps,
-    };
-    let mut text = serde_json::to_string_pretty(&report).expect("the access report serializes");
-    text.push('\n');
-    text
 }
 
 pub fn table(
@@ -257,6 +240,24 @@ pub fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole report serialized at once: what the streamed one must equal.
+    fn json(
+        rows: &[AccessRow],
+        applications: &[ApplicationAccessRow],
+        gaps: &[crate::snapshot::Gap],
+    ) -> String {
+        let report = AccessReport {
+            version: FORMAT_VERSION,
+            tool: Tool::current(),
+            access: rows.iter().map(|r| AccessOut::of(r, None)).collect(),
+            applications: applications.iter().collect(),
+            gaps,
+        };
+        let mut text = serde_json::to_string_pretty(&report).expect("the access report serializes");
+        text.push('\n');
+        text
+    }
 
     /// The streamed report is the same text as the report of all rows at once, with rows,
     /// with none, and with rows in several batches.

@@ -178,6 +178,7 @@ class Extension:
         self.athena_table = ("ssoaudit_audit", "cloudtrail_logs")
         self.athena_queries = {}
         self.athena_status = {}
+        self.athena_columnless = set()
         self.query_polls = {}
 
     # --- WSGI ---------------------------------------------------------------------------
@@ -358,6 +359,8 @@ class Extension:
             if path == "athena":
                 self.athena_table = (data["database"], data["table"])
                 self.athena_status = dict(data.get("status", {}))
+                # Query kinds whose results come without column names.
+                self.athena_columnless = set(data.get("columnless", []))
                 return json_response({})
             if path == "athena-queries":
                 return json_response({"queries": {
@@ -588,7 +591,7 @@ class Extension:
         body = {
             "ResultSet": {
                 "Rows": chunk,
-                "ResultSetMetadata": {"ColumnInfo": [
+                "ResultSetMetadata": {"ColumnInfo": [] if query["kind"] in self.athena_columnless else [
                     {"Name": c, "Label": c, "Type": "varchar", "CatalogName": "hive"} for c in query["columns"]
                 ]},
             },

@@ -878,6 +878,21 @@ pub struct Scale {
     pub assignments: usize,
 }
 
+impl Scale {
+    /// The benchmarks' large organization (1,000 accounts, 50 permission sets, 500 groups,
+    /// 20,000 users, 200,000 assignments), times `factor` (at least 12 of each).
+    pub fn benchmark(factor: f64) -> Scale {
+        let scaled = |n: usize| ((n as f64 * factor).round() as usize).max(12);
+        Scale {
+            accounts: scaled(1_000),
+            permission_sets: scaled(50),
+            groups: scaled(500),
+            users: scaled(20_000),
+            assignments: scaled(200_000),
+        }
+    }
+}
+
 /// A SplitMix64 generator: deterministic and dependency-free.
 struct Random(u64);
 
