@@ -52,6 +52,18 @@ pub struct Filter {
     pub permission_set: Option<String>,
 }
 
+impl Filter {
+    /// An account filter must name an account of the snapshot (by name or id).
+    pub fn check(&self, snapshot: &Snapshot) -> Result<(), String> {
+        match &self.account {
+            Some(account) if snapshot.account(account).is_none() => Err(format!(
+                "no account named or numbered `{account}` in the snapshot"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One access row borrowing from the snapshot: what [`AccessRow`] holds, without a copy of
 /// each name per row (an organization of 200,000 assignments has millions of rows). Ordered as
 /// `AccessRow` is.
@@ -326,36 +338,4 @@ pub fn access_gaps(snapshot: &Snapshot) -> Vec<crate::snapshot::Gap> {
         });
     }
     gaps
-}
-
-/// The CSV header row.
-pub const CSV_HEADER: &str = "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability,route\n";
-
-/// One CSV line per row; fields quoted where needed.
-pub fn write_csv_rows(rows: &[AccessRowRef], out: &mut impl std::io::Write) -> std::io::Result<()> {
-    fn field(out: &mut impl std::io::Write, value: &str) -> std::io::Result<()> {
-        if value.contains([',', '"', '\n']) {
-            write!(out, "\"{}\"", value.replace('"', "\"\""))
-        } else {
-            out.write_all(value.as_bytes())
-        }
-    }
-    for row in rows {
-        for value in [
-            row.account_name,
-            row.account_id,
-            row.user_name,
-            row.user_id,
-            row.permission_set,
-            row.permission_set_arn,
-            row.via_type,
-            row.via_id,
-            row.via_name,
-        ] {
-            field(out, value)?;
-            out.write_all(b",")?;
-        }
-        writeln!(out, "{},{},{}", row.user_active, row.capability, row.route)?;
-    }
-    Ok(())
 }

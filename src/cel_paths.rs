@@ -20,6 +20,17 @@ pub struct ConditionShape {
     pub paths: Vec<Vec<String>>,
     /// The operands of the top-level `&&` chain, each with the paths it reads.
     pub conjuncts: Vec<Conjunct>,
+    /// It calls `allows(...)`, which needs the policy facts of the snapshot.
+    pub calls_allows: bool,
+    /// The durations it builds with `days(...)`: how far back it looks.
+    pub look_backs: Vec<LookBack>,
+}
+
+/// The argument of a `days(...)` call: a rule parameter or a literal number of days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookBack {
+    Param(String),
+    Days(i64),
 }
 
 #[derive(Debug)]
@@ -69,12 +80,21 @@ pub fn analyze(source: &str, subject: SubjectKind) -> Result<ConditionShape, Vec
         bound: Vec::new(),
         paths: Vec::new(),
         problems: Vec::new(),
+        calls: Vec::new(),
     };
     walker.walk(program.expression());
     if !walker.problems.is_empty() {
         return Err(walker.problems);
     }
     let paths = normalize(walker.paths);
+    let calls_allows = walker.calls.iter().any(|(name, _)| name == "allows");
+    let mut look_backs: Vec<LookBack> = walker
+        .calls
+        .iter()
+        .filter(|(name, _)| name == "days")
+        .filter_map(|(_, argument)| argument.clone())
+        .collect();
+    look_backs.dedup();
 
     let mut operands = Vec::new();
     split_and(program.expression(), &mut operands);
@@ -88,6 +108,7 @@ pub fn analyze(source: &str, subject: SubjectKind) -> Result<ConditionShape, Vec
                 bound: Vec::new(),
                 paths: Vec::new(),
                 problems: Vec::new(),
+                calls: Vec::new(),
             };
             walker.walk(expr);
             Conjunct {
@@ -101,6 +122,8 @@ pub fn analyze(source: &str, subject: SubjectKind) -> Result<ConditionShape, Vec
         program,
         paths,
         conjuncts,
+        calls_allows,
+        look_backs,
     })
 }
 
@@ -151,6 +174,11 @@ pub fn check_path(
         return Ok(path.to_vec());
     };
     let Some(field) = fields.iter().find(|f| f.name == name.as_str()) else {
+        if let Some((_, instead)) = RETIRED.iter().find(|(old, _)| old == name) {
+            return Err(format!(
+                "`{root}.{name}` was retired: use `{root}.{instead}`"
+            ));
+        }
         let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
         return Err(format!(
             "`{root}` has no field `{name}`; its fields are {}",
@@ -169,6 +197,9 @@ pub fn check_path(
     Ok(path.to_vec())
 }
 
+/// Fields that decided from names or text and were replaced by what policies allow.
+const RETIRED: &[(&str, &str)] = &[("grants_full_access", "admin_equivalent")];
+
 struct Walker<'a> {
     roots: &'static [(&'static str, &'static [Field])],
     source: &'a str,
@@ -176,6 +207,8 @@ struct Walker<'a> {
     bound: Vec<String>,
     paths: Vec<Vec<String>>,
     problems: Vec<Problem>,
+    /// Global functions called, with their first argument when it is a look-back.
+    calls: Vec<(String, Option<LookBack>)>,
 }
 
 impl Walker<'_> {
@@ -251,6 +284,20 @@ impl Walker<'_> {
             }
             Expr::Ident(_) => {}
             Expr::Call(call) => {
+                if call.target.is_none() {
+                    let argument = call.args.first().and_then(|arg| match &arg.expr {
+                        Expr::Literal(cel::common::ast::LiteralValue::Int(n)) => {
+                            Some(LookBack::Days(*n.inner()))
+                        }
+                        _ => match Self::chain(arg).as_deref() {
+                            Some([root, name]) if root == "params" => {
+                                Some(LookBack::Param(name.clone()))
+                            }
+                            _ => None,
+                        },
+                    });
+                    self.calls.push((call.func_name.clone(), argument));
+                }
                 if let Some(target) = &call.target {
                     self.walk(target);
                 }
@@ -383,7 +430,7 @@ mod tests {
     #[test]
     fn splits_top_level_and() {
         let shape = analyze(
-            "account.is_management && (permission_set.grants_full_access || via.name == 'x') && !user.active",
+            "account.is_management && (permission_set.admin_equivalent || via.name == 'x') && !user.active",
             SubjectKind::Access,
         )
         .unwrap();
@@ -397,7 +444,7 @@ mod tests {
             vec![
                 vec!["account.is_management".to_string()],
                 vec![
-                    "permission_set.grants_full_access".to_string(),
+                    "permission_set.admin_equivalent".to_string(),
                     "via.name".to_string()
                 ],
                 vec!["user.active".to_string()],

@@ -1,6 +1,7 @@
 //! Command-line arguments (raw values) and their validation into the settings the commands use.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use ssoaudit::evidence::{AthenaSource, Since, Sources};
 use ssoaudit::rules::Severity;
 use std::path::PathBuf;
 
@@ -84,6 +85,20 @@ pub enum CheckFormat {
     Html,
 }
 
+impl From<CheckFormat> for ssoaudit::report::Format {
+    fn from(format: CheckFormat) -> Self {
+        use ssoaudit::report::Format as F;
+        match format {
+            CheckFormat::Table => F::Table,
+            CheckFormat::Json => F::Json,
+            CheckFormat::Sarif => F::Sarif,
+            CheckFormat::Markdown => F::Markdown,
+            CheckFormat::Junit => F::Junit,
+            CheckFormat::Html => F::Html,
+        }
+    }
+}
+
 #[derive(Args)]
 pub struct RuleSelection {
     /// A folder of rule files (*.yaml) to add to the built-in pack; repeatable.
@@ -157,47 +172,47 @@ pub struct ScanArgs {
     /// records is recorded as a collection gap.
     #[arg(long, value_parser = parse_since, value_name = "DAYS|DATE")]
     pub events_since: Option<Since>,
+    /// The current time (RFC 3339), defaulting to the system clock: the end of the period
+    /// events are read for, and the time time-based rules are evaluated at. Pin it to
+    /// re-check an older snapshot as of its own day.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
 }
 
-/// The start of the period events are read for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Since {
-    Days(u32),
-    Time(chrono::DateTime<chrono::Utc>),
-}
-
-impl Since {
-    /// The start of the period ending at `until`, at most `limit_days` back.
-    pub fn start(
-        this: Option<Since>,
-        until: chrono::DateTime<chrono::Utc>,
-        limit_days: u32,
-    ) -> chrono::DateTime<chrono::Utc> {
-        let earliest = until - chrono::Duration::days(i64::from(limit_days.min(365_000)));
-        match this {
-            None => until - chrono::Duration::days(i64::from(90u32.min(limit_days))),
-            Some(Since::Days(days)) => {
-                until - chrono::Duration::days(i64::from(days.min(limit_days).min(365_000)))
-            }
-            Some(Since::Time(time)) => time.max(earliest),
+impl ScanArgs {
+    /// The settings of a live scan.
+    pub fn options(&self) -> ssoaudit::collect::ScanOptions {
+        ssoaudit::collect::ScanOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            limits: None,
+            max_attempts: Some(self.max_attempts),
+            time_budget: Some(self.time_budget),
+            call_timeout: Some(self.call_timeout),
+            quiet: self.quiet,
         }
+    }
+
+    /// The event sources named, and the period they are read for.
+    pub fn sources(&self) -> Result<Sources, String> {
+        Ok(Sources {
+            trail_logs: self.cloudtrail_logs.clone(),
+            lookup_events: self.lookup_events,
+            lake: self.cloudtrail_lake.clone(),
+            s3: self.cloudtrail_s3.clone(),
+            athena: self.cloudtrail_athena.as_ref().map(|table| AthenaSource {
+                table: table.clone(),
+                workgroup: self.athena_workgroup.clone(),
+                output: self.athena_output.clone(),
+            }),
+            since: self.events_since,
+            now: parse_now(self.now.as_deref())?,
+        })
     }
 }
 
 fn parse_since(text: &str) -> Result<Since, String> {
-    if let Ok(days) = text.parse::<u32>() {
-        return Ok(Since::Days(days));
-    }
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(Since::Time(
-            date.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
-        ));
-    }
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| Since::Time(t.with_timezone(&chrono::Utc)))
-        .map_err(|_| {
-            format!("{text}: not a number of days, a date (2026-01-01) or an RFC 3339 time")
-        })
+    Since::parse(text)
 }
 
 #[derive(Args)]
@@ -247,11 +262,9 @@ pub struct CheckArgs {
     /// Ignore .ssoaudit.yaml.
     #[arg(long)]
     pub no_config: bool,
-    /// The current time for time-based rules (RFC 3339); defaults to the system clock.
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<String>,
-    /// Look-back of `unused-assignment` and `dormant-user-with-access`, in days (else the
-    /// rules' `params.days`, 90).
+    /// Look-back of the rules that conclude from absence (`unused-assignment`,
+    /// `dormant-user-with-access`), in days: replaces the parameter their condition passes to
+    /// `days(...)` (else the rule's own value, 90).
     #[arg(long, value_name = "DAYS")]
     pub unused_days: Option<u32>,
     /// Report collection gaps as a warning instead of exit code 3.
@@ -366,6 +379,30 @@ pub fn parse_now(text: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, St
                 )
             }),
     }
+}
+
+/// The shell completion script, from the argument definitions.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "ssoaudit", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The manual page: the top-level page, then each subcommand's synopsis, description and
+/// options, all from the argument definitions themselves.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let command = Cli::command();
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut out)?;
+    for sub in command.get_subcommands() {
+        let name = format!("ssoaudit {}", sub.get_name());
+        out.extend_from_slice(format!(".SH \"{}\"\n", name.to_uppercase()).as_bytes());
+        let page = clap_mangen::Man::new(sub.clone().bin_name(name));
+        page.render_synopsis_section(&mut out)?;
+        page.render_description_section(&mut out)?;
+        page.render_options_section(&mut out)?;
+    }
+    Ok(out)
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

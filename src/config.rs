@@ -92,7 +92,7 @@ pub fn load(path: &Path) -> Result<Config, String> {
 pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
     let shown = path.display().to_string();
     let raw: RawConfig =
-        serde_saphyr::from_str(text).map_err(|e| crate::suppress::located(&shown, &e))?;
+        serde_saphyr::from_str(text).map_err(|e| crate::yaml_error::located(&shown, &e))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let relative = |p: &String| base.join(p);
     let fail_on = match &raw.fail_on {
@@ -148,7 +148,100 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
     })
 }
 
+/// The settings of `check` a configuration file can hold, as the command line gives them.
+#[derive(Debug, Clone, Default)]
+pub struct CheckSettings {
+    pub rules: Vec<PathBuf>,
+    pub no_builtin: bool,
+    pub desired: Option<PathBuf>,
+    pub suppressions: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    /// `--fail-on` as given (`never` is `Some(None)`).
+    pub fail_on: Option<Option<Severity>>,
+}
+
+/// Everything `check` reads before it evaluates, as the command line and the configuration file
+/// say together: every input file is read before a live scan, so a mistake in one costs no scan.
+pub struct CheckInputs {
+    pub rules: Vec<Rule>,
+    pub fail_on: Option<Severity>,
+    pub suppressions: Vec<crate::suppress::Suppression>,
+    pub baseline: Option<crate::baseline::Baseline>,
+    pub desired: Option<crate::desired::DesiredState>,
+    /// Rules the configuration file turned off, each with the file and its reason.
+    pub notes: Vec<String>,
+}
+
+/// Reads the inputs of `check`: `flags` as the command line gives them, filled in from the
+/// configuration file (`explicit`, else `.ssoaudit.yaml` in `dir`, unless `no_config`); the
+/// rules `only` names (all without it), less those `skip` names.
+pub fn check_inputs(
+    mut flags: CheckSettings,
+    (explicit, no_config, dir): (Option<&Path>, bool, &Path),
+    only: &[String],
+    skip: &[String],
+) -> Result<CheckInputs, String> {
+    let config = if no_config {
+        None
+    } else {
+        find(explicit, dir)?
+    };
+    if let Some(config) = &config {
+        config.fill(&mut flags);
+    }
+    let loaded = crate::rules::load_selection(&flags.rules, flags.no_builtin)?;
+    if let Some(config) = &config {
+        config.check_ids(&loaded)?;
+    }
+    let mut rules = crate::rules::select(loaded, only, skip)?;
+    let notes = match &config {
+        Some(config) => config
+            .apply(&mut rules)
+            .into_iter()
+            .map(|(id, reason)| format!("rule {id} is off ({}: {reason})", config.path.display()))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(CheckInputs {
+        rules,
+        fail_on: flags.fail_on.unwrap_or(Some(Severity::Low)),
+        suppressions: match &flags.suppressions {
+            Some(path) => crate::suppress::load(path)?,
+            None => Vec::new(),
+        },
+        baseline: match &flags.baseline {
+            Some(path) => Some(crate::baseline::load(path).map_err(|e| e.to_string())?),
+            None => None,
+        },
+        desired: match &flags.desired {
+            Some(path) => {
+                Some(crate::desired::DesiredState::load(path).map_err(|e| e.to_string())?)
+            }
+            None => None,
+        },
+        notes,
+    })
+}
+
 impl Config {
+    /// Fills in what the command line left unset: flags win, and the file's rule folders come
+    /// before the command line's.
+    pub fn fill(&self, settings: &mut CheckSettings) {
+        let mut rules = self.rules.clone();
+        rules.append(&mut settings.rules);
+        settings.rules = rules;
+        if self.builtin == Some(false) {
+            settings.no_builtin = true;
+        }
+        settings.desired = settings.desired.take().or_else(|| self.desired.clone());
+        settings.suppressions = settings
+            .suppressions
+            .take()
+            .or_else(|| self.suppressions.clone());
+        settings.baseline = settings.baseline.take().or_else(|| self.baseline.clone());
+        settings.fail_on = settings.fail_on.or(self.fail_on);
+    }
+
     /// An override of a rule that is not loaded is an error.
     pub fn check_ids(&self, rules: &[Rule]) -> Result<(), String> {
         for (id, (_, line)) in &self.overrides {

@@ -321,8 +321,17 @@ pub fn compute(model: &Model, desired: &DesiredState) -> Vec<DriftItem> {
         }
     }
     // What depends on a value only atmos resolves is not compared: it is a gap instead.
-    items.retain(|item| !desired.unresolved.iter().any(|u| u.hides(item)));
+    items.retain(|item| !desired.unresolved.iter().any(|u| hides(u, item)));
     items
+}
+
+/// Whether a drift item could be wrong because of a value only atmos resolves.
+fn hides(value: &crate::desired::UnresolvedValue, item: &DriftItem) -> bool {
+    value.affects.contains(&item.kind)
+        && value
+            .account_key
+            .as_ref()
+            .is_none_or(|key| &item.account_key == key || item.account_key.is_empty())
 }
 
 /// What differs between the component's definition and the set in AWS.

@@ -1,8 +1,49 @@
 //! The one finding type every rule produces and every report consumes.
 
-use crate::rules::Severity;
 use crate::vocabulary::ResourceKind;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
@@ -44,6 +85,9 @@ pub struct Finding {
     pub severity: Severity,
     pub title: String,
     pub message: String,
+    /// The message in brief, for tables and Markdown, when it differs: lists cut to their
+    /// first item, the whole to 300 characters.
+    pub brief: Option<String>,
     pub resource: Resource,
     pub account: Option<AccountRef>,
     pub principal: Option<PrincipalRef>,
@@ -60,6 +104,11 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The message as tables and Markdown show it.
+    pub fn brief_message(&self) -> &str {
+        self.brief.as_deref().unwrap_or(&self.message)
+    }
+
     /// Whether it can fail the run: neither suppressed nor in the baseline.
     pub fn is_open(&self) -> bool {
         self.suppressed.is_none() && !self.in_baseline

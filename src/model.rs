@@ -94,8 +94,6 @@ pub struct AssignmentTarget {
 /// What the policies of one permission set grant.
 pub struct PermissionSetFacts {
     pub session_duration_seconds: i64,
-    /// Administrator-equivalent through a managed policy or an inline `*:*`.
-    pub grants_full_access: bool,
     /// Inline statements that grant administrator-equivalent access.
     pub inline_admin_grants: Vec<policy::AdminGrant>,
 }
@@ -107,21 +105,12 @@ impl PermissionSetFacts {
             .as_ref()
             .map(policy::admin_grants)
             .unwrap_or_default();
-        let grants_full_access = set
-            .managed_policies
-            .iter()
-            .any(|arn| policy::is_admin_managed_policy(arn))
-            || set
-                .inline_policy
-                .as_ref()
-                .is_some_and(policy::grants_full_access);
         PermissionSetFacts {
             session_duration_seconds: set
                 .session_duration
                 .as_deref()
                 .and_then(policy::iso_duration_seconds)
                 .unwrap_or(DEFAULT_SESSION_SECONDS),
-            grants_full_access,
             inline_admin_grants,
         }
     }
@@ -363,12 +352,9 @@ impl<'s> Model<'s> {
 
     /// A gap for each permission set whose policies could not all be analysed: rules that read
     /// capabilities are incomplete, never clean, on them.
-    /// The roles entitlements reach count for the rules that see routes into accounts
-    /// (assignments and access), not for those about permission sets.
-    pub fn capability_gaps(
-        &self,
-        subject: crate::subjects::SubjectKind,
-    ) -> Vec<crate::snapshot::Gap> {
+    /// The roles entitlements reach count only when `sees_roles` (for the rules that see routes
+    /// into accounts, not those about permission sets).
+    pub fn capability_gaps(&self, sees_roles: bool) -> Vec<crate::snapshot::Gap> {
         let facts = self.policy_facts();
         let mut gaps = Vec::new();
         for (set, capabilities) in self
@@ -387,10 +373,6 @@ impl<'s> Model<'s> {
             }
         }
         let sets = self.snapshot.permission_sets.len();
-        let sees_roles = matches!(
-            subject,
-            crate::subjects::SubjectKind::Assignment | crate::subjects::SubjectKind::Access
-        );
         for (r, role) in self.roles.iter().enumerate().filter(|_| sees_roles) {
             for unknown in &facts.capabilities[sets + r].unknown {
                 gaps.push(crate::snapshot::Gap {

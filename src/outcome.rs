@@ -94,6 +94,7 @@ mod tests {
             severity,
             title: "t".into(),
             message: "m".into(),
+            brief: None,
             resource: Resource {
                 kind: ResourceKind::Group,
                 id: "g".into(),

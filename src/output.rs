@@ -49,6 +49,25 @@ where
     result
 }
 
+/// Writes through `fill` to `path` (atomically) when given, else to standard output; an
+/// error names the file.
+pub fn write_to<F>(path: Option<&Path>, fill: F) -> Result<(), String>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    match path {
+        Some(path) => {
+            write_atomic(path, fill).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut stdout = BufWriter::new(io::stdout().lock());
+            fill(&mut stdout)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| format!("cannot write to standard output: {e}"))
+        }
+    }
+}
+
 /// Writes `bytes` to `path` atomically with mode 0600.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, |out| out.write_all(bytes))

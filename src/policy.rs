@@ -5,27 +5,12 @@
 
 use serde_json::Value;
 
-/// AWS-managed policies that are administrator-equivalent on their own.
-const ADMIN_MANAGED_POLICY_NAMES: &[&str] = &["AdministratorAccess"];
-
 /// A statement that grants administrator-equivalent access, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminGrant {
     /// `Sid` of the statement, or its position (`#0`) when it has none.
     pub statement: String,
     pub reason: &'static str,
-}
-
-/// True for `arn:<partition>:iam::aws:policy/AdministratorAccess` and the like.
-pub fn is_admin_managed_policy(arn: &str) -> bool {
-    let Some(rest) = arn.strip_prefix("arn:") else {
-        return false;
-    };
-    let Some((_, after)) = rest.split_once(":iam::aws:policy/") else {
-        return false;
-    };
-    let name = after.rsplit('/').next().unwrap_or(after);
-    ADMIN_MANAGED_POLICY_NAMES.contains(&name)
 }
 
 /// The statements of a policy document, whether `Statement` is one object or a list.
@@ -89,13 +74,6 @@ pub fn admin_grants(document: &Value) -> Vec<AdminGrant> {
     grants
 }
 
-/// True when the document allows every action on every resource.
-pub fn grants_full_access(document: &Value) -> bool {
-    admin_grants(document)
-        .iter()
-        .any(|g| g.reason.starts_with("allows every action"))
-}
-
 /// Parses an ISO 8601 duration of the form IdC uses (`PT1H`, `PT12H30M`, `P1D`) into seconds.
 pub fn iso_duration_seconds(text: &str) -> Option<i64> {
     let rest = text.strip_prefix('P')?;
@@ -132,22 +110,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn admin_managed_policy_in_any_partition() {
-        assert!(is_admin_managed_policy(
-            "arn:aws:iam::aws:policy/AdministratorAccess"
-        ));
-        assert!(is_admin_managed_policy(
-            "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"
-        ));
-        assert!(!is_admin_managed_policy(
-            "arn:aws:iam::aws:policy/PowerUserAccess"
-        ));
-        assert!(!is_admin_managed_policy(
-            "arn:aws:iam::123456789012:policy/AdministratorAccess"
-        ));
-    }
-
-    #[test]
     fn recognizes_hidden_admin_statements() {
         let doc = json!({"Version": "2012-10-17", "Statement": [
             {"Sid": "Read", "Effect": "Allow", "Action": ["s3:Get*"], "Resource": "*"},
@@ -160,10 +122,8 @@ mod tests {
         let grants = admin_grants(&doc);
         let names: Vec<_> = grants.iter().map(|g| g.statement.as_str()).collect();
         assert_eq!(names, ["Everything", "#2", "#3"]);
-        assert!(grants_full_access(&doc));
         let single = json!({"Statement": {"Effect": "Allow", "Action": "iam:*", "Resource": "*"}});
         assert_eq!(admin_grants(&single).len(), 1);
-        assert!(!grants_full_access(&single));
     }
 
     #[test]

@@ -253,6 +253,14 @@ impl Snapshot {
         partial
     }
 
+    /// The account of the organization with this name or id.
+    pub fn account(&self, name_or_id: &str) -> Option<&Account> {
+        self.organization
+            .accounts
+            .iter()
+            .find(|a| a.name == name_or_id || a.id == name_or_id)
+    }
+
     /// The Regions of the instance being audited (its home Region first when known).
     pub fn instance_regions(&self) -> Vec<String> {
         let mut regions = vec![self.metadata.region.clone()];

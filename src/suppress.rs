@@ -42,27 +42,10 @@ pub fn load(path: &Path) -> Result<Vec<Suppression>, String> {
     parse(&text, &shown.to_string())
 }
 
-/// A YAML error of a small settings file (suppressions, configuration) as
-/// `file:line:column: message`.
-pub(crate) fn located(shown: &str, error: &serde_saphyr::Error) -> String {
-    let (line, column) = error
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((1, 1));
-    let message = error.without_snippet().to_string();
-    let message = message
-        .split_once(": ")
-        .map(|(_, m)| m.to_string())
-        .unwrap_or(message);
-    format!(
-        "{shown}:{line}:{column}: {}",
-        message.lines().next().unwrap_or("")
-    )
-}
-
 /// Parses a suppression file's text; `shown` names it in errors.
 pub fn parse(text: &str, shown: &str) -> Result<Vec<Suppression>, String> {
-    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| located(shown, &e))?;
+    let raw: RawFile =
+        serde_saphyr::from_str(text).map_err(|e| crate::yaml_error::located(shown, &e))?;
     raw.suppressions
         .into_iter()
         .map(|entry| {

@@ -171,14 +171,6 @@ impl UserKey {
         }
     }
 
-    /// The two keys an Identity Store user can be found under.
-    pub fn of_user(user: &crate::snapshot::User) -> [UserKey; 2] {
-        [
-            UserKey::Id(user.id.clone()),
-            UserKey::Name(user.user_name.clone()),
-        ]
-    }
-
     /// Reads the serialized form.
     pub fn parse(text: &str) -> UserKey {
         match text.strip_prefix(Self::NAME_PREFIX) {

@@ -191,7 +191,7 @@ fn the_action_checks_a_snapshot_writes_sarif_and_a_summary_and_keeps_the_exit_co
             ("SNAPSHOT", compliant.to_str().unwrap()),
             ("DESIRED", ""),
             ("FAIL_ON", "low"),
-            ("ARGS", ""),
+            ("ARGS", "--now 2026-11-28T00:00:00Z"),
             ("SUMMARY", "false"),
         ],
         &clean_dir,

@@ -5,8 +5,45 @@ mod common;
 use common::*;
 use std::collections::BTreeSet;
 
+/// Effective access of a snapshot file, worked out here from its assignments and memberships
+/// (not by the program): (user, account, permission set) for each assignment, group members
+/// expanded.
+fn effective_access(path: &str) -> BTreeSet<(String, String, String)> {
+    let snapshot = json(&std::fs::read_to_string(root().join(path)).unwrap());
+    let mut members: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for membership in snapshot["memberships"].as_array().unwrap() {
+        members
+            .entry(membership["group_id"].as_str().unwrap())
+            .or_default()
+            .push(membership["user_id"].as_str().unwrap());
+    }
+    let mut access = BTreeSet::new();
+    for assignment in snapshot["assignments"].as_array().unwrap() {
+        let principal = assignment["principal_id"].as_str().unwrap();
+        let users = match assignment["principal_type"].as_str().unwrap() {
+            "USER" => vec![principal],
+            _ => members.get(principal).cloned().unwrap_or_default(),
+        };
+        for user in users {
+            access.insert((
+                user.to_string(),
+                assignment["account_id"].as_str().unwrap().to_string(),
+                assignment["permission_set_arn"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ));
+        }
+    }
+    access
+}
+
 #[test]
 fn diff_reports_access_gained_through_a_new_membership() {
+    let (before, after) = (effective_access(COMPLIANT), effective_access(WEEK_LATER));
+    let gained_count = after.difference(&before).count();
+    let lost = before.difference(&after).count();
+    assert!(gained_count > 0 && lost == 0);
     let table = run(&["diff", COMPLIANT, WEEK_LATER]);
     assert_eq!(table.code, 1, "effective access grew: {}", table.stderr);
     assert!(table.stdout.contains("Effective access gained:"));
@@ -25,18 +62,15 @@ fn diff_reports_access_gained_through_a_new_membership() {
         "policy diff: {}",
         table.stdout
     );
-    assert!(
-        table
-            .stdout
-            .trim_end()
-            .ends_with("effective access: 23 gained, 0 lost; 3 other changes")
-    );
+    assert!(table.stdout.trim_end().ends_with(&format!(
+        "effective access: {gained_count} gained, 0 lost; 3 other changes"
+    )));
 
     let out = run(&["diff", COMPLIANT, WEEK_LATER, "--format", "json"]);
     assert_eq!(out.code, 1);
     let report = json(&out.stdout);
     assert_eq!(report["version"], 2);
-    assert_eq!(report["summary"]["access_gained"], 23);
+    assert_eq!(report["summary"]["access_gained"], gained_count);
     let gained: BTreeSet<&str> = report["access"]["gained"]
         .as_array()
         .unwrap()
@@ -73,7 +107,11 @@ fn diff_reports_access_gained_through_a_new_membership() {
             .stdout
             .starts_with("## ssoaudit: IAM Identity Center changes")
     );
-    assert!(markdown.stdout.contains("### Effective access gained (23)"));
+    assert!(
+        markdown
+            .stdout
+            .contains(&format!("### Effective access gained ({gained_count})"))
+    );
     assert!(
         markdown
             .stdout
@@ -90,7 +128,10 @@ fn diff_exit_codes() {
     // Going back a week loses access: not a failure unless any change should fail.
     let back = run(&["diff", WEEK_LATER, COMPLIANT, "--format", "json"]);
     assert_eq!(back.code, 0, "{}", back.stderr);
-    assert_eq!(json(&back.stdout)["summary"]["access_lost"], 23);
+    let gained = effective_access(WEEK_LATER)
+        .difference(&effective_access(COMPLIANT))
+        .count();
+    assert_eq!(json(&back.stdout)["summary"]["access_lost"], gained);
     let strict = run(&["diff", WEEK_LATER, COMPLIANT, "--fail-on-change"]);
     assert_eq!(strict.code, 1);
     let missing = run(&["diff", COMPLIANT, "no/such.json"]);

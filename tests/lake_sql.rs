@@ -20,7 +20,15 @@ type Rows = Vec<HashMap<String, String>>;
 const TABLE: &str = "security_logs.cloudtrail_org";
 
 fn since_2000() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z")
+    time("2000-01-01T00:00:00Z")
+}
+
+fn until_2100() -> chrono::DateTime<chrono::Utc> {
+    time("2100-01-01T00:00:00Z")
+}
+
+fn time(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
         .unwrap()
         .with_timezone(&chrono::Utc)
 }
@@ -93,7 +101,7 @@ fn folder_events(logs: &std::path::Path) -> ssoaudit::snapshot::Events {
 
 #[test]
 fn the_lake_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() {
-    let statements = lake::queries(STORE, "2000-01-01 00:00:00");
+    let statements = lake::queries(STORE, "2000-01-01 00:00:00", "2100-01-01 00:00:00");
     for (name, sql) in &statements {
         // Lake's FROM takes the store's id, not its ARN.
         assert!(sql.contains("FROM ssoaudit_events"), "{name}: {sql}");
@@ -108,7 +116,7 @@ fn the_lake_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() {
 #[test]
 fn the_athena_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() {
     let table = athena::parse_table(TABLE).unwrap();
-    let statements = athena::queries(&table, since_2000());
+    let statements = athena::queries(&table, since_2000(), until_2100());
     for (name, sql) in &statements {
         assert!(
             sql.contains("FROM \"security_logs\".\"cloudtrail_org\""),
@@ -128,10 +136,10 @@ fn the_athena_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() 
         &root().join(LOGS),
         "athena",
         TABLE,
-        &athena::queries(&table, late),
+        &athena::queries(&table, late, until_2100()),
     );
-    let recent_users = lake::sign_ins_from_rows(&late_results["sign-ins"]);
-    let recent_uses = lake::role_uses_from_rows(&late_results["role-uses"]);
+    let (recent_users, _) = lake::sign_ins_from_rows(&late_results["sign-ins"]);
+    let (recent_uses, _) = lake::role_uses_from_rows(&late_results["role-uses"]);
     let (recent_rare, _) = lake::rare_from_rows(&late_results["rare"]);
     assert!(!recent_users.is_empty() && !recent_uses.is_empty());
     for user in &recent_users {
@@ -158,20 +166,50 @@ fn the_athena_statements_run_in_a_sql_engine_and_agree_with_the_folder_source() 
         "the earlier events are left out"
     );
     let _ = recent_rare;
+
+    // The period's end: events after it are left out too, so every source reads the same
+    // period when the clock is pinned (--now).
+    let end = time("2026-11-10T00:00:00Z");
+    let (early_results, _) = duckdb_shaped(
+        &root().join(LOGS),
+        "athena",
+        TABLE,
+        &athena::queries(&table, since_2000(), end),
+    );
+    let (early_users, _) = lake::sign_ins_from_rows(&early_results["sign-ins"]);
+    assert!(!early_users.is_empty());
+    for user in &early_users {
+        assert!(
+            user.last_sign_in.as_deref() <= Some("2026-11-10T00:00:00Z"),
+            "{user:?}"
+        );
+    }
+    for row in &early_results["rare"] {
+        assert!(
+            row["eventtime"].as_str() <= "2026-11-10T00:00:00Z",
+            "{row:?}"
+        );
+    }
+    assert!(
+        rows(&early_results) < rows(&results),
+        "the later events are left out"
+    );
 }
 
 /// The evidence read from the rows equals what the folder source reads from the same files.
 fn agrees_with_the_folder_source(results: &HashMap<String, Rows>) {
     let folder = folder_events(&root().join(LOGS));
 
-    let mut users = lake::sign_ins_from_rows(&results["sign-ins"]);
+    let (mut users, errors) = lake::sign_ins_from_rows(&results["sign-ins"]);
+    assert!(errors.is_empty(), "{errors:?}");
     users.sort();
     let mut expected_users = folder.users.clone();
     expected_users.sort();
     assert!(!expected_users.is_empty());
     assert_eq!(users, expected_users, "per-user sign-in summaries");
 
-    let mut role_uses = lake::role_uses_from_rows(&results["role-uses"]);
+    let (mut role_uses, errors) = lake::role_uses_from_rows(&results["role-uses"]);
+    assert!(errors.is_empty(), "{errors:?}");
     role_uses.sort();
     let mut expected_uses = folder.role_uses.clone();
     expected_uses.sort();
@@ -224,9 +262,12 @@ fn a_sign_in_without_a_credential_type_counts_as_single_factor_in_both() {
     std::io::Write::write_all(&mut gz, records.to_string().as_bytes()).unwrap();
     std::fs::write(&file, gz.finish().unwrap()).unwrap();
 
-    let (results, records) = duckdb(&dir, &lake::queries(STORE, "2000-01-01 00:00:00"));
+    let (results, records) = duckdb(
+        &dir,
+        &lake::queries(STORE, "2000-01-01 00:00:00", "2100-01-01 00:00:00"),
+    );
     assert_eq!(records, 1);
-    let users = lake::sign_ins_from_rows(&results["sign-ins"]);
+    let (users, _) = lake::sign_ins_from_rows(&results["sign-ins"]);
     let folder = folder_events(&dir);
     assert_eq!(folder.users.len(), 1, "{:?}", folder.users);
     assert_eq!(folder.users[0].sign_ins_without_mfa, 1);
@@ -236,7 +277,77 @@ fn a_sign_in_without_a_credential_type_counts_as_single_factor_in_both() {
         &dir,
         "athena",
         TABLE,
-        &athena::queries(&table, since_2000()),
+        &athena::queries(&table, since_2000(), until_2100()),
     );
-    assert_eq!(lake::sign_ins_from_rows(&results["sign-ins"]), folder.users);
+    assert_eq!(
+        lake::sign_ins_from_rows(&results["sign-ins"]).0,
+        folder.users
+    );
+}
+
+#[test]
+fn result_rows_that_cannot_be_read_are_errors_not_users_without_sign_ins() {
+    let row = |cells: &[(&str, &str)]| -> HashMap<String, String> {
+        cells
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let (users, errors) = lake::sign_ins_from_rows(&[
+        row(&[
+            ("user_id", "u-1"),
+            ("last_sign_in", "2026-11-20 08:00:00.000"),
+            ("without_mfa_count", "2"),
+            ("last_without_mfa", "2026-11-20 08:00:00.000"),
+        ]),
+        // A time and a count that cannot be read: not a user whose sign-ins used MFA.
+        row(&[
+            ("user_id", "u-2"),
+            ("last_sign_in", "yesterday"),
+            ("without_mfa_count", "0"),
+        ]),
+        row(&[
+            ("user_id", "u-3"),
+            ("last_sign_in", "2026-11-20 08:00:00.000"),
+            ("without_mfa_count", "many"),
+        ]),
+        row(&[("last_sign_in", "2026-11-20 08:00:00.000")]),
+    ]);
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].sign_ins_without_mfa, 2);
+    assert_eq!(
+        errors,
+        [
+            "sign-ins row 2: `last_sign_in` is not a time: `yesterday`",
+            "sign-ins row 3: `without_mfa_count` is not a count: `many`",
+            "sign-ins row 4: no user id or name",
+        ]
+    );
+    let (uses, errors) = lake::role_uses_from_rows(&[
+        row(&[
+            ("user_id", "u-1"),
+            ("account_id", "100000000001"),
+            ("role_name", "AdministratorAccess"),
+            ("last_used", "2026-11-20 08:00:00.000"),
+        ]),
+        row(&[
+            ("user_id", "u-1"),
+            ("role_name", "AdministratorAccess"),
+            ("last_used", "2026-11-20 08:00:00.000"),
+        ]),
+        row(&[
+            ("user_id", "u-1"),
+            ("account_id", "100000000001"),
+            ("role_name", "AdministratorAccess"),
+            ("last_used", "soon"),
+        ]),
+    ]);
+    assert_eq!(uses.len(), 1);
+    assert_eq!(
+        errors,
+        [
+            "role-uses row 2: no `account_id`",
+            "role-uses row 3: `last_used` is not a time: `soon`",
+        ]
+    );
 }

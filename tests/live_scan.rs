@@ -1079,6 +1079,8 @@ fn trail_logs_in_s3_give_the_events_of_the_same_files_in_a_folder() {
             history.to_str().unwrap(),
             "--events-since",
             HISTORY_SINCE,
+            "--now",
+            NOW,
         ],
     );
     assert!(!folder.events.users.is_empty());
@@ -1119,6 +1121,8 @@ fn trail_logs_in_s3_give_the_events_of_the_same_files_in_a_folder() {
             "s3://org-trail/trails",
             "--events-since",
             HISTORY_SINCE,
+            "--now",
+            NOW,
         ],
     );
     assert_eq!(
@@ -1164,6 +1168,8 @@ fn trail_logs_in_s3_give_the_events_of_the_same_files_in_a_folder() {
             "s3://org-trail/trails/",
             "--events-since",
             "2026-11-20",
+            "--now",
+            NOW,
         ],
     );
     let in_period = files
@@ -1209,6 +1215,8 @@ fn unreadable_trail_objects_in_s3_are_gaps_naming_them() {
             "s3://org-trail/trails",
             "--events-since",
             HISTORY_SINCE,
+            "--now",
+            NOW,
         ],
     );
     let gaps: Vec<(String, String, String)> = snapshot
@@ -1248,4 +1256,255 @@ fn unreadable_trail_objects_in_s3_are_gaps_naming_them() {
         "{:#?}",
         missing.gaps
     );
+}
+
+/// Three days of the trail fixture moved 8 days later (2026-12-01 to 2026-12-03, after the
+/// compliant snapshot's events end), as log files below `dir`.
+fn recent_trail(dir: &std::path::Path) -> usize {
+    let shift = chrono::Duration::days(8);
+    let mut written = 0;
+    for day in ["23", "24", "25"] {
+        let from = root().join(format!(
+            "{HISTORY}/AWSLogs/o-a1b2c3d4e5/100000000001/CloudTrail/us-east-1/2026/11/{day}"
+        ));
+        for entry in std::fs::read_dir(&from).unwrap() {
+            let path = entry.unwrap().path();
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()),
+                &mut text,
+            )
+            .unwrap();
+            let mut document: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for record in document["Records"].as_array_mut().unwrap() {
+                let time =
+                    chrono::DateTime::parse_from_rfc3339(record["eventTime"].as_str().unwrap())
+                        .unwrap()
+                        + shift;
+                record["eventTime"] = serde_json::json!(
+                    time.with_timezone(&chrono::Utc)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+            }
+            let moved_day = format!("{:02}", day.parse::<u32>().unwrap() + 8 - 30);
+            let folder = dir.join(format!(
+                "AWSLogs/o-a1b2c3d4e5/100000000001/CloudTrail/us-east-1/2026/12/{moved_day}"
+            ));
+            std::fs::create_dir_all(&folder).unwrap();
+            let name = path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace(&format!("202611{day}"), &format!("202612{moved_day}"));
+            std::fs::write(folder.join(name), gzip(document.to_string().as_bytes())).unwrap();
+            written += 1;
+        }
+    }
+    written
+}
+
+#[test]
+fn a_source_added_to_a_snapshot_reads_up_to_now_whatever_the_snapshot_covered() {
+    // The compliant snapshot's events end on 2026-11-28; the bucket and the folder hold the
+    // days after it. Both read the period up to --now, and agree.
+    let moto = Moto::start();
+    let dir = temp_dir("recent-trail");
+    let logs = dir.join("logs");
+    let files = recent_trail(&logs);
+    assert!(files >= 3);
+    let base = dir.join("base.json");
+    std::fs::copy(root().join(COMPLIANT), &base).unwrap();
+    // The period: the days the bucket holds, up to now.
+    let (since, now) = ("2026-12-01", "2026-12-04T00:00:00Z");
+    let uploaded = moto.control(
+        "s3-upload",
+        serde_json::json!({"bucket": "recent-trail", "region": "us-east-1", "dir": logs}),
+    );
+    assert_eq!(uploaded["uploaded"], files);
+    let (folder, _) = add_events_with(
+        &moto,
+        &base,
+        "folder",
+        &[
+            "--quiet",
+            "--cloudtrail-logs",
+            logs.to_str().unwrap(),
+            "--events-since",
+            since,
+            "--now",
+            now,
+        ],
+    );
+    let (s3, stderr) = add_events_with(
+        &moto,
+        &base,
+        "s3",
+        &[
+            "--cloudtrail-s3",
+            "s3://recent-trail/",
+            "--events-since",
+            since,
+            "--now",
+            now,
+        ],
+    );
+    assert!(s3.gaps.is_empty(), "{:?}", s3.gaps);
+    assert_eq!(moto.calls()["s3:GetObject"], files as u64, "{stderr}");
+    assert!(
+        !s3.gaps
+            .iter()
+            .any(|g| g.error.contains("no trail log files")),
+        "{:?}",
+        s3.gaps
+    );
+    assert_eq!(
+        s3.events.covered_from.as_deref(),
+        Some("2026-07-21T00:00:00Z")
+    );
+    assert!(
+        s3.events.covered_to.as_deref() > Some("2026-12-03T00:00:00Z"),
+        "{:?}",
+        s3.events.covered_to
+    );
+    assert_eq!(
+        events_and_gap_errors(&s3),
+        events_and_gap_errors(&folder),
+        "the bucket and the folder give the same events over the same period"
+    );
+    // Checked at that time, the snapshot's evidence covers the window's end.
+    let path = dir.join("s3.json");
+    std::fs::write(&path, s3.to_canonical_json()).unwrap();
+    let out = moto.ssoaudit(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--now",
+        now,
+        "--only",
+        "sign-in-without-mfa",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("is not covered"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn shapes_this_version_cannot_read_are_gaps_not_silent_drops() {
+    let (moto, expected) = seeded(VIOLATING);
+    let first = &expected.assignments[0];
+    let odd_assignments = serde_json::json!([
+        // A principal type newer than this version, and an assignment without a principal.
+        {"AccountId": first.account_id, "PermissionSetArn": first.permission_set_arn,
+         "PrincipalType": "SERVICE_PRINCIPAL", "PrincipalId": "sp-1"},
+        {"AccountId": first.account_id, "PermissionSetArn": first.permission_set_arn,
+         "PrincipalType": "GROUP"},
+    ]);
+    let group = &expected.groups[0].id;
+    moto.control(
+        "patch",
+        serde_json::json!({
+            "sso-admin:ListAccountAssignments": {"AccountAssignments": {"append": odd_assignments}},
+            "sso-admin:ListAccountAssignmentsForPrincipal": {"AccountAssignments": {"append": [
+                {"PermissionSetArn": first.permission_set_arn, "PrincipalType": "GROUP", "PrincipalId": group}
+            ]}},
+            // A member that is not a user.
+            "identitystore:ListGroupMemberships": {"GroupMemberships": {"append": [
+                {"IdentityStoreId": expected.metadata.identity_store_id, "MembershipId": "m-odd",
+                 "GroupId": group, "MemberId": {"ServicePrincipalId": "sp-1"}}
+            ]}},
+            // An answer without the set, and an instance the management account does not own.
+            "sso-admin:DescribePermissionSet": {"PermissionSet": {"set": null}},
+            "sso-admin:ListInstances": {"Instances": {"each": {"OwnerAccountId": "999999999999"}}},
+        }),
+    );
+    let (live, _) = scan(&moto, &[]);
+    let errors = |operation: &str| -> Vec<String> {
+        live.gaps
+            .iter()
+            .filter(|g| g.operation == operation)
+            .map(|g| format!("{}: {}", g.area, g.error))
+            .collect()
+    };
+    let assignments: Vec<String> = errors("sso-admin:ListAccountAssignments")
+        .into_iter()
+        .chain(errors("sso-admin:ListAccountAssignmentsForPrincipal"))
+        .collect();
+    assert!(!assignments.is_empty(), "{:?}", live.gaps);
+    assert!(
+        assignments
+            .iter()
+            .all(|e| e.starts_with("assignments: ") && e.contains("this version cannot read")),
+        "{assignments:?}"
+    );
+    // Every group's listing got one such member: a gap for each group.
+    let members = errors("identitystore:ListGroupMemberships");
+    assert_eq!(members.len(), expected.groups.len(), "{members:?}");
+    assert!(members.iter().all(|m| m
+        == "memberships: 1 member(s) this version cannot read (not a user): the access they hold through the group is not in the snapshot"));
+    let described = errors("sso-admin:DescribePermissionSet");
+    assert_eq!(described.len(), expected.permission_sets.len());
+    assert!(described[0].starts_with("permission_sets: the answer holds no permission set"));
+    assert!(live.permission_sets.iter().all(|s| s.name == s.arn));
+    let instances = errors("sso-admin:ListInstances");
+    assert_eq!(instances.len(), 2, "{instances:?}");
+    assert!(
+        instances
+            .iter()
+            .all(|e| e.contains("no instance is owned by the management account")),
+        "{instances:?}"
+    );
+    // Everything readable was read, and what reads the gaps is incomplete.
+    assert_eq!(live.assignments.len(), expected.assignments.len());
+    let out = moto.ssoaudit(&["check", "--quiet", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let report = json(&String::from_utf8(out.stdout).unwrap());
+    assert!(incomplete_rules(&report).contains("no-direct-user-assignments"));
+}
+
+#[test]
+fn lake_rows_that_cannot_be_read_are_gaps() {
+    let (moto, bare) = serving_history("lake-odd-rows");
+    moto.control(
+        "patch",
+        serde_json::json!({"cloudtrail:GetQueryResults": {"QueryResultRows": {"append": [
+            [{"user_id": "u-odd"}, {"last_sign_in": "yesterday"}, {"without_mfa_count": "many"},
+             {"account_id": "100000000001"}]
+        ]}}}),
+    );
+    let path = read_lake(&moto, &bare, &[]);
+    let snapshot = Snapshot::load(&path).unwrap();
+    let errors: Vec<&str> = snapshot.gaps.iter().map(|g| g.error.as_str()).collect();
+    assert!(
+        errors.iter().any(|e| e.contains("sign-ins row")
+            && e.contains("`without_mfa_count` is not a count: `many`")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("role-uses row") && e.contains("no `role_name`")),
+        "{errors:?}"
+    );
+    assert!(
+        !snapshot
+            .events
+            .users
+            .iter()
+            .any(|u| u.user_id.as_deref() == Some("u-odd")),
+        "an unreadable row is not a user without sign-ins"
+    );
+    // The evidence rules see the gap: incomplete, not clean.
+    let out = moto.ssoaudit(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--only",
+        "sign-in-without-mfa",
+        "--format",
+        "json",
+    ]);
+    let report = json(&String::from_utf8(out.stdout).unwrap());
+    assert!(incomplete_rules(&report).contains("sign-in-without-mfa"));
 }

@@ -112,14 +112,11 @@ fn params<P: DeserializeOwned>(text: &str) -> Result<P, CheckError> {
     serde_saphyr::from_str::<RuleParams<P>>(text)
         .map(|r| r.params)
         .map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((1, 1));
+            let (line, column) = crate::yaml_error::position(&e);
             CheckError {
                 line,
                 column,
-                message: format!("params: {}", crate::rules::yaml_message(&e)),
+                message: format!("params: {}", crate::yaml_error::message(&e)),
             }
         })
 }

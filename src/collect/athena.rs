@@ -6,7 +6,7 @@
 
 use super::Scan;
 use super::calls::{CallError, Service};
-use super::lake::{LakeEvidence, rare_from_rows, role_uses_from_rows, sign_ins_from_rows};
+use super::lake::{LakeEvidence, take_rows};
 use crate::vocabulary::DataArea;
 use aws_sdk_athena::Client;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
@@ -52,11 +52,12 @@ const SINGLE_FACTOR: &str = "coalesce(json_extract_scalar(additionaleventdata, '
                  AND coalesce(json_extract_scalar(additionaleventdata, '$.CredentialType'), '') NOT LIKE '%WEBAUTHN%'
                  AND coalesce(json_extract_scalar(additionaleventdata, '$.CredentialType'), '') NOT LIKE '%EXTERNAL_IDP%'";
 
-/// The three statements, by the marker comment that names them, for events since `since`:
-/// sign-ins, role uses, rare events.
+/// The three statements, by the marker comment that names them, for events from `since` to
+/// `until`: sign-ins, role uses, rare events.
 pub fn queries(
     table: &AthenaTable,
     since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
 ) -> [(&'static str, String); 3] {
     let from = format!("\"{}\".\"{}\"", table.database, table.table);
     // The partition holds the day a file was delivered, which is the day of its events or
@@ -66,6 +67,7 @@ pub fn queries(
         .to_string();
     let pruned = format!("\"timestamp\" >= '{day}'");
     let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let until = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     [
         (
             "sign-ins",
@@ -79,7 +81,7 @@ SELECT useridentity.onbehalfof.userid AS user_id,
        count(CASE WHEN {SINGLE_FACTOR} THEN 1 END) AS without_mfa_count,
        max(CASE WHEN json_extract_scalar(additionaleventdata, '$.CredentialType') LIKE '%EXTERNAL_IDP%' THEN eventtime END) AS last_external_idp
 FROM {from}
-WHERE {pruned} AND eventtime >= '{since}'
+WHERE {pruned} AND eventtime >= '{since}' AND eventtime <= '{until}'
   AND eventsource = 'signin.amazonaws.com' AND eventname = 'UserAuthentication'
   AND json_extract_scalar(serviceeventdetails, '$.UserAuthentication') = 'Success'
 GROUP BY 1, 2"
@@ -94,7 +96,7 @@ SELECT coalesce(useridentity.onbehalfof.userid, useridentity.username) AS user_i
        json_extract_scalar(serviceeventdetails, '$.role_name') AS role_name,
        max(eventtime) AS last_used
 FROM {from}
-WHERE {pruned} AND eventtime >= '{since}'
+WHERE {pruned} AND eventtime >= '{since}' AND eventtime <= '{until}'
   AND eventsource = 'sso.amazonaws.com' AND eventname = 'GetRoleCredentials' AND errorcode IS NULL
 GROUP BY 1, 2, 3"
             ),
@@ -109,7 +111,7 @@ WITH challenges AS (
   SELECT json_extract_scalar(additionaleventdata, '$.AuthWorkflowID') AS workflow,
          max(json_extract_scalar(additionaleventdata, '$.UserName')) AS typed
   FROM {from}
-  WHERE {pruned} AND eventtime >= '{since}'
+  WHERE {pruned} AND eventtime >= '{since}' AND eventtime <= '{until}'
     AND eventsource = 'signin.amazonaws.com' AND eventname = 'CredentialChallenge'
   GROUP BY 1
 )
@@ -126,7 +128,7 @@ SELECT eventid, eventtime, eventsource, eventname, useridentity.type AS identity
        json_extract_scalar(responseelements, '$.credentials.accessKeyId') AS issued_key
 FROM {from} LEFT JOIN challenges
   ON json_extract_scalar(additionaleventdata, '$.AuthWorkflowID') = challenges.workflow
-WHERE {pruned} AND eventtime >= '{since}' AND (
+WHERE {pruned} AND eventtime >= '{since}' AND eventtime <= '{until}' AND (
       (eventsource = 'signin.amazonaws.com' AND eventname = 'CredentialVerification'
        AND json_extract_scalar(serviceeventdetails, '$.CredentialVerification') = 'Failure')
    OR (eventname = 'ConsoleLogin' AND useridentity.type IN ('Root', 'IAMUser'))
@@ -260,16 +262,17 @@ async fn query(
     }
 }
 
-/// Reads the evidence since `since` from the table.
+/// Reads the evidence from `since` to `until` from the table.
 pub(crate) async fn read(
     scan: &Scan,
     client: &Client,
     options: &AthenaOptions<'_>,
     since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
 ) -> LakeEvidence {
     let mut evidence = LakeEvidence::default();
     let table = options.table.to_string();
-    for (name, statement) in queries(options.table, since) {
+    for (name, statement) in queries(options.table, since, until) {
         let rows = match query(scan, client, options, &statement).await {
             Ok(rows) => rows,
             Err(error) => {
@@ -283,23 +286,13 @@ pub(crate) async fn read(
                 continue;
             }
         };
-        match name {
-            "sign-ins" => evidence.users = sign_ins_from_rows(&rows),
-            "role-uses" => evidence.role_uses = role_uses_from_rows(&rows),
-            _ => {
-                let (events, errors) = rare_from_rows(&rows);
-                evidence.rare = events;
-                for error in errors {
-                    scan.gap(
-                        DataArea::Events,
-                        SERVICE,
-                        "GetQueryResults",
-                        &table,
-                        &CallError::Failed(error),
-                    );
-                }
-            }
-        }
+        take_rows(
+            scan,
+            &mut evidence,
+            name,
+            &rows,
+            (SERVICE, "GetQueryResults", &table),
+        );
     }
     scan.progress.note(&format!(
         "Athena {table}: {} users, {} role uses, {} other events",
@@ -334,7 +327,7 @@ mod tests {
         let since = chrono::DateTime::parse_from_rfc3339("2026-09-01T12:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc);
-        for (name, sql) in queries(&table, since) {
+        for (name, sql) in queries(&table, since, since + chrono::Duration::days(90)) {
             assert!(sql.starts_with(&format!("-- ssoaudit: {name}\n")));
             assert!(
                 sql.contains("FROM \"security\".\"cloudtrail_logs\""),

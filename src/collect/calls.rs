@@ -488,15 +488,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// A number in [0.5, 1): enough spread to keep concurrent retries apart.
 fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0),
-    );
-    0.5 + (hasher.finish() % 1_000) as f64 / 2_000.0
+    0.5 + fastrand::f64() / 2.0
 }
 
 enum Failure {

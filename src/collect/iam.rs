@@ -14,31 +14,12 @@ use std::sync::Arc;
 
 const SERVICE: Service = Service::Iam;
 
-/// IAM returns policy documents URL-encoded (RFC 3986): `%7B%22Version%22...`.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16)
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// A policy document as IAM returns it: URL-encoded JSON (or plain JSON from some servers).
 pub(crate) fn parse_document(text: &str) -> Option<serde_json::Value> {
-    serde_json::from_str(text)
-        .ok()
-        .or_else(|| serde_json::from_str(&percent_decode(text)).ok())
+    serde_json::from_str(text).ok().or_else(|| {
+        let decoded = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+        serde_json::from_str(&decoded).ok()
+    })
 }
 
 /// The AWS managed policies the sets use, as managed policies or boundaries.

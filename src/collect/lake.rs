@@ -33,16 +33,22 @@ pub fn store_id(store: &str) -> &str {
     }
 }
 
+/// The filter on event time of the period from `since` to `until` (Lake's `YYYY-MM-DD HH:MM:SS`).
+fn period(since: &str, until: &str) -> String {
+    format!("eventtime >= '{since}' AND eventtime <= '{until}'")
+}
+
 /// The three queries, by the marker comment that names them: sign-ins, role uses, rare events.
-pub fn queries(store: &str, since: &str) -> [(&'static str, String); 3] {
+pub fn queries(store: &str, since: &str, until: &str) -> [(&'static str, String); 3] {
+    let window = period(since, until);
     [
-        ("sign-ins", sign_ins_query(store, since)),
-        ("role-uses", role_uses_query(store, since)),
-        ("rare", rare_query(store, since)),
+        ("sign-ins", sign_ins_query(store, &window)),
+        ("role-uses", role_uses_query(store, &window)),
+        ("rare", rare_query(store, &window)),
     ]
 }
 
-fn sign_ins_query(store: &str, since: &str) -> String {
+fn sign_ins_query(store: &str, window: &str) -> String {
     let store = store_id(store);
     format!(
         "-- ssoaudit: sign-ins
@@ -64,12 +70,12 @@ SELECT useridentity.onbehalfof.userid AS user_id,
        max(CASE WHEN additionaleventdata['CredentialType'] LIKE '%EXTERNAL_IDP%' THEN eventtime END) AS last_external_idp
 FROM {store}
 WHERE eventsource = 'signin.amazonaws.com' AND eventname = 'UserAuthentication'
-  AND serviceeventdetails['UserAuthentication'] = 'Success' AND eventtime >= '{since}'
+  AND serviceeventdetails['UserAuthentication'] = 'Success' AND {window}
 GROUP BY 1, 2"
     )
 }
 
-fn role_uses_query(store: &str, since: &str) -> String {
+fn role_uses_query(store: &str, window: &str) -> String {
     let store = store_id(store);
     format!(
         "-- ssoaudit: role-uses
@@ -79,12 +85,12 @@ SELECT coalesce(useridentity.onbehalfof.userid, useridentity.username) AS user_i
        max(eventtime) AS last_used
 FROM {store}
 WHERE eventsource = 'sso.amazonaws.com' AND eventname = 'GetRoleCredentials'
-  AND errorcode IS NULL AND eventtime >= '{since}'
+  AND errorcode IS NULL AND {window}
 GROUP BY 1, 2, 3"
     )
 }
 
-fn rare_query(store: &str, since: &str) -> String {
+fn rare_query(store: &str, window: &str) -> String {
     let store = store_id(store);
     // A failed verification does not carry the typed user name; the workflow's first
     // challenge does.
@@ -93,7 +99,7 @@ fn rare_query(store: &str, since: &str) -> String {
 WITH challenges AS (
   SELECT additionaleventdata['AuthWorkflowID'] AS workflow, max(additionaleventdata['UserName']) AS typed
   FROM {store}
-  WHERE eventsource = 'signin.amazonaws.com' AND eventname = 'CredentialChallenge' AND eventtime >= '{since}'
+  WHERE eventsource = 'signin.amazonaws.com' AND eventname = 'CredentialChallenge' AND {window}
   GROUP BY 1
 )
 SELECT eventid, eventtime, eventsource, eventname, useridentity.type AS identity_type,
@@ -107,7 +113,7 @@ SELECT eventid, eventtime, eventsource, eventname, useridentity.type AS identity
        requestparameters['targetPrincipal'] AS target_principal,
        json_extract_scalar(responseelements['credentials'], '$.accessKeyId') AS issued_key
 FROM {store} LEFT JOIN challenges ON additionaleventdata['AuthWorkflowID'] = challenges.workflow
-WHERE eventtime >= '{since}' AND (
+WHERE {window} AND (
       (eventsource = 'signin.amazonaws.com' AND eventname = 'CredentialVerification'
        AND serviceeventdetails['CredentialVerification'] = 'Failure')
    OR (eventname = 'ConsoleLogin' AND useridentity.type IN ('Root', 'IAMUser'))
@@ -224,39 +230,113 @@ fn text(row: &HashMap<String, String>, key: &str) -> Option<String> {
     row.get(key).filter(|v| !v.is_empty()).cloned()
 }
 
-/// The per-user sign-in summaries of the sign-ins query's rows.
-pub fn sign_ins_from_rows(rows: &[HashMap<String, String>]) -> Vec<UserSignInSummary> {
-    rows.iter()
-        .map(|row| UserSignInSummary {
-            user_id: text(row, "user_id"),
-            user_name: if text(row, "user_id").is_some() {
-                None
-            } else {
-                text(row, "user_name")
-            },
-            last_sign_in: text(row, "last_sign_in").and_then(|t| rfc3339(&t)),
-            last_sign_in_without_mfa: text(row, "last_without_mfa").and_then(|t| rfc3339(&t)),
-            last_external_idp_sign_in: text(row, "last_external_idp").and_then(|t| rfc3339(&t)),
-            first_sign_in_without_mfa: text(row, "first_without_mfa").and_then(|t| rfc3339(&t)),
-            sign_ins_without_mfa: text(row, "without_mfa_count")
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0),
-        })
-        .collect()
+/// A time cell: None when absent, an error when present but not a time.
+fn time_cell(row: &HashMap<String, String>, key: &str) -> Result<Option<String>, String> {
+    match text(row, key) {
+        None => Ok(None),
+        Some(value) => rfc3339(&value)
+            .map(Some)
+            .ok_or_else(|| format!("`{key}` is not a time: `{value}`")),
+    }
 }
 
-/// The last role uses of the role-uses query's rows.
-pub fn role_uses_from_rows(rows: &[HashMap<String, String>]) -> Vec<RoleUseSummary> {
-    rows.iter()
-        .filter_map(|row| {
-            Some(RoleUseSummary {
-                user: crate::vocabulary::UserKey::Id(text(row, "user_id")?),
-                account_id: text(row, "account_id")?,
-                permission_set_name: text(row, "role_name")?,
-                last_used: text(row, "last_used").and_then(|t| rfc3339(&t))?,
+/// The per-user sign-in summaries of the sign-ins query's rows, and an error for each row
+/// that cannot be read (an unreadable time or count, no user): such a row is not taken for a
+/// user without sign-ins.
+pub fn sign_ins_from_rows(
+    rows: &[HashMap<String, String>],
+) -> (Vec<UserSignInSummary>, Vec<String>) {
+    let mut users = Vec::new();
+    let mut errors = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        let read = || -> Result<UserSignInSummary, String> {
+            let user_id = text(row, "user_id");
+            let user_name = text(row, "user_name");
+            if user_id.is_none() && user_name.is_none() {
+                return Err("no user id or name".into());
+            }
+            let count = match text(row, "without_mfa_count") {
+                None => 0,
+                Some(count) => count
+                    .parse()
+                    .map_err(|_| format!("`without_mfa_count` is not a count: `{count}`"))?,
+            };
+            Ok(UserSignInSummary {
+                user_name: if user_id.is_some() { None } else { user_name },
+                user_id,
+                last_sign_in: time_cell(row, "last_sign_in")?,
+                last_sign_in_without_mfa: time_cell(row, "last_without_mfa")?,
+                last_external_idp_sign_in: time_cell(row, "last_external_idp")?,
+                first_sign_in_without_mfa: time_cell(row, "first_without_mfa")?,
+                sign_ins_without_mfa: count,
             })
-        })
-        .collect()
+        };
+        match read() {
+            Ok(user) => users.push(user),
+            Err(error) => errors.push(format!("sign-ins row {}: {error}", n + 1)),
+        }
+    }
+    (users, errors)
+}
+
+/// The last role uses of the role-uses query's rows, and an error for each row that lacks a
+/// user, account, role or readable time.
+pub fn role_uses_from_rows(rows: &[HashMap<String, String>]) -> (Vec<RoleUseSummary>, Vec<String>) {
+    let mut uses = Vec::new();
+    let mut errors = Vec::new();
+    for (n, row) in rows.iter().enumerate() {
+        let read = || -> Result<RoleUseSummary, String> {
+            let cell = |key: &str| text(row, key).ok_or_else(|| format!("no `{key}`"));
+            Ok(RoleUseSummary {
+                user: crate::vocabulary::UserKey::Id(cell("user_id")?),
+                account_id: cell("account_id")?,
+                permission_set_name: cell("role_name")?,
+                last_used: time_cell(row, "last_used")?.ok_or("no `last_used`")?,
+            })
+        };
+        match read() {
+            Ok(role_use) => uses.push(role_use),
+            Err(error) => errors.push(format!("role-uses row {}: {error}", n + 1)),
+        }
+    }
+    (uses, errors)
+}
+
+/// Reads the rows of one query into `evidence`; rows that cannot be read are gaps of `scan`
+/// (at `operation` on `resource`).
+pub(crate) fn take_rows(
+    scan: &Scan,
+    evidence: &mut LakeEvidence,
+    kind: &str,
+    rows: &[HashMap<String, String>],
+    (service, operation, resource): (Service, &str, &str),
+) {
+    let errors = match kind {
+        "sign-ins" => {
+            let (users, errors) = sign_ins_from_rows(rows);
+            evidence.users = users;
+            errors
+        }
+        "role-uses" => {
+            let (uses, errors) = role_uses_from_rows(rows);
+            evidence.role_uses = uses;
+            errors
+        }
+        _ => {
+            let (events, errors) = rare_from_rows(rows);
+            evidence.rare = events;
+            errors
+        }
+    };
+    for error in errors {
+        scan.gap(
+            DataArea::Events,
+            service,
+            operation,
+            resource,
+            &CallError::Failed(error),
+        );
+    }
 }
 
 /// The rare events of the rare query's rows: each row's record rebuilt and normalized like any
@@ -299,56 +379,38 @@ pub fn rare_from_rows(rows: &[HashMap<String, String>]) -> (Vec<Normalized>, Vec
     (events, errors)
 }
 
-/// Reads the evidence since `since` from the event data store `store`.
+/// Reads the evidence from `since` to `until` from the event data store `store`.
 pub(crate) async fn read(
     scan: &Scan,
     client: &Client,
     store: &str,
     since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
 ) -> LakeEvidence {
-    let since = since.format("%Y-%m-%d %H:%M:%S").to_string();
+    let lake_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let window = period(&lake_time(since), &lake_time(until));
     let mut evidence = LakeEvidence::default();
-    match query(scan, client, sign_ins_query(store, &since)).await {
-        Ok(rows) => evidence.users = sign_ins_from_rows(&rows),
-        Err(error) => scan.gap(
-            DataArea::Events,
-            SERVICE,
-            "StartQuery",
-            &format!("{store} sign-ins"),
-            &error,
-        ),
-    }
-    match query(scan, client, role_uses_query(store, &since)).await {
-        Ok(rows) => evidence.role_uses = role_uses_from_rows(&rows),
-        Err(error) => scan.gap(
-            DataArea::Events,
-            SERVICE,
-            "StartQuery",
-            &format!("{store} role-uses"),
-            &error,
-        ),
-    }
-    match query(scan, client, rare_query(store, &since)).await {
-        Ok(rows) => {
-            let (events, errors) = rare_from_rows(&rows);
-            evidence.rare = events;
-            for error in errors {
-                scan.gap(
-                    DataArea::Events,
-                    SERVICE,
-                    "GetQueryResults",
-                    store,
-                    &CallError::Failed(error),
-                );
-            }
+    for (kind, label, statement) in [
+        ("sign-ins", "sign-ins", sign_ins_query(store, &window)),
+        ("role-uses", "role-uses", role_uses_query(store, &window)),
+        ("rare", "rare events", rare_query(store, &window)),
+    ] {
+        match query(scan, client, statement).await {
+            Ok(rows) => take_rows(
+                scan,
+                &mut evidence,
+                kind,
+                &rows,
+                (SERVICE, "GetQueryResults", store),
+            ),
+            Err(error) => scan.gap(
+                DataArea::Events,
+                SERVICE,
+                "StartQuery",
+                &format!("{store} {label}"),
+                &error,
+            ),
         }
-        Err(error) => scan.gap(
-            DataArea::Events,
-            SERVICE,
-            "StartQuery",
-            &format!("{store} rare events"),
-            &error,
-        ),
     }
     scan.progress.note(&format!(
         "CloudTrail Lake {store}: {} users, {} role uses, {} other events",

@@ -113,6 +113,15 @@ pub enum ScanError {
 }
 
 impl ScanError {
+    /// One plain sentence, and with `verbose` the SDK's detail (else a pointer to it).
+    pub fn explain(&self, verbose: bool) -> String {
+        match (verbose, self.detail()) {
+            (true, Some(detail)) => format!("{self}\n  detail: {detail}"),
+            (false, Some(_)) => format!("{self} (--verbose for the details)"),
+            _ => self.to_string(),
+        }
+    }
+
     /// The SDK's account of the failure, for `--verbose`.
     pub fn detail(&self) -> Option<&str> {
         match self {
@@ -394,11 +403,12 @@ pub async fn lake_events(
     options: &ScanOptions,
     store: &str,
     since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
 ) -> Result<(lake::LakeEvidence, Vec<Gap>), ScanError> {
     let config = load_config(options).await;
     let scan = Arc::new(Scan::new(options));
     let client = aws_sdk_cloudtrail::Client::new(&config);
-    let evidence = lake::read(&scan, &client, store, since).await;
+    let evidence = lake::read(&scan, &client, store, since, until).await;
     Ok((evidence, scan.finish()))
 }
 
@@ -408,6 +418,7 @@ pub async fn athena_events(
     options: &ScanOptions,
     athena: &athena::AthenaOptions<'_>,
     since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
 ) -> Result<(lake::LakeEvidence, Vec<Gap>), ScanError> {
     if let Some(error) = missing_profile(options) {
         return Err(error);
@@ -415,7 +426,7 @@ pub async fn athena_events(
     let config = load_config(options).await;
     let scan = Arc::new(Scan::new(options));
     let client = aws_sdk_athena::Client::new(&config);
-    let evidence = athena::read(&scan, &client, athena, since).await;
+    let evidence = athena::read(&scan, &client, athena, since, until).await;
     Ok((evidence, scan.finish()))
 }
 
@@ -472,9 +483,24 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     // the one to audit is the management account's.
     let described = organizations::describe(&scan, organizations).await;
     let management = described.as_ref().ok().map(|(_, id)| id.as_str());
-    let Some(instance) = sso_admin::organization_instance(&instances, management) else {
+    let Some((instance, doubt)) = sso_admin::organization_instance(&instances, management) else {
         return Err(ScanError::NoInstance { region });
     };
+    if let Some(doubt) = doubt {
+        // The assignments of the organization instance may not be these.
+        for area in [
+            crate::vocabulary::DataArea::Instances,
+            crate::vocabulary::DataArea::Assignments,
+        ] {
+            scan.gap(
+                area,
+                Service::SsoAdmin,
+                "ListInstances",
+                &region,
+                &CallError::Failed(doubt.clone()),
+            );
+        }
+    }
 
     // IAM is a global service served from us-east-1.
     let iam_config = aws_sdk_iam::config::Builder::from(&config)

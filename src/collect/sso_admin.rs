@@ -65,23 +65,45 @@ pub async fn instances(
 }
 
 /// The instance to audit among `instances`: the organization instance, owned by the
-/// management account (`management`, when known); the only one otherwise.
+/// management account (`management`, when known); the only one otherwise. When the choice is
+/// not certain (none is the management account's, or the management account is unknown and
+/// there are several), the second value says why, for a gap: the organization's assignments
+/// may be in an instance that was not audited.
 pub fn organization_instance(
     instances: &[crate::snapshot::Instance],
     management: Option<&str>,
-) -> Option<Instance> {
-    let chosen = match management {
-        Some(id) => instances
+) -> Option<(Instance, Option<String>)> {
+    let owned = management.and_then(|id| instances.iter().find(|i| i.owner_account_id == id));
+    let chosen = owned.or(instances.first())?;
+    let listed = || {
+        instances
             .iter()
-            .find(|i| i.owner_account_id == id)
-            .or(instances.first()),
-        None => instances.first(),
-    }?;
-    Some(Instance {
-        arn: chosen.arn.clone(),
-        identity_store_id: chosen.identity_store_id.clone(),
-        owner_account_id: chosen.owner_account_id.clone(),
-    })
+            .map(|i| format!("{} (owner {})", i.arn, i.owner_account_id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let doubt = match (management, owned) {
+        (_, Some(_)) => None,
+        (Some(id), None) => Some(format!(
+            "no instance is owned by the management account {id}: audited {} of {}; the organization instance may be in another Region",
+            chosen.arn,
+            listed()
+        )),
+        (None, None) if instances.len() > 1 => Some(format!(
+            "the management account is unknown, so the organization instance cannot be told from account instances: audited {} of {}",
+            chosen.arn,
+            listed()
+        )),
+        (None, None) => None,
+    };
+    Some((
+        Instance {
+            arn: chosen.arn.clone(),
+            identity_store_id: chosen.identity_store_id.clone(),
+            owner_account_id: chosen.owner_account_id.clone(),
+        },
+        doubt,
+    ))
 }
 
 pub async fn permission_sets(
@@ -140,8 +162,8 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
         })
         .await;
     match describe {
-        Ok(output) => {
-            if let Some(described) = output.permission_set() {
+        Ok(output) => match output.permission_set().filter(|d| d.name().is_some()) {
+            Some(described) => {
                 set.name = described.name().unwrap_or_default().to_string();
                 set.description = described.description().map(str::to_string);
                 set.session_duration = described.session_duration().map(str::to_string);
@@ -150,14 +172,31 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
                     .filter(|s| !s.is_empty())
                     .map(str::to_string);
             }
+            // An answer without the set: it keeps its ARN as its name, and rules that read
+            // permission sets are incomplete.
+            None => {
+                set.name = arn.clone();
+                scan.gap(
+                    DataArea::PermissionSets,
+                    SERVICE,
+                    "DescribePermissionSet",
+                    &arn,
+                    &CallError::Failed(
+                        "the answer holds no permission set (or one without a name): its name, session duration and relay state are unknown".into(),
+                    ),
+                );
+            }
+        },
+        Err(error) => {
+            set.name = arn.clone();
+            scan.gap(
+                DataArea::PermissionSets,
+                SERVICE,
+                "DescribePermissionSet",
+                &arn,
+                &error,
+            )
         }
-        Err(error) => scan.gap(
-            DataArea::PermissionSets,
-            SERVICE,
-            "DescribePermissionSet",
-            &arn,
-            &error,
-        ),
     }
 
     paged!(
@@ -417,6 +456,9 @@ async fn for_pair(
 ) -> Vec<Assignment> {
     let mut found = Vec::new();
     let resource = format!("{account} {arn}");
+    // Assignments this version cannot read (a principal type newer than it, or one without a
+    // principal id): access that would be missing, so a gap, never a silent drop.
+    let mut unreadable = 0usize;
     paged!(
         scan,
         "ListAccountAssignments",
@@ -431,15 +473,35 @@ async fn for_pair(
             .set_next_token(token.clone())
             .send(),
         |output| found.extend(output.account_assignments().iter().filter_map(|a| {
-            Some(Assignment {
-                account_id: a.account_id().unwrap_or(account).to_string(),
-                permission_set_arn: a.permission_set_arn().unwrap_or(arn).to_string(),
-                principal_type: principal_type(a.principal_type())?,
-                principal_id: a.principal_id()?.to_string(),
-            })
+            let read = principal_type(a.principal_type())
+                .zip(a.principal_id())
+                .map(|(principal_type, id)| Assignment {
+                    account_id: a.account_id().unwrap_or(account).to_string(),
+                    permission_set_arn: a.permission_set_arn().unwrap_or(arn).to_string(),
+                    principal_type,
+                    principal_id: id.to_string(),
+                });
+            unreadable += usize::from(read.is_none());
+            read
         }))
     );
+    unreadable_assignments(scan, "ListAccountAssignments", &resource, unreadable);
     found
+}
+
+/// A gap for the assignments of a listing that could not be read.
+fn unreadable_assignments(scan: &Scan, operation: &str, resource: &str, count: usize) {
+    if count > 0 {
+        scan.gap(
+            DataArea::Assignments,
+            SERVICE,
+            operation,
+            resource,
+            &CallError::Failed(format!(
+                "{count} assignment(s) this version cannot read (a principal type other than USER or GROUP, or no principal, account or permission set): the access they grant is not in the snapshot"
+            )),
+        );
+    }
 }
 
 async fn for_principal(
@@ -454,6 +516,7 @@ async fn for_principal(
         PrincipalType::User => SdkPrincipalType::User,
     };
     let mut found = Vec::new();
+    let mut unreadable = 0usize;
     paged!(
         scan,
         "ListAccountAssignmentsForPrincipal",
@@ -468,13 +531,19 @@ async fn for_principal(
             .set_next_token(token.clone())
             .send(),
         |output| found.extend(output.account_assignments().iter().filter_map(|a| {
-            Some(Assignment {
-                account_id: a.account_id()?.to_string(),
-                permission_set_arn: a.permission_set_arn()?.to_string(),
-                principal_type: kind,
-                principal_id: id.to_string(),
-            })
+            let read = a
+                .account_id()
+                .zip(a.permission_set_arn())
+                .map(|(account, arn)| Assignment {
+                    account_id: account.to_string(),
+                    permission_set_arn: arn.to_string(),
+                    principal_type: kind,
+                    principal_id: id.to_string(),
+                });
+            unreadable += usize::from(read.is_none());
+            read
         }))
     );
+    unreadable_assignments(scan, "ListAccountAssignmentsForPrincipal", id, unreadable);
     found
 }

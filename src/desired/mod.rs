@@ -77,17 +77,6 @@ pub struct UnresolvedValue {
     pub account_key: Option<String>,
 }
 
-impl UnresolvedValue {
-    /// Whether a drift item could be wrong because of this value.
-    pub fn hides(&self, item: &crate::drift::DriftItem) -> bool {
-        self.affects.contains(&item.kind)
-            && self
-                .account_key
-                .as_ref()
-                .is_none_or(|key| &item.account_key == key || item.account_key.is_empty())
-    }
-}
-
 /// What a stack key feeds, and so which kinds of drift it can change.
 fn affected_by(key: &str) -> (&'static [DriftKind], bool) {
     use DriftKind as K;

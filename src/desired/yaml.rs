@@ -127,27 +127,8 @@ pub fn parse(text: &str) -> Result<Spanned<Node>, (u64, u64, String)> {
         alias_limits: alias_limits,
     };
     serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        let message = e.without_snippet().to_string();
-        let message = message
-            .strip_prefix("error: ")
-            .unwrap_or(&message)
-            .to_string();
-        let message = match message
-            .strip_prefix("line ")
-            .and_then(|r| r.split_once(": "))
-        {
-            Some((_, rest)) => rest.to_string(),
-            None => message,
-        };
-        (
-            line,
-            column,
-            message.lines().next().unwrap_or("").to_string(),
-        )
+        let (line, column) = crate::yaml_error::position(&e);
+        (line, column, crate::yaml_error::message(&e))
     })
 }
 

@@ -102,10 +102,12 @@ pub fn evaluate_with(
         }
         let overridden;
         let rule = match unused_days {
-            Some(days) if rule.concludes_from_absence && rule.params.contains_key("days") => {
+            Some(days) if rule.concludes_from_absence && !rule.look_back_params().is_empty() => {
                 let mut copy = rule.clone();
-                copy.params
-                    .insert("days".into(), serde_json::Value::from(days));
+                for name in rule.look_back_params() {
+                    copy.params
+                        .insert(name.to_string(), serde_json::Value::from(days));
+                }
                 overridden = copy;
                 &overridden
             }
@@ -113,13 +115,16 @@ pub fn evaluate_with(
         };
         let mut gaps = gaps_for(snapshot, rule);
         if rule.requires.contains(&DataArea::Capabilities) {
-            gaps.extend(model.capability_gaps(rule.subject));
+            // Roles entitlements reach count for rules that see routes into accounts.
+            let sees_roles = matches!(rule.subject, SubjectKind::Assignment | SubjectKind::Access);
+            gaps.extend(model.capability_gaps(sees_roles));
         }
         if let (Some(check), Some(desired)) = (&check, desired) {
             gaps.extend(check.desired_gaps(desired));
         }
-        if rule.concludes_from_absence {
-            gaps.extend(coverage_gap(snapshot, look_back_days(rule), now));
+        if rule.requires.contains(&DataArea::Events) {
+            let look_back = rule.concludes_from_absence.then(|| look_back_days(rule));
+            gaps.extend(coverage_gap(snapshot, look_back, now));
         }
         // A rule that reads an area of which nothing was read (no event source, settings or
         // applications a snapshot does not hold, root access features that could not be read)
@@ -171,41 +176,59 @@ pub fn evaluate_with(
     evaluation
 }
 
-/// How far back a rule that concludes from absence looks: `params.days`, 90 without it.
+/// How far back a rule that concludes from absence looks: the longest duration its condition
+/// builds, 90 days when it builds none.
 fn look_back_days(rule: &Rule) -> i64 {
-    rule.params
-        .get("days")
-        .and_then(|d| d.as_i64())
-        .unwrap_or(90)
+    rule.look_back_days().unwrap_or(90)
 }
 
-/// A gap when the events do not reach back as far as a rule looks.
-fn coverage_gap(snapshot: &Snapshot, days: i64, now: chrono::DateTime<chrono::Utc>) -> Option<Gap> {
+/// A gap when the events do not cover the window a rule reads: from `now - days` (rules that
+/// look back, `look_back`) to `now`, with the slack the sources use. Evidence that ends before
+/// `now` says nothing about the days after it, however far back it reaches.
+fn coverage_gap(
+    snapshot: &Snapshot,
+    look_back: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Gap> {
     if snapshot.events.sources.is_empty() {
         return None;
     }
-    let since = now - chrono::Duration::days(days);
-    let from = snapshot
-        .events
-        .covered_from
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-    match from {
-        Some(from) if from <= since => None,
-        _ => Some(Gap {
-            area: DataArea::Events,
-            operation: String::new(),
-            resource: String::new(),
-            error: format!(
-                "the events cover {} only; the rule looks back {days} days (to {})",
-                match (&snapshot.events.covered_from, &snapshot.events.covered_to) {
-                    (Some(a), Some(b)) => format!("{a} to {b}"),
-                    _ => "no period".into(),
-                },
-                since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            ),
-        }),
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let (from, to) = (
+        parse(&snapshot.events.covered_from),
+        parse(&snapshot.events.covered_to),
+    );
+    let slack = chrono::Duration::hours(crate::events::COVERAGE_SLACK_HOURS);
+    let since = look_back.map(|days| now - chrono::Duration::days(days));
+    let starts_late = since.is_some_and(|since| from.is_none_or(|from| from > since));
+    let ends_early = to.is_none_or(|to| to + slack < now);
+    if !starts_late && !ends_early {
+        return None;
     }
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let window = match since {
+        Some(since) => format!("{}..{}", stamp(since), stamp(now)),
+        None => format!("..{}", stamp(now)),
+    };
+    let covered = match (&snapshot.events.covered_from, &snapshot.events.covered_to) {
+        (Some(a), Some(b)) => format!("{a}..{b}"),
+        _ => "no period".into(),
+    };
+    let what = match look_back {
+        Some(days) => format!("the rule's window of {days} days"),
+        None => "the evidence up to now".into(),
+    };
+    Some(Gap {
+        area: DataArea::Events,
+        operation: String::new(),
+        resource: String::new(),
+        error: format!("{what} ({window}) is not covered: the events cover {covered}"),
+    })
 }
 
 /// The recorded gaps in the areas a rule reads; a rule that needs events when no event
@@ -298,6 +321,10 @@ pub fn base_context_with(
                         )
                     })?;
                     Ok(match facts.by_arn.get(&arn) {
+                        // A policy or boundary that could not be read could allow or deny it.
+                        Some(&i) if !facts.capabilities[i].unknown.is_empty() => {
+                            subjects::string("unknown")
+                        }
                         Some(&i) => subjects::string(facts.analyses[i].decide(&action).as_str()),
                         // A set the snapshot does not hold (an assignment to a deleted set).
                         None => subjects::string("unknown"),
@@ -330,7 +357,7 @@ impl RuleRun<'_, '_, '_, '_> {
     fn push(
         &mut self,
         resource: Resource,
-        message: String,
+        message: (String, Option<String>),
         account: Option<AccountRef>,
         principal: Option<PrincipalRef>,
         permission_set: Option<PermissionSetRef>,
@@ -353,7 +380,7 @@ impl RuleRun<'_, '_, '_, '_> {
     fn push_at(
         &mut self,
         resource: Resource,
-        message: String,
+        (message, brief): (String, Option<String>),
         account: Option<AccountRef>,
         principal: Option<PrincipalRef>,
         permission_set: Option<PermissionSetRef>,
@@ -366,6 +393,7 @@ impl RuleRun<'_, '_, '_, '_> {
             severity: self.rule.severity,
             title: self.rule.title.clone(),
             message,
+            brief,
             resource,
             account,
             principal,
@@ -384,7 +412,7 @@ impl RuleRun<'_, '_, '_, '_> {
         finding: CheckFinding,
         root: (&'static str, &'static [subjects::Field]),
     ) {
-        let message = render(
+        let message = render::render_with_brief(
             &self.rule.message,
             std::slice::from_ref(&finding.value),
             &[root],
@@ -404,8 +432,7 @@ impl RuleRun<'_, '_, '_, '_> {
 
     fn condition(&mut self, shape: &Arc<ConditionShape>, now: chrono::DateTime<chrono::Utc>) {
         let facts = shape
-            .source
-            .contains("allows(")
+            .calls_allows
             .then(|| self.cache.model.policy_facts().clone());
         let base = base_context_with(self.rule, now, facts);
         let roots = self.rule.subject.roots();
@@ -524,7 +551,8 @@ impl RuleRun<'_, '_, '_, '_> {
                 let roots = self.rule.subject.roots();
                 let all: Vec<Value> = (0..roots.len()).map(values).collect();
                 let (resource, account, principal, permission_set, via) = refs(self);
-                let message = render(&self.rule.message, &all, roots, &self.rule.params);
+                let message =
+                    render::render_with_brief(&self.rule.message, &all, roots, &self.rule.params);
                 self.push(resource, message, account, principal, permission_set, via);
             }
             Err(error) => {

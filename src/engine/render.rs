@@ -5,12 +5,48 @@ use crate::subjects;
 use cel::Value;
 use cel::objects::Key;
 
+/// The longest message the table and Markdown show; the full one stays in JSON, SARIF and HTML.
+pub const BRIEF_LIMIT: usize = 300;
+
 /// Fills a message template from the subject's values.
 pub fn render(
     template: &Template,
     values: &[Value],
     roots: &[(&str, &[subjects::Field])],
     params: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    fill(template, values, roots, params, 8)
+}
+
+/// The message, and its brief form when it is longer than [`BRIEF_LIMIT`] characters: each list
+/// shows its first item and how many more, and the whole is cut to the limit at a space.
+pub fn render_with_brief(
+    template: &Template,
+    values: &[Value],
+    roots: &[(&str, &[subjects::Field])],
+    params: &serde_json::Map<String, serde_json::Value>,
+) -> (String, Option<String>) {
+    let full = fill(template, values, roots, params, 8);
+    if full.chars().count() <= BRIEF_LIMIT {
+        return (full, None);
+    }
+    let mut brief = fill(template, values, roots, params, 1);
+    if let Some((limit, _)) = brief.char_indices().nth(BRIEF_LIMIT - 2) {
+        // Cut at the last space that fits, so no word is broken.
+        let cut = brief[..limit].rfind(' ').unwrap_or(limit);
+        brief.truncate(cut);
+        brief.push_str(" …");
+    }
+    let brief = (brief != full).then_some(brief);
+    (full, brief)
+}
+
+fn fill(
+    template: &Template,
+    values: &[Value],
+    roots: &[(&str, &[subjects::Field])],
+    params: &serde_json::Map<String, serde_json::Value>,
+    shown: usize,
 ) -> String {
     let mut out = String::new();
     for part in &template.parts {
@@ -33,14 +69,15 @@ pub fn render(
                     .position(|(name, _)| *name == path[0])
                     .and_then(|i| values.get(i))
                     .and_then(|root| subjects::lookup(root, &path[1..]));
-                out.push_str(&display(value));
+                out.push_str(&display(value, shown));
             }
         }
     }
     out
 }
 
-fn display(value: Option<&Value>) -> String {
+/// A value as message text; a list shows its first `shown` items and how many more.
+fn display(value: Option<&Value>, shown: usize) -> String {
     match value {
         None | Some(Value::Null) => "(none)".to_string(),
         Some(Value::String(s)) => s.to_string(),
@@ -52,11 +89,14 @@ fn display(value: Option<&Value>) -> String {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Some(Value::List(items)) => {
             // A message stays readable: a long list shows its first items and how many more.
-            const SHOWN: usize = 8;
-            let parts: Vec<String> = items.iter().take(SHOWN).map(|v| display(Some(v))).collect();
+            let parts: Vec<String> = items
+                .iter()
+                .take(shown)
+                .map(|v| display(Some(v), shown))
+                .collect();
             let mut text = parts.join(", ");
-            if items.len() > SHOWN {
-                text.push_str(&format!(" and {} more", items.len() - SHOWN));
+            if items.len() > shown {
+                text.push_str(&format!(" and {} more", items.len() - shown));
             }
             text
         }
@@ -64,7 +104,7 @@ fn display(value: Option<&Value>) -> String {
             let mut entries: Vec<String> = map
                 .map
                 .iter()
-                .map(|(k, v)| format!("{}={}", key_text(k), display(Some(v))))
+                .map(|(k, v)| format!("{}={}", key_text(k), display(Some(v), shown)))
                 .collect();
             entries.sort();
             entries.join(", ")
@@ -79,5 +119,74 @@ fn key_text(key: &Key) -> String {
         Key::Int(i) => i.to_string(),
         Key::Uint(u) => u.to_string(),
         Key::Bool(b) => b.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::TemplatePart;
+
+    fn template(parts: &[&str]) -> Template {
+        Template {
+            parts: parts
+                .iter()
+                .map(|p| match p.strip_prefix('{') {
+                    Some(path) => TemplatePart::Path(
+                        path.trim_end_matches('}')
+                            .split('.')
+                            .map(str::to_string)
+                            .collect(),
+                    ),
+                    None => TemplatePart::Text(p.to_string()),
+                })
+                .collect(),
+        }
+    }
+
+    fn brief(items: &[&str]) -> (String, Option<String>) {
+        let list = Value::List(std::sync::Arc::new(
+            items
+                .iter()
+                .map(|i| Value::String(i.to_string().into()))
+                .collect(),
+        ));
+        let root = Value::Map(cel::objects::Map::from(std::collections::HashMap::from([
+            (Key::String("reasons".to_string().into()), list),
+        ])));
+        let fields: &[subjects::Field] = &[];
+        render_with_brief(
+            &template(&["admin: ", "{x.reasons}"]),
+            &[root],
+            &[("x", fields)],
+            &serde_json::Map::new(),
+        )
+    }
+
+    #[test]
+    fn the_brief_message_shows_one_item_of_a_list_and_stays_short() {
+        // A short message stays whole.
+        assert_eq!(
+            brief(&["one", "two", "three"]),
+            ("admin: one, two, three".to_string(), None)
+        );
+        // A long one shows one item of each list.
+        let items: Vec<String> = (0..40)
+            .map(|i| format!("reason number {i}, with its policy and statement"))
+            .collect();
+        let items: Vec<&str> = items.iter().map(String::as_str).collect();
+        let (full, short) = brief(&items);
+        assert!(full.chars().count() > BRIEF_LIMIT);
+        assert_eq!(
+            short.as_deref(),
+            Some("admin: reason number 0, with its policy and statement and 39 more")
+        );
+        // A first item too long for the limit is cut at a space, never past the limit.
+        let long = "word ".repeat(100);
+        let (full, short) = brief(&[long.trim_end(), "two"]);
+        let short = short.unwrap();
+        assert!(full.chars().count() > BRIEF_LIMIT);
+        assert!(short.chars().count() <= BRIEF_LIMIT, "{}", short.len());
+        assert!(short.ends_with("word …"), "{short}");
     }
 }

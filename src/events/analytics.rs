@@ -98,7 +98,15 @@ pub struct Analytics {
     role_uses: FxHashMap<String, i64>,
     /// The key being looked up, reused.
     key: String,
+    /// Records that could not be counted, by reason: how many, and the first one's event id.
+    unreadable: std::collections::BTreeMap<&'static str, (u64, String)>,
 }
+
+/// Why a record could not be counted.
+const SIGN_IN_WITHOUT_USER: &str = "successful sign-in(s) without a user id or name";
+const SIGN_IN_BAD_TIME: &str = "successful sign-in(s) with an unreadable time";
+const ROLE_USE_WITHOUT_USER: &str = "role use(s) without a user id";
+const ROLE_USE_BAD_TIME: &str = "role use(s) with an unreadable time";
 
 impl Analytics {
     /// Adds successful Identity Center sign-ins.
@@ -107,10 +115,17 @@ impl Analytics {
             .iter()
             .filter(|s| s.success && s.kind == "identity-center")
         {
-            let (Some(user), Some(time)) = (
+            let (user, time) = (
                 UserKey::of(sign_in.user_id.as_deref(), sign_in.user_name.as_deref()),
                 epoch(&sign_in.time),
-            ) else {
+            );
+            let (Some(user), Some(time)) = (user.as_ref(), time) else {
+                let reason = if user.is_none() {
+                    SIGN_IN_WITHOUT_USER
+                } else {
+                    SIGN_IN_BAD_TIME
+                };
+                self.skip(reason, &sign_in.event_id);
                 continue;
             };
             self.key.clear();
@@ -137,6 +152,12 @@ impl Analytics {
         for role_use in uses {
             let (Some(user), Some(time)) = (role_use.user_id.as_deref(), epoch(&role_use.time))
             else {
+                let reason = if role_use.user_id.is_none() {
+                    ROLE_USE_WITHOUT_USER
+                } else {
+                    ROLE_USE_BAD_TIME
+                };
+                self.skip(reason, &role_use.event_id);
                 continue;
             };
             self.key.clear();
@@ -153,6 +174,22 @@ impl Analytics {
             }
         }
         Ok(())
+    }
+
+    fn skip(&mut self, reason: &'static str, event_id: &str) {
+        let entry = self
+            .unreadable
+            .entry(reason)
+            .or_insert_with(|| (0, event_id.to_string()));
+        entry.0 += 1;
+    }
+
+    /// What could not be counted, one line per reason: the evidence it would have been.
+    pub fn unreadable(&self) -> Vec<String> {
+        self.unreadable
+            .iter()
+            .map(|(reason, (count, first))| format!("{count} {reason} (the first: event {first})"))
+            .collect()
     }
 
     pub fn finish(self) -> Result<(Vec<UserSignInSummary>, Vec<RoleUseSummary>), String> {
@@ -255,6 +292,40 @@ mod tests {
         assert_eq!(epoch("2026-02-30T00:00:00Z"), None);
         assert_eq!(epoch("2026-01-15T24:00:00Z"), None);
         assert_eq!(epoch("not a time"), None);
+    }
+
+    #[test]
+    fn records_that_cannot_be_counted_are_said_not_skipped() {
+        let mut analytics = Analytics::default();
+        let mut anonymous = sign_in("u1", "2026-01-01T00:00:00Z", "no", true);
+        anonymous.user_id = None;
+        analytics
+            .add_sign_ins(&[
+                anonymous.clone(),
+                anonymous,
+                sign_in("u2", "yesterday", "no", true),
+                sign_in("u3", "2026-01-02T00:00:00Z", "no", true),
+            ])
+            .unwrap();
+        analytics
+            .add_role_uses(&[RoleUse {
+                time: "2026-01-05T10:00:00Z".into(),
+                event_id: "r".into(),
+                user_id: None,
+                account_id: "1".into(),
+                permission_set_name: "ReadOnlyAccess".into(),
+            }])
+            .unwrap();
+        assert_eq!(
+            analytics.unreadable(),
+            [
+                "1 role use(s) without a user id (the first: event r)",
+                "1 successful sign-in(s) with an unreadable time (the first: event u2-yesterday)",
+                "2 successful sign-in(s) without a user id or name (the first: event u1-2026-01-01T00:00:00Z)",
+            ]
+        );
+        let (users, _) = analytics.finish().unwrap();
+        assert_eq!(users.len(), 1, "only u3 was counted");
     }
 
     #[test]

@@ -134,14 +134,16 @@ impl Ingest {
         }
     }
 
-    /// The `events` part of a snapshot, from everything added.
+    /// The `events` part of a snapshot, from everything added, and what could not be counted
+    /// (records without a user or with an unreadable time), one line per reason.
     pub fn finish(
         mut self,
         sources: Vec<crate::vocabulary::EventSource>,
-    ) -> Result<Events, String> {
+    ) -> Result<(Events, Vec<String>), String> {
         let rest = std::mem::take(&mut self.assembler).finish();
         self.take_sign_ins(rest);
         self.flush(true)?;
+        let unreadable = self.analytics.unreadable();
         normalize::link_root_sessions(&mut self.root_activity, &self.assume_root);
         self.root_activity.append(&mut self.previous_root_activity);
         let (mut users, mut role_uses) = self.analytics.finish()?;
@@ -174,7 +176,7 @@ impl Ingest {
         events
             .root_activity
             .dedup_by(|a, b| a.event_id == b.event_id);
-        Ok(events)
+        Ok((events, unreadable))
     }
 }
 
@@ -267,7 +269,7 @@ pub struct SourceRead {
 /// How far the records may start after, or end before, the requested period before the
 /// difference counts as a hole: CloudTrail delivers log files every few minutes, and a day
 /// without a single record of an organization's management events is not quiet but missing.
-const COVERAGE_SLACK_HOURS: i64 = 24;
+pub const COVERAGE_SLACK_HOURS: i64 = 24;
 
 /// The gaps of one source: nothing found, nothing read, or part of the period not covered.
 pub fn source_gaps(read: &SourceRead) -> Vec<crate::snapshot::Gap> {
@@ -284,10 +286,17 @@ pub fn source_gaps(read: &SourceRead) -> Vec<crate::snapshot::Gap> {
         .map(|(from, to)| period(from, to))
         .unwrap_or_else(|| "the period read".into());
     if read.files == Some(0) {
-        return vec![gap(format!(
-            "no trail log files (.json, .json.gz, .jsonl, .ndjson) under {}",
-            read.location
-        ))];
+        return vec![gap(match read.source {
+            // A bucket is read where CloudTrail delivers, for the period's days only.
+            crate::vocabulary::EventSource::TrailS3 => format!(
+                "no trail log files under {} for {requested} (looked for AWSLogs/[o-ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/ of the organization's accounts)",
+                read.location
+            ),
+            _ => format!(
+                "no trail log files (.json, .json.gz, .jsonl, .ndjson) under {}",
+                read.location
+            ),
+        })];
     }
     if read.records == 0 {
         return vec![gap(match read.files {

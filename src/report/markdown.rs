@@ -92,7 +92,7 @@ pub fn write(input: &ReportInput, limit: usize) -> String {
                 "| `{}` | {} | {}{} |\n",
                 finding.rule_id,
                 cell(&finding.resource.name),
-                cell(&finding.message),
+                cell(finding.brief_message()),
                 if finding.in_baseline {
                     " *(in the baseline)*"
                 } else {

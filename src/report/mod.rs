@@ -16,6 +16,49 @@ use crate::engine::Evaluation;
 use crate::rules::{Rule, Severity};
 use std::collections::BTreeMap;
 
+/// The formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Sarif,
+    Markdown,
+    Junit,
+    Html,
+}
+
+/// Where a table goes: colour and width only on a terminal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminal {
+    pub colour: bool,
+    pub width: Option<u16>,
+}
+
+/// Writes the report of `input` in `format` to `out`. The HTML page also shows the
+/// organization at a glance, from `snapshot`.
+pub fn write(
+    format: Format,
+    input: &ReportInput,
+    snapshot: &crate::snapshot::Snapshot,
+    terminal: Terminal,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Table => table::write(input, out, terminal.colour, terminal.width),
+        Format::Json => json::write(input, out),
+        Format::Sarif => sarif::write(input, out),
+        Format::Markdown => {
+            out.write_all(markdown::write(input, markdown::GITHUB_COMMENT_LIMIT).as_bytes())
+        }
+        Format::Junit => out.write_all(junit::write(input).as_bytes()),
+        Format::Html => {
+            let model = crate::model::Model::new(snapshot);
+            let overview = crate::overview::of(&model);
+            out.write_all(html::write(input, &overview).as_bytes())
+        }
+    }
+}
+
 /// Everything a report shows.
 pub struct ReportInput<'a> {
     pub evaluation: &'a Evaluation,
@@ -25,21 +68,76 @@ pub struct ReportInput<'a> {
     pub snapshot_source: &'a str,
 }
 
+/// What a gap says was not read: its operation and resource, when it names them.
+fn gap_what(gap: &crate::snapshot::Gap) -> String {
+    [gap.operation.as_str(), gap.resource.as_str()]
+        .join(" ")
+        .trim()
+        .to_string()
+}
+
+/// A gap in one line: `area not read (operation resource): error`.
+pub fn gap_text(gap: &crate::snapshot::Gap) -> String {
+    let what = gap_what(gap);
+    if what.is_empty() {
+        format!("{} not read: {}", gap.area, gap.error)
+    } else {
+        format!("{} not read ({what}): {}", gap.area, gap.error)
+    }
+}
+
 /// Each collection gap once, as (area, what was not read, error), with the rules it affects.
 pub fn distinct_gaps(evaluation: &Evaluation) -> BTreeMap<(String, String, String), Vec<&str>> {
     let mut gaps: BTreeMap<(String, String, String), Vec<&str>> = BTreeMap::new();
     for rule in &evaluation.incomplete {
         for gap in &rule.gaps {
-            let what = [gap.operation.as_str(), gap.resource.as_str()]
-                .join(" ")
-                .trim()
-                .to_string();
-            gaps.entry((gap.area.to_string(), what, gap.error.clone()))
+            gaps.entry((gap.area.to_string(), gap_what(gap), gap.error.clone()))
                 .or_default()
                 .push(&rule.rule_id);
         }
     }
     gaps
+}
+
+/// Each distinct gap in one line, with the rules it leaves incomplete.
+pub fn gap_lines(evaluation: &Evaluation) -> Vec<String> {
+    distinct_gaps(evaluation)
+        .into_iter()
+        .map(|((area, what, error), rules)| {
+            let what = if what.is_empty() {
+                String::new()
+            } else {
+                format!(" ({what})")
+            };
+            format!(
+                "incomplete: {area} not fully collected{what}: {error}; affects {}",
+                rules.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// The line on stderr that says collection gaps decide the exit code, or only warn.
+pub fn gaps_line(evaluation: &Evaluation, allow_gaps: bool) -> Option<String> {
+    if evaluation.incomplete.is_empty() {
+        return None;
+    }
+    let rules: Vec<&str> = evaluation
+        .incomplete
+        .iter()
+        .map(|r| r.rule_id.as_str())
+        .collect();
+    Some(if allow_gaps {
+        format!(
+            "warning: collection gaps affect {} (--allow-gaps: not failing)",
+            rules.join(", ")
+        )
+    } else {
+        format!(
+            "error: collection gaps affect {}: their results may be incomplete (exit 3; --allow-gaps to only warn)",
+            rules.join(", ")
+        )
+    })
 }
 
 /// Counts of unsuppressed findings per severity, most severe first.

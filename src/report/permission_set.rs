@@ -146,6 +146,32 @@ fn report<'a>(
     }
 }
 
+/// The report of the permission set `name` (or ARN) of a snapshot, as JSON or a table; an
+/// error names a set the snapshot does not hold.
+pub fn of_named(
+    snapshot: &crate::snapshot::Snapshot,
+    name: &str,
+    json_format: bool,
+) -> Result<String, String> {
+    let position = snapshot
+        .permission_sets
+        .iter()
+        .position(|p| p.name == name || p.arn == name)
+        .ok_or_else(|| format!("no permission set named `{name}` in the snapshot"))?;
+    let model = crate::model::Model::new(snapshot);
+    let facts = model.policy_facts();
+    let (set, analysis, capabilities) = (
+        &snapshot.permission_sets[position],
+        &facts.analyses[position],
+        &facts.capabilities[position],
+    );
+    Ok(if json_format {
+        json(set, analysis, capabilities)
+    } else {
+        table(set, analysis, capabilities)
+    })
+}
+
 pub fn json(set: &PermissionSet, analysis: &Analysis, caps: &Capabilities) -> String {
     let mut text = serde_json::to_string_pretty(&report(set, analysis, caps))
         .expect("the permission set report serializes");

@@ -362,6 +362,7 @@ mod tests {
             severity,
             title: "t".into(),
             message: format!("m{n}"),
+            brief: None,
             fingerprint: crate::findings::fingerprint(rule, &resource),
             resource,
             account: Some(crate::findings::AccountRef {

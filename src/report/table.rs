@@ -50,7 +50,7 @@ pub fn write(
             if use_colour {
                 severity = severity.fg(colour(finding.severity));
             }
-            let mut message = finding.message.clone();
+            let mut message = finding.brief_message().to_string();
             if let Some(reason) = &finding.suppressed {
                 message.push_str(&format!("\n(suppressed: {reason})"));
             }
@@ -69,26 +69,8 @@ pub fn write(
         }
         writeln!(out, "{table}")?;
     }
-    for incomplete in &evaluation.incomplete {
-        for gap in &incomplete.gaps {
-            writeln!(
-                out,
-                "incomplete: rule {} reads {}, which was not fully collected: {}{}{}",
-                incomplete.rule_id,
-                gap.area,
-                if gap.operation.is_empty() {
-                    String::new()
-                } else {
-                    format!("{} ", gap.operation)
-                },
-                if gap.resource.is_empty() {
-                    String::new()
-                } else {
-                    format!("on {} ", gap.resource)
-                },
-                gap.error
-            )?;
-        }
+    for line in super::gap_lines(evaluation) {
+        writeln!(out, "{line}")?;
     }
     for error in &evaluation.errors {
         writeln!(out, "error: {error}")?;

@@ -16,52 +16,13 @@ use std::sync::Arc;
 
 mod position;
 
-pub(crate) use position::yaml_message;
 use position::{char_offset, locate_in_scalar};
 
 mod builtin;
 
 use builtin::BUILTIN_RULES;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::findings::Severity;
 
 /// Where a rule was defined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +59,39 @@ pub struct Rule {
     /// in the events it reports the gap alone, never a finding it could not see.
     pub concludes_from_absence: bool,
     pub origin: Origin,
+}
+
+impl Rule {
+    /// The parameters its condition turns into a look-back (`now - days(params.days)`).
+    pub fn look_back_params(&self) -> Vec<&str> {
+        match &self.logic {
+            Logic::Condition(shape) => shape
+                .look_backs
+                .iter()
+                .filter_map(|l| match l {
+                    cel_paths::LookBack::Param(name) => Some(name.as_str()),
+                    cel_paths::LookBack::Days(_) => None,
+                })
+                .collect(),
+            Logic::Check(_) => Vec::new(),
+        }
+    }
+
+    /// How far back its condition looks, in days: the longest `days(...)` it builds, from a
+    /// literal or a parameter; None when it builds none.
+    pub fn look_back_days(&self) -> Option<i64> {
+        let Logic::Condition(shape) = &self.logic else {
+            return None;
+        };
+        shape
+            .look_backs
+            .iter()
+            .filter_map(|l| match l {
+                cel_paths::LookBack::Days(days) => Some(*days),
+                cel_paths::LookBack::Param(name) => self.params.get(name)?.as_i64(),
+            })
+            .max()
+    }
 }
 
 /// A message template: literal text and `{root.field}` placeholders.
@@ -215,6 +209,43 @@ pub fn directory_sources(dir: &Path) -> Result<Vec<RuleSource>, RuleError> {
         .collect()
 }
 
+/// The built-in pack (unless `no_builtin`) and the rule files of `dirs`, loaded; every error of
+/// every file in one message.
+pub fn load_selection(dirs: &[PathBuf], no_builtin: bool) -> Result<Vec<Rule>, String> {
+    let mut sources: Vec<RuleSource> = Vec::new();
+    if !no_builtin {
+        sources.extend(builtin_sources());
+    }
+    for dir in dirs {
+        sources.extend(directory_sources(dir).map_err(|e| e.to_string())?);
+    }
+    load(&sources).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        format!(
+            "invalid rule file{}:\n{}",
+            if errors.len() == 1 { "" } else { "s" },
+            lines.join("\n")
+        )
+    })
+}
+
+/// The rules `only` names (all when it names none), less those `skip` names; an id that names
+/// no loaded rule is an error.
+pub fn select(mut all: Vec<Rule>, only: &[String], skip: &[String]) -> Result<Vec<Rule>, String> {
+    for id in only.iter().chain(skip) {
+        if !all.iter().any(|r| &r.id == id) {
+            return Err(format!(
+                "unknown rule id `{id}` (see `ssoaudit rules list`)"
+            ));
+        }
+    }
+    if !only.is_empty() {
+        all.retain(|r| only.contains(&r.id));
+    }
+    all.retain(|r| !skip.contains(&r.id));
+    Ok(all)
+}
+
 /// Parses and validates rule files; returns every rule or every error.
 pub fn load(sources: &[RuleSource]) -> Result<Vec<Rule>, Vec<RuleError>> {
     let mut rules: Vec<Rule> = Vec::new();
@@ -255,11 +286,8 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
         message,
     };
     let raw: RawRule = serde_saphyr::from_str(&source.text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        vec![error_at(line, column, yaml_message(&e))]
+        let (line, column) = crate::yaml_error::position(&e);
+        vec![error_at(line, column, crate::yaml_error::message(&e))]
     })?;
 
     let mut errors = Vec::new();
@@ -401,6 +429,12 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
 
     let (mut requires, concludes_from_absence) =
         requirements(subject, &template_roots, &referenced_paths);
+    // `allows(...)` reads what the sets' policies allow.
+    if let Some(Logic::Condition(shape)) = &logic
+        && shape.calls_allows
+    {
+        requires.insert(DataArea::Capabilities);
+    }
     let mut concludes_from_absence = concludes_from_absence;
     if let Some(Logic::Check(check)) = &logic {
         requires.extend(check.reads().iter().copied());

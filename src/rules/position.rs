@@ -67,21 +67,3 @@ fn byte_position(file: &str, location: &serde_saphyr::Location) -> Option<usize>
     let within: usize = line.chars().take(column).map(char::len_utf8).sum();
     Some(line_start + within)
 }
-
-pub(crate) fn yaml_message(error: &serde_saphyr::Error) -> String {
-    let text = error.without_snippet().to_string();
-    let text = text.strip_prefix("error: ").unwrap_or(&text);
-    // The location is reported separately: drop "line L column C: " and " at line L, column C".
-    let text = match text
-        .strip_prefix("line ")
-        .and_then(|rest| rest.split_once(": "))
-    {
-        Some((_, message)) => message,
-        None => text,
-    };
-    let first = text.lines().next().unwrap_or(text);
-    match first.rfind(" at line ") {
-        Some(i) => first[..i].to_string(),
-        None => first.to_string(),
-    }
-}

@@ -267,13 +267,6 @@ pub const PERMISSION_SET_FIELDS: &[Field] = &[
         }),
     ),
     field(
-        "grants_full_access",
-        T::Bool,
-        "AdministratorAccess attached or an inline Allow * on * (superseded by admin_equivalent)",
-        POLICIES,
-        Build::PermissionSet(|r| Value::Bool(r.facts.grants_full_access)),
-    ),
-    field(
         "permissions_boundary",
         T::OptionalString,
         "boundary policy ARN or path+name, or null",

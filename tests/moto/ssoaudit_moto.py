@@ -160,6 +160,8 @@ class Extension:
         # Instance settings: account instances listed beside moto's, the audited instance's
         # encryption and Regions, IAM centralized root access features.
         self.account_instances = []
+        # Answers changed on their way out, by operation (see `patched`).
+        self.patches = {}
         self.encryption = {"KeyType": "AWS_OWNED_KMS_KEY"}
         self.regions = [{"RegionName": "us-east-1", "Status": "ACTIVE", "IsPrimaryRegion": True}]
         self.organization_features = []
@@ -271,6 +273,8 @@ class Extension:
             )(environ, start_response)
         if name == "sso-admin:ListInstances" and getattr(self, "no_instances", False):
             return json_response({"Instances": []})(environ, start_response)
+        if name in self.patches:
+            return self.patched(name, params, environ, start_response)
         handler = getattr(self, "handle_" + service.replace("-", "_") + "_" + operation, None)
         if handler is not None:
             return handler(params)(environ, start_response)
@@ -279,6 +283,37 @@ class Extension:
         if name == "sso-admin:ListInstances" and self.account_instances:
             return self.with_account_instances(environ, start_response)
         return self.app(environ, start_response)
+
+    def patched(self, name, params, environ, start_response):
+        """The answer of `name` (a handler's or moto's) with the fields of its patch changed:
+        `{"Field": {"append": [...]}}` adds items to a list, `{"Field": {"each": {...}}}` sets
+        keys on every item of a list, `{"Field": {"set": value}}` replaces it (null removes it).
+        Shapes AWS may send that moto never does, fed to the scanner."""
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            return lambda data: None
+
+        service, operation = name.split(":", 1)
+        handler = getattr(self, "handle_" + service.replace("-", "_") + "_" + operation, None)
+        app = handler(params) if handler is not None else self.app
+        chunks = b"".join(app(environ, capture))
+        if not captured["status"].startswith("200"):
+            return error("InternalServerException", "moto failed")(environ, start_response)
+        document = json.loads(chunks)
+        for field, change in self.patches[name].items():
+            if "append" in change:
+                document[field] = document.get(field, []) + change["append"]
+            if "each" in change:
+                for item in document.get(field, []):
+                    item.update(change["each"])
+            if "set" in change:
+                if change["set"] is None:
+                    document.pop(field, None)
+                else:
+                    document[field] = change["set"]
+        return json_response(document)(environ, start_response)
 
     def with_account_instances(self, environ, start_response):
         """moto's answer (the organization instance) with the account instances after it."""
@@ -355,6 +390,9 @@ class Extension:
                     self.tokens = float(limit["burst"])
                     self.refilled = time.monotonic()
                 self.rate_limit = limit
+                return json_response({})
+            if path == "patch":
+                self.patches = dict(data)
                 return json_response({})
             if path == "athena":
                 self.athena_table = (data["database"], data["table"])

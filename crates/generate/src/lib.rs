@@ -261,9 +261,14 @@ pub fn reference(variant: Variant) -> Snapshot {
         Some(&history_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         Some(HISTORY_NOW),
     );
-    snapshot.events = ingest
+    let (events, unreadable) = ingest
         .finish(vec![ssoaudit::vocabulary::EventSource::TrailLogs])
         .expect("fixture events aggregate");
+    assert!(
+        unreadable.is_empty(),
+        "the fixture's records all count: {unreadable:?}"
+    );
+    snapshot.events = events;
     snapshot.policy_documents = managed_documents(&snapshot);
     snapshot.normalize();
     snapshot
