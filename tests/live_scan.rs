@@ -367,16 +367,35 @@ fn denied_instance_settings_are_gaps_of_their_own_areas() {
         .map(|(r, n)| (r.to_string(), n.to_string()))
         .into()
     );
+    // (session-duration-too-long reads what sets can do, and the fixture's SupportEngineerAccess
+    // has a customer managed policy no scan of the management account reads: that gap alone.)
     assert_eq!(
         incomplete_rules(&report),
         [
             "account-instance-outside-central-control",
             "identity-center-delegated",
             "no-direct-user-application-assignments",
-            "root-access-features-disabled"
+            "root-access-features-disabled",
+            "session-duration-too-long",
         ]
         .map(String::from)
         .into()
+    );
+    let session_gaps: Vec<&serde_json::Value> = report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule_id"] == "session-duration-too-long")
+        .flat_map(|r| r["gaps"].as_array().unwrap())
+        .collect();
+    assert!(
+        !session_gaps.is_empty()
+            && session_gaps.iter().all(|g| g["area"] == "capabilities"
+                && g["resource"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("SupportEngineerAccess")),
+        "{session_gaps:?}"
     );
 }
 

@@ -89,13 +89,13 @@ fn evidence_that_ends_before_now_is_a_gap_never_a_finding() {
     assert_eq!(
         gap_errors(&report, "unused-assignment"),
         [
-            "the rule's window of 90 days (2027-03-03T00:00:00Z..2027-06-01T00:00:00Z) is not covered: the events cover 2026-07-21T00:00:00Z..2026-11-28T00:00:00Z"
+            "the rule's window of 90 days (2027-03-03T00:00:00Z..2027-06-01T00:00:00Z) is not covered: the events cover 2026-07-21T00:00:00Z..2026-11-28T00:00:00Z (add newer events, or pass --now to check as of an earlier time)"
         ]
     );
     assert_eq!(
         gap_errors(&report, "sign-in-without-mfa"),
         [
-            "the evidence up to now (..2027-06-01T00:00:00Z) is not covered: the events cover 2026-07-21T00:00:00Z..2026-11-28T00:00:00Z"
+            "the evidence up to now (..2027-06-01T00:00:00Z) is not covered: the events cover 2026-07-21T00:00:00Z..2026-11-28T00:00:00Z (add newer events, or pass --now to check as of an earlier time)"
         ]
     );
 

@@ -161,32 +161,29 @@ async fn permission_set(scan: &Scan, client: &Client, instance: &str, arn: Strin
                 .send()
         })
         .await;
-    match describe {
-        Ok(output) => match output.permission_set().filter(|d| d.name().is_some()) {
-            Some(described) => {
-                set.name = described.name().unwrap_or_default().to_string();
-                set.description = described.description().map(str::to_string);
-                set.session_duration = described.session_duration().map(str::to_string);
-                set.relay_state = described
-                    .relay_state()
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string);
-            }
-            // An answer without the set: it keeps its ARN as its name, and rules that read
-            // permission sets are incomplete.
-            None => {
-                set.name = arn.clone();
-                scan.gap(
-                    DataArea::PermissionSets,
-                    SERVICE,
-                    "DescribePermissionSet",
-                    &arn,
-                    &CallError::Failed(
-                        "the answer holds no permission set (or one without a name): its name, session duration and relay state are unknown".into(),
-                    ),
-                );
-            }
-        },
+    let described = describe.and_then(|output| {
+        output
+            .permission_set()
+            .filter(|d| d.name().is_some())
+            .cloned()
+            .ok_or_else(|| {
+                CallError::Failed(
+                    "the answer holds no permission set (or one without a name): its name, session duration and relay state are unknown".into(),
+                )
+            })
+    });
+    match described {
+        Ok(described) => {
+            set.name = described.name().unwrap_or_default().to_string();
+            set.description = described.description().map(str::to_string);
+            set.session_duration = described.session_duration().map(str::to_string);
+            set.relay_state = described
+                .relay_state()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+        }
+        // The set keeps its ARN as its name, and rules that read permission sets are
+        // incomplete.
         Err(error) => {
             set.name = arn.clone();
             scan.gap(

@@ -223,11 +223,16 @@ fn coverage_gap(
         Some(days) => format!("the rule's window of {days} days"),
         None => "the evidence up to now".into(),
     };
+    let hint = if ends_early {
+        " (add newer events, or pass --now to check as of an earlier time)"
+    } else {
+        ""
+    };
     Some(Gap {
         area: DataArea::Events,
         operation: String::new(),
         resource: String::new(),
-        error: format!("{what} ({window}) is not covered: the events cover {covered}"),
+        error: format!("{what} ({window}) is not covered: the events cover {covered}{hint}"),
     })
 }
 

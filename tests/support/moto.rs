@@ -115,9 +115,22 @@ impl Moto {
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(test_clock())
             .output()
             .expect("ssoaudit runs")
     }
+}
+
+/// The variables of a moved test clock (`SSOAUDIT_TEST_CLOCK` in scripts/test runs the tests
+/// under libfaketime), kept for a binary started with a cleared environment: it must see the
+/// clock the test sees.
+pub fn test_clock() -> Vec<(String, std::ffi::OsString)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            (name == "LD_PRELOAD" || name.starts_with("FAKETIME")).then_some((name, value))
+        })
+        .collect()
 }
 
 impl Drop for Moto {
