@@ -177,6 +177,15 @@ pub struct ScanArgs {
     /// re-check an older snapshot as of its own day.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// Read every member account through this role (assumed with sts:AssumeRole, session
+    /// `ssoaudit`): a name, a path (`/audit/ssoaudit-read`), or a pattern with {account_id},
+    /// {account_name}, {tenant} and {stage} (account names TENANT-STAGE), as in
+    /// `acme-{tenant}-gbl-{stage}-observer`. See policy/ssoaudit-member-read-only.json.
+    #[arg(long, value_name = "ROLE")]
+    pub member_role: Option<String>,
+    /// The external id the member role's trust requires.
+    #[arg(long, value_name = "ID", requires = "member_role")]
+    pub member_role_external_id: Option<String>,
 }
 
 impl ScanArgs {
@@ -190,6 +199,13 @@ impl ScanArgs {
             time_budget: Some(self.time_budget),
             call_timeout: Some(self.call_timeout),
             quiet: self.quiet,
+            member_role: self.member_role.as_ref().map(|template| {
+                ssoaudit::collect::member::MemberRoleSpec {
+                    template: template.clone(),
+                    overrides: Default::default(),
+                    external_id: self.member_role_external_id.clone(),
+                }
+            }),
         }
     }
 

@@ -49,6 +49,86 @@ pub struct Snapshot {
     /// are then incomplete).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_access: Option<AccountAccess>,
+    /// What each member account holds in IAM, read through the member role (`--member-role`).
+    /// None when no member role was given: member accounts were not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_accounts: Option<Vec<MemberAccount>>,
+}
+
+/// One member account's IAM, read through the member role with
+/// `GetAccountAuthorizationDetails` (and, per IAM user, its console password and access keys).
+/// An account whose role could not be assumed or read is absent, with a gap naming it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberAccount {
+    pub account_id: String,
+    /// The role it was read through.
+    pub role_arn: String,
+    #[serde(default)]
+    pub roles: Vec<MemberRole>,
+    #[serde(default)]
+    pub users: Vec<IamUser>,
+    #[serde(default)]
+    pub groups: Vec<IamGroup>,
+    /// The account's customer managed policies, each at its default version.
+    #[serde(default)]
+    pub policies: Vec<PolicyDocument>,
+}
+
+/// A role of a member account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRole {
+    pub role: Role,
+    pub path: String,
+    /// When the role was last used (RFC 3339), as IAM records it.
+    #[serde(default)]
+    pub last_used: Option<String>,
+}
+
+/// An IAM user of a member account: access that bypasses Identity Center.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamUser {
+    pub arn: String,
+    pub name: String,
+    /// It has a console password (`GetLoginProfile`).
+    pub console_password: bool,
+    /// When the password was last used (RFC 3339).
+    #[serde(default)]
+    pub password_last_used: Option<String>,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKey>,
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    #[serde(default)]
+    pub inline_policies: Vec<RoleInlinePolicy>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKey {
+    pub id: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    #[serde(default)]
+    pub last_used: Option<String>,
+}
+
+/// An IAM group of a member account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamGroup {
+    pub arn: String,
+    pub name: String,
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    #[serde(default)]
+    pub inline_policies: Vec<RoleInlinePolicy>,
 }
 
 /// Access granted by account access manager: IAM roles that Identity Center principals may
@@ -658,6 +738,20 @@ impl Snapshot {
 
     /// Sorts every list and deduplicates sets so that one state serializes one way.
     pub fn normalize(&mut self) {
+        if let Some(members) = &mut self.member_accounts {
+            members.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+            for member in members.iter_mut() {
+                member.roles.sort_by(|a, b| a.role.arn.cmp(&b.role.arn));
+                member.users.sort_by(|a, b| a.arn.cmp(&b.arn));
+                member.groups.sort_by(|a, b| a.arn.cmp(&b.arn));
+                member.policies.sort_by(|a, b| a.arn.cmp(&b.arn));
+                for user in &mut member.users {
+                    user.access_keys.sort();
+                    user.groups.sort();
+                    user.managed_policies.sort();
+                }
+            }
+        }
         let org = &mut self.organization;
         org.organizational_units.sort_by(|a, b| a.id.cmp(&b.id));
         org.accounts.sort_by(|a, b| a.id.cmp(&b.id));

@@ -71,6 +71,9 @@ vocabulary! {
         /// Identity Center instances (organization and account instances), their status,
         /// encryption and Regions.
         Instances => "instances",
+        /// What member accounts hold in IAM (roles, users, groups, customer managed policies),
+        /// read through the member role.
+        MemberAccounts => "member_accounts",
         Memberships => "memberships",
         /// Accounts, organizational units, the management account.
         Organization => "organization",

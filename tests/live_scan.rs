@@ -204,6 +204,9 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     ] {
         used.insert(operation.into());
     }
+    // And assuming the member role, with --member-role (see
+    // member_accounts_are_read_through_the_member_role).
+    used.insert("sts:AssumeRole".into());
     assert_eq!(used, allowed);
     // The server's count and the scanner's own agree.
     let recorded: BTreeMap<String, u64> = live.metadata.api_calls.clone();
@@ -1526,4 +1529,149 @@ fn lake_rows_that_cannot_be_read_are_gaps() {
     ]);
     let report = json(&String::from_utf8(out.stdout).unwrap());
     assert!(incomplete_rules(&report).contains("sign-in-without-mfa"));
+}
+
+#[test]
+fn member_accounts_are_read_through_the_member_role() {
+    let (moto, expected) = seeded(VIOLATING);
+    let management = expected.organization.management_account_id.clone();
+    // Member accounts that can be read (a suspended or closed one is not).
+    let members: Vec<&ssoaudit::snapshot::Account> = expected
+        .organization
+        .accounts
+        .iter()
+        .filter(|a| a.id != management && a.status == "ACTIVE")
+        .collect();
+    assert!(members.len() >= 3);
+    let (first, second, refused) = (&members[0].id, &members[1].id, &members[2].id);
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{management}:root")}, "Action": "sts:AssumeRole"}]});
+    let tools = |action: &str| serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]});
+    // The same customer managed policy with other content in two accounts, a role using it,
+    // and an IAM user with a console password and an access key.
+    moto.control(
+        "iam-account",
+        serde_json::json!({"account": first,
+            "policies": [{"name": "support-tools", "path": "/acme/", "document": tools("support:*")}],
+            "roles": [{"name": "acme-support", "trust": trust, "managed": ["support-tools"],
+                       "inline": {"no-leaving": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}}}],
+            "users": [{"name": "clickops", "password": true, "keys": 1}]}),
+    );
+    moto.control(
+        "iam-account",
+        serde_json::json!({"account": second,
+            "policies": [{"name": "support-tools", "path": "/acme/", "document": tools("iam:*")}]}),
+    );
+    // One account refuses the role.
+    moto.control(
+        "config",
+        serde_json::json!({"deny": {"sts:AssumeRole": refused}}),
+    );
+    let (live, _) = scan(&moto, &["--member-role", "ssoaudit-read"]);
+    let read = live.member_accounts.as_ref().expect("member accounts read");
+    let read_ids: BTreeSet<&str> = read.iter().map(|m| m.account_id.as_str()).collect();
+    let want: BTreeSet<&str> = members
+        .iter()
+        .filter(|a| a.id != *refused)
+        .map(|a| a.id.as_str())
+        .collect();
+    assert_eq!(read_ids, want, "every member account but the refusing one");
+    assert!(!read_ids.contains(management.as_str()));
+    // The refusal is a gap for exactly that account.
+    let member_gaps: Vec<&ssoaudit::snapshot::Gap> = live
+        .gaps
+        .iter()
+        .filter(|g| g.area == ssoaudit::vocabulary::DataArea::MemberAccounts)
+        .collect();
+    assert_eq!(member_gaps.len(), 1, "{member_gaps:?}");
+    assert_eq!(member_gaps[0].operation, "sts:AssumeRole");
+    assert!(
+        member_gaps[0].resource.starts_with(&format!(
+            "{refused} arn:aws:iam::{refused}:role/ssoaudit-read"
+        )),
+        "{member_gaps:?}"
+    );
+    assert!(
+        member_gaps[0].error.contains("AccessDenied"),
+        "{member_gaps:?}"
+    );
+
+    let account = |id: &str| read.iter().find(|m| m.account_id == id).unwrap();
+    let a = account(first);
+    assert_eq!(
+        a.role_arn,
+        format!("arn:aws:iam::{first}:role/ssoaudit-read")
+    );
+    let role = a
+        .roles
+        .iter()
+        .find(|r| r.role.name == "acme-support")
+        .unwrap();
+    assert_eq!(
+        role.role.managed_policies,
+        [format!("arn:aws:iam::{first}:policy/acme/support-tools")]
+    );
+    assert_eq!(role.role.inline_policies[0].name, "no-leaving");
+    assert_eq!(
+        role.role.trust_policy.as_ref().unwrap()["Statement"][0]["Principal"]["AWS"],
+        format!("arn:aws:iam::{management}:root")
+    );
+    let user = a.users.iter().find(|u| u.name == "clickops").unwrap();
+    assert!(user.console_password);
+    assert_eq!(user.access_keys.len(), 1);
+    assert_eq!(user.access_keys[0].status, "Active");
+    let document = |id: &str| {
+        account(id)
+            .policies
+            .iter()
+            .find(|p| p.arn.ends_with(":policy/acme/support-tools"))
+            .unwrap()
+            .document["Statement"][0]["Action"]
+            .clone()
+    };
+    assert_eq!(document(first), "support:*");
+    assert_eq!(document(second), "iam:*", "each account's own content");
+    assert!(account(second).users.is_empty());
+
+    // Every call in every account is in one of the two shipped policies, and the member
+    // accounts saw only the member policy's reads.
+    let member_policy = json(
+        &std::fs::read_to_string(root().join("policy/ssoaudit-member-read-only.json")).unwrap(),
+    );
+    let member_allowed: BTreeSet<String> = member_policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let management_allowed = policy_operations();
+    let by_account = moto.control("calls-by-account", serde_json::json!({}));
+    let mut member_calls = 0;
+    for (account_id, calls) in by_account["accounts"].as_object().unwrap() {
+        for operation in calls.as_object().unwrap().keys() {
+            if read_ids.contains(account_id.as_str()) {
+                member_calls += 1;
+                assert!(
+                    member_allowed.contains(operation),
+                    "{operation} in member account {account_id} is not in policy/ssoaudit-member-read-only.json"
+                );
+            } else {
+                assert!(
+                    management_allowed.contains(operation),
+                    "{operation} in {account_id} is not in policy/ssoaudit-read-only.json"
+                );
+            }
+        }
+    }
+    assert!(member_calls > 0);
+    assert_eq!(
+        moto.calls()["sts:AssumeRole"],
+        (want.len() + 1) as u64,
+        "one AssumeRole per member account"
+    );
+    assert_eq!(
+        live.metadata.api_calls["sts:AssumeRole"],
+        (want.len() + 1) as u64
+    );
 }

@@ -26,6 +26,10 @@ pub enum Service {
     AccountAccess,
     S3,
     Athena,
+    /// STS: assuming the member role in each member account.
+    Sts,
+    /// IAM of the member accounts, read through the member role.
+    MemberIam,
 }
 
 impl Service {
@@ -39,6 +43,8 @@ impl Service {
             Service::AccountAccess => "account-access",
             Service::S3 => "s3",
             Service::Athena => "athena",
+            Service::Sts => "sts",
+            Service::MemberIam => "iam",
         }
     }
 
@@ -53,6 +59,8 @@ impl Service {
             Service::AccountAccess => "account-access",
             Service::S3 => "s3",
             Service::Athena => "athena",
+            Service::Sts => "sts",
+            Service::MemberIam => "iam",
         }
     }
 }
@@ -76,6 +84,11 @@ pub struct Limits {
     /// Athena query calls: StartQueryExecution's default quota is 20 per second per account,
     /// the polling calls' 100.
     pub athena: f64,
+    /// AssumeRole into member accounts (STS allows hundreds per second).
+    pub sts: f64,
+    /// IAM reads in member accounts: IAM's quota is per account, so the accounts' reads together
+    /// may go faster than one account's.
+    pub member_iam: f64,
 }
 
 impl Limits {
@@ -90,6 +103,8 @@ impl Limits {
             Service::AccountAccess => self.account_access,
             Service::S3 => self.s3,
             Service::Athena => self.athena,
+            Service::Sts => self.sts,
+            Service::MemberIam => self.member_iam,
         }
     }
 }
@@ -105,6 +120,8 @@ impl Default for Limits {
             account_access: 10.0,
             s3: 200.0,
             athena: 5.0,
+            sts: 20.0,
+            member_iam: 40.0,
         }
     }
 }
@@ -250,6 +267,8 @@ pub struct Caller {
     account_access: Pacer,
     s3: Pacer,
     athena: Pacer,
+    sts: Pacer,
+    member_iam: Pacer,
     pub log: CallLog,
     counters: Arc<Counters>,
     max_attempts: u32,
@@ -297,6 +316,8 @@ impl Caller {
             account_access: Pacer::new(limits.account_access),
             s3: Pacer::new(limits.s3),
             athena: Pacer::new(limits.athena),
+            sts: Pacer::new(limits.sts),
+            member_iam: Pacer::new(limits.member_iam),
             log: CallLog::default(),
             counters,
             max_attempts: max_attempts.max(1),
@@ -330,6 +351,8 @@ impl Caller {
             Service::AccountAccess,
             Service::S3,
             Service::Athena,
+            Service::Sts,
+            Service::MemberIam,
         ]
         .into_iter()
         .map(|s| (s, self.pacer(s).rate()))
@@ -346,6 +369,8 @@ impl Caller {
             Service::AccountAccess => &self.account_access,
             Service::S3 => &self.s3,
             Service::Athena => &self.athena,
+            Service::Sts => &self.sts,
+            Service::MemberIam => &self.member_iam,
         }
     }
 
@@ -514,7 +539,7 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
                 (true, Failure::Throttled)
             } else if code.starts_with("AccessDenied") {
                 (false, Failure::Denied)
-            } else if code == "ResourceNotFoundException" {
+            } else if code == "ResourceNotFoundException" || code == "NoSuchEntity" {
                 (false, Failure::NotFound)
             } else if CREDENTIAL_CODES.contains(&code) {
                 (false, Failure::Credentials)

@@ -36,6 +36,7 @@ mod cloudtrail;
 mod iam;
 mod identity;
 pub mod lake;
+pub mod member;
 mod organizations;
 pub mod progress;
 mod settings;
@@ -64,6 +65,8 @@ pub struct ScanOptions {
     /// How long one attempt at a call may take (default 60 s).
     pub call_timeout: Option<std::time::Duration>,
     pub quiet: bool,
+    /// The role to read member accounts through; None: member accounts are not read.
+    pub member_role: Option<member::MemberRoleSpec>,
 }
 
 /// Why a scan could not start, in one plain sentence naming the cause and the fix; the SDK's
@@ -535,7 +538,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         organization.management_account_id.clone()
     };
     let account_access_client = aws_sdk_accountaccess::Client::new(&config);
-    let (assignments, (account_access, policy_documents)) = tokio::join!(
+    let (assignments, (account_access, policy_documents), member_accounts) = tokio::join!(
         sso_admin::assignments(
             scan.clone(),
             sso.clone(),
@@ -563,6 +566,16 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             )
             .await;
             (access, documents)
+        },
+        // Member accounts beside the Identity Center calls: their IAM quotas are their own.
+        async {
+            match &options.member_role {
+                Some(spec) => Some(
+                    member::collect(&scan, &config, spec, &organization.accounts, &management)
+                        .await,
+                ),
+                None => None,
+            }
         },
     );
 
@@ -597,6 +610,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         settings: Some(settings),
         applications: Some(applications),
         account_access: Some(account_access),
+        member_accounts,
     };
     snapshot.normalize();
     Ok(snapshot)

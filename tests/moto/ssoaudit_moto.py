@@ -162,6 +162,8 @@ class Extension:
         self.account_instances = []
         # Answers changed on their way out, by operation (see `patched`).
         self.patches = {}
+        # IAM and STS calls by the account their credentials act in.
+        self.calls_by_account = {}
         self.encryption = {"KeyType": "AWS_OWNED_KMS_KEY"}
         self.regions = [{"RegionName": "us-east-1", "Status": "ACTIVE", "IsPrimaryRegion": True}]
         self.organization_features = []
@@ -210,20 +212,31 @@ class Extension:
                 return Response(body, status=403, content_type="application/xml")(environ, start_response)
             return self.app(environ, start_response)
         if service is None:
-            # IAM speaks the query protocol: count its calls by the form's Action.
-            if "/iam/aws4_request" in request.headers.get("Authorization", ""):
+            # IAM and STS speak the query protocol: count their calls by the form's Action, and
+            # by the account the credentials act in (assumed-role keys act in the role's).
+            authorization = request.headers.get("Authorization", "")
+            query_service = next(
+                (q for q in ("iam", "sts") if f"/{q}/aws4_request" in authorization), None
+            )
+            if query_service:
                 form = parse_qs(body.decode(errors="replace"))
                 action = form.get("Action", [""])[0]
                 if action:
-                    name = f"iam:{action}"
+                    name = f"{query_service}:{action}"
+                    key = authorization.split("Credential=")[-1].split("/")[0]
+                    from moto.iam.models import get_account_id_from
+
+                    account = get_account_id_from(key)
                     with self.lock:
                         self.calls[name] = self.calls.get(name, 0) + 1
+                        per_account = self.calls_by_account.setdefault(account, {})
+                        per_account[name] = per_account.get(name, 0) + 1
                     denied = self.deny.get(name)
                     if denied is not None and (denied == "" or denied in json.dumps(form)):
                         return xml_error("AccessDenied", f"not authorized to perform {name}", 403)(
                             environ, start_response
                         )
-                    handler = getattr(self, "handle_iam_" + action, None)
+                    handler = getattr(self, f"handle_{query_service}_" + action, None)
                     if handler is not None:
                         return handler(form)(environ, start_response)
             return self.app(environ, start_response)
@@ -362,8 +375,11 @@ class Extension:
                 return json_response(
                     {"calls": self.calls, "throttled": self.throttled, "regions": self.regions_called}
                 )
+            if path == "calls-by-account":
+                return json_response({"accounts": self.calls_by_account})
             if path == "reset":
                 self.calls = {}
+                self.calls_by_account = {}
                 self.regions_called = {}
                 self.throttled = 0
                 return json_response({})
@@ -391,6 +407,43 @@ class Extension:
                     self.refilled = time.monotonic()
                 self.rate_limit = limit
                 return json_response({})
+            if path == "iam-account":
+                # IAM of one (member) account: roles with trust, inline and attached policies,
+                # customer managed policies, users with a password and access keys.
+                from moto.iam.models import iam_backends
+
+                backend = iam_backends[data["account"]]["aws"]
+                arns = {}
+                for policy in data.get("policies", []):
+                    created = backend.create_policy(
+                        description="", path=policy.get("path", "/"),
+                        policy_document=json.dumps(policy["document"]),
+                        policy_name=policy["name"], tags=[],
+                    )
+                    arns[policy["name"]] = created.arn
+                    for document in policy.get("versions", []):
+                        backend.create_policy_version(
+                            created.arn, json.dumps(document), set_as_default="true"
+                        )
+                for role in data.get("roles", []):
+                    backend.create_role(
+                        role_name=role["name"], assume_role_policy_document=json.dumps(role["trust"]),
+                        path=role.get("path", "/"), permissions_boundary=None, description="",
+                        tags=[], max_session_duration=None,
+                    )
+                    for name, document in role.get("inline", {}).items():
+                        backend.put_role_policy(role["name"], name, json.dumps(document))
+                    for policy in role.get("managed", []):
+                        backend.attach_role_policy(arns.get(policy, policy), role["name"])
+                for user in data.get("users", []):
+                    backend.create_user(region_name="us-east-1", user_name=user["name"])
+                    if user.get("password"):
+                        backend.create_login_profile(user["name"], "Not-a-real-password-1")
+                    for _ in range(user.get("keys", 0)):
+                        backend.create_access_key(user["name"])
+                    for policy in user.get("managed", []):
+                        backend.attach_user_policy(arns.get(policy, policy), user["name"])
+                return json_response({"policies": arns})
             if path == "patch":
                 self.patches = dict(data)
                 return json_response({})

@@ -514,6 +514,7 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
         settings: Some(reference_settings(variant, management)),
         applications: Some(reference_applications(variant)),
         account_access: Some(reference_account_access(variant, management)),
+        member_accounts: None,
     };
     snapshot.normalize();
     snapshot
@@ -1096,6 +1097,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
         }),
         applications: Some(Vec::new()),
         account_access: Some(AccountAccess::default()),
+        member_accounts: None,
         ..Default::default()
     };
     snapshot.organization = Organization {
