@@ -14,6 +14,11 @@
 //! aws-sso-util into .venv-bench on first use). Options: `--latency-ms N` (default 50),
 //! `--runs N`, `--no-baseline`.
 //!
+//! `--members`: instead of the comparison, every member account gets 20 roles and 5 customer
+//! managed policies (and 2 IAM users), and the scan reads them through `--member-role`; reports
+//! the calls, the time against the rate-limit floor, and the time of the same scan without the
+//! member role: member accounts are read beside the Identity Center calls that set the floor.
+//!
 //! `--budget N[,N...]`: instead, scans the reference violating organization against a server
 //! whose IAM Identity Center budget (sso-admin and Identity Store together) allows only N
 //! requests/s, as when another client spends the rest of the account's quota; reports
@@ -29,6 +34,48 @@ use std::process::Command;
 use std::time::Instant;
 
 const AWS_SSO_UTIL: &str = "aws-sso-util==4.33.0";
+
+/// The IAM operations the scan makes in member accounts, through the member role.
+const MEMBER_IAM: &[&str] = &[
+    "iam:GetAccountAuthorizationDetails",
+    "iam:ListUsers",
+    "iam:GetLoginProfile",
+    "iam:ListAccessKeys",
+    "iam:GetAccessKeyLastUsed",
+];
+
+/// Gives every member account of `live` 20 roles (each with an inline and an attached
+/// policy), 5 customer managed policies and 2 IAM users (a password, an access key).
+fn seed_member_accounts(moto: &Moto, live: &ssoaudit::snapshot::Snapshot) -> usize {
+    let management = &live.organization.management_account_id;
+    let allow = |action: &str| serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]});
+    let mut seeded = 0;
+    for account in live
+        .organization
+        .accounts
+        .iter()
+        .filter(|a| &a.id != management)
+    {
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{management}:root")}, "Action": "sts:AssumeRole"}]});
+        let policies: Vec<serde_json::Value> = (0..5)
+            .map(|i| serde_json::json!({"name": format!("team-{i}"), "path": "/acme/", "document": allow(&format!("s3:Get{i}*"))}))
+            .collect();
+        let roles: Vec<serde_json::Value> = (0..20)
+            .map(|i| {
+                serde_json::json!({"name": format!("role-{i}"), "trust": trust,
+                "managed": [format!("team-{}", i % 5)], "inline": {"inline": allow("sqs:Send*")}})
+            })
+            .collect();
+        moto.control(
+            "iam-account",
+            serde_json::json!({"account": account.id, "policies": policies, "roles": roles,
+                "users": [{"name": "clickops", "password": true, "keys": 1}, {"name": "ci", "keys": 1}]}),
+        );
+        seeded += 1;
+    }
+    seeded
+}
 
 fn aws_sso_util(root: &Path) -> PathBuf {
     let venv = root.join(".venv-bench");
@@ -80,14 +127,23 @@ impl Run {
     }
 
     /// The shortest time the client-side rate limits allow: calls per service over that
-    /// service's limit, services in parallel.
+    /// service's limit, services in parallel (IAM in member accounts has a limit of its own).
     fn floor(&self) -> f64 {
+        let mut per_limit: BTreeMap<&str, u64> = BTreeMap::new();
+        for (operation, calls) in &self.calls {
+            let key = match operation.split_once(':').map_or("", |(s, _)| s) {
+                "iam" if MEMBER_IAM.contains(&operation.as_str()) => "member-iam",
+                service => service,
+            };
+            *per_limit.entry(key).or_insert(0) += calls;
+        }
         let limit = |service: &str| match service {
-            "sso-admin" | "identitystore" => 20.0,
-            "organizations" | "account-access" => 10.0,
+            "sso-admin" | "identitystore" | "sts" => 20.0,
+            "organizations" | "account-access" | "iam" => 10.0,
+            "member-iam" => 40.0,
             _ => f64::INFINITY,
         };
-        self.per_service()
+        per_limit
             .iter()
             .map(|(service, &calls)| calls as f64 / limit(service))
             .fold(0.0, f64::max)
@@ -251,6 +307,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
     let baseline = !args.iter().any(|a| a == "--no-baseline");
+    let members = args.iter().any(|a| a == "--members");
     let runs: usize = args
         .iter()
         .position(|a| a == "--runs")
@@ -299,6 +356,44 @@ fn main() {
         ours.floor(),
         ours.seconds / ours.floor()
     );
+
+    if members {
+        let accounts = seed_member_accounts(&moto, &live);
+        let output = dir.join("members.json");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ssoaudit"));
+        command
+            .args([
+                "snapshot",
+                "--quiet",
+                "--member-role",
+                "ssoaudit-read",
+                "-o",
+            ])
+            .arg(&output);
+        environment(&mut command, &moto);
+        println!(
+            "ssoaudit snapshot --member-role ({accounts} member accounts, 20 roles, 5 customer managed policies, 2 IAM users each):"
+        );
+        let with_members = repeated(&moto, latency_ms, runs, &mut command);
+        let read = ssoaudit::snapshot::Snapshot::load(&output).expect("the scan wrote a snapshot");
+        assert!(read.gaps.is_empty(), "gaps: {:?}", read.gaps);
+        let member_accounts = read.member_accounts.as_ref().expect("member accounts read");
+        assert_eq!(member_accounts.len(), accounts, "every member account read");
+        assert!(
+            member_accounts
+                .iter()
+                .all(|m| m.roles.len() >= 20 && m.policies.len() == 5 && m.users.len() == 2)
+        );
+        report("ssoaudit snapshot --member-role, median run", &with_members);
+        println!(
+            "  rate-limit floor: {:.1} s; wall time / floor: {:.2}; without the member role: {:.1} s (+{:.1} s)",
+            with_members.floor(),
+            with_members.seconds / with_members.floor(),
+            ours.seconds,
+            with_members.seconds - ours.seconds
+        );
+        return;
+    }
 
     if baseline {
         let mut command = Command::new(aws_sso_util(root));

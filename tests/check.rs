@@ -672,6 +672,11 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
             "root-access-features-disabled",
             "root-access-managers-only",
         ),
+        (
+            DataArea::MemberAccounts,
+            "member-accounts-reviewed",
+            "required-groups-exist",
+        ),
     ];
     assert_eq!(expected.len(), DataArea::ALL.len(), "every area is tried");
     let dir = temp_dir("gap-areas");
@@ -680,6 +685,12 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
     std::fs::write(
         rules.join("tags.yaml"),
         "id: prod-tagged-accounts\ntitle: t\nseverity: low\nsubject: account\ncondition: account.tags.Stage == \"prod\" && account.status != \"ACTIVE\"\nmessage: m\nrationale: r\nremediation: x\n",
+    )
+    .unwrap();
+    // A rule that says it reads what member accounts hold.
+    std::fs::write(
+        rules.join("members.yaml"),
+        "id: member-accounts-reviewed\ntitle: t\nseverity: low\nsubject: account\ncondition: \"false\"\nrequires: [member_accounts]\nmessage: m\nrationale: r\nremediation: x\n",
     )
     .unwrap();
     let base: serde_json::Value = json(&std::fs::read_to_string(root().join(COMPLIANT)).unwrap());
