@@ -386,7 +386,7 @@ fn main() {
         );
         report("ssoaudit snapshot --member-role, median run", &with_members);
         println!(
-            "  rate-limit floor: {:.1} s; wall time / floor: {:.2}; without the member role: {:.1} s (+{:.1} s)",
+            "  rate-limit floor: {:.1} s; wall time / floor: {:.2}; without the member role: {:.1} s ({:+.1} s)",
             with_members.floor(),
             with_members.seconds / with_members.floor(),
             ours.seconds,

@@ -30,6 +30,22 @@ struct RawConfig {
     baseline: Option<String>,
     #[serde(default)]
     overrides: BTreeMap<String, Spanned<RawOverride>>,
+    #[serde(default)]
+    member_role: Option<RawMemberRole>,
+}
+
+/// `member-role: NAME`, or a mapping with `role`, `external-id` and per-account `overrides`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawMemberRole {
+    Name(String),
+    Full {
+        role: String,
+        #[serde(default, rename = "external-id")]
+        external_id: Option<String>,
+        #[serde(default)]
+        overrides: BTreeMap<String, String>,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +82,9 @@ pub struct Config {
     pub baseline: Option<PathBuf>,
     /// By rule id, with the line it is declared on.
     pub overrides: BTreeMap<String, (Override, u64)>,
+    /// The role to read member accounts through (`member-role`), when `--member-role` gives
+    /// none.
+    pub member_role: Option<crate::collect::member::MemberRoleSpec>,
 }
 
 /// The configuration in force: `--config FILE`, else `.ssoaudit.yaml` in `dir` when present.
@@ -145,6 +164,21 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
         suppressions: raw.suppressions.as_ref().map(relative),
         baseline: raw.baseline.as_ref().map(relative),
         overrides,
+        member_role: raw.member_role.map(|role| match role {
+            RawMemberRole::Name(template) => crate::collect::member::MemberRoleSpec {
+                template,
+                ..Default::default()
+            },
+            RawMemberRole::Full {
+                role,
+                external_id,
+                overrides,
+            } => crate::collect::member::MemberRoleSpec {
+                template: role,
+                overrides,
+                external_id,
+            },
+        }),
     })
 }
 
@@ -170,6 +204,8 @@ pub struct CheckInputs {
     pub desired: Option<crate::desired::DesiredState>,
     /// Rules the configuration file turned off, each with the file and its reason.
     pub notes: Vec<String>,
+    /// The configuration file's member role, for a live scan without `--member-role`.
+    pub member_role: Option<crate::collect::member::MemberRoleSpec>,
 }
 
 /// Reads the inputs of `check`: `flags` as the command line gives them, filled in from the
@@ -220,6 +256,7 @@ pub fn check_inputs(
             None => None,
         },
         notes,
+        member_role: config.and_then(|c| c.member_role),
     })
 }
 
@@ -297,6 +334,19 @@ mod tests {
                 reason: "capped by an SCP".into()
             }
         );
+        assert_eq!(config.member_role, None);
+        let named = parse("member-role: ssoaudit-read\n", Path::new("c.yaml")).unwrap();
+        assert_eq!(named.member_role.unwrap().template, "ssoaudit-read");
+        let full = parse(
+            "member-role:\n  role: acme-{tenant}-gbl-{stage}-observer\n  external-id: x1\n  overrides:\n    core-audit: /audit/ssoaudit-read\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap()
+        .member_role
+        .unwrap();
+        assert_eq!(full.template, "acme-{tenant}-gbl-{stage}-observer");
+        assert_eq!(full.external_id.as_deref(), Some("x1"));
+        assert_eq!(full.overrides["core-audit"], "/audit/ssoaudit-read");
         let error = parse("fail-on: sometimes\n", Path::new("c.yaml")).unwrap_err();
         assert!(error.starts_with("c.yaml:1:"), "{error}");
         let error = parse("rule: [x]\n", Path::new("c.yaml")).unwrap_err();

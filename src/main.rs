@@ -97,7 +97,7 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
     let (rules, fail_on) = (&inputs.rules, inputs.fail_on);
     let snapshot = match &args.snapshot {
         Some(path) => Snapshot::load(path)?,
-        None => scan(&args.scan)?,
+        None => scan_with(&args.scan, inputs.member_role.clone())?,
     };
 
     let mut evaluation = engine::evaluate_with(
@@ -161,8 +161,18 @@ fn add_events(snapshot: &mut Snapshot, args: &ScanArgs) -> Result<(), InputError
 
 /// Scans the organization live.
 fn scan(args: &ScanArgs) -> Result<Snapshot, InputError> {
+    scan_with(args, None)
+}
+
+/// Scans live, with the configuration file's member role when the command line gives none.
+fn scan_with(
+    args: &ScanArgs,
+    member_role: Option<ssoaudit::collect::member::MemberRoleSpec>,
+) -> Result<Snapshot, InputError> {
+    let mut options = args.options();
+    options.member_role = options.member_role.or(member_role);
     let mut snapshot = evidence::runtime()?
-        .block_on(ssoaudit::collect::scan(&args.options()))
+        .block_on(ssoaudit::collect::scan(&options))
         .map_err(|e| InputError(e.explain(args.verbose)))?;
     add_events(&mut snapshot, args)?;
     Ok(snapshot)

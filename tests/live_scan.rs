@@ -1674,4 +1674,28 @@ fn member_accounts_are_read_through_the_member_role() {
         live.metadata.api_calls["sts:AssumeRole"],
         (want.len() + 1) as u64
     );
+    // `check` takes the member role from the configuration file too.
+    let config = temp_dir("member-config").join("ssoaudit.yaml");
+    std::fs::write(
+        &config,
+        "member-role:\n  role: ssoaudit-read\n  overrides:\n    core-audit: /audit/ssoaudit-read\n",
+    )
+    .unwrap();
+    moto.control("reset", serde_json::json!({}));
+    let out = moto.ssoaudit(&[
+        "check",
+        "--quiet",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+        "--only",
+        "required-groups-exist",
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c != 2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(moto.calls()["sts:AssumeRole"], (want.len() + 1) as u64);
 }

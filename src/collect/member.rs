@@ -86,7 +86,12 @@ pub(crate) async fn collect(
     // A bounded number of accounts at a time: each holds its own credentials and clients.
     let permits = Arc::new(tokio::sync::Semaphore::new(16));
     for account in accounts.iter().filter(|a| a.id != management) {
+        // A suspended or closing account cannot be signed in to or assumed: said, not read.
         if account.status != "ACTIVE" && !account.status.is_empty() {
+            scan.progress.note(&format!(
+                "member account {} ({}) not read: it is {}",
+                account.name, account.id, account.status
+            ));
             continue;
         }
         let role_arn = match spec.role_arn(account) {
