@@ -39,13 +39,18 @@ struct RawConfig {
 #[serde(untagged)]
 enum RawMemberRole {
     Name(String),
-    Full {
-        role: String,
-        #[serde(default, rename = "external-id")]
-        external_id: Option<String>,
-        #[serde(default)]
-        overrides: BTreeMap<String, String>,
-    },
+    Full(RawMemberRoleFields),
+}
+
+/// A mapping's keys are checked like every other key of the file: a misspelt one is an error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMemberRoleFields {
+    role: String,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    overrides: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,11 +174,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, String> {
                 template,
                 ..Default::default()
             },
-            RawMemberRole::Full {
+            RawMemberRole::Full(RawMemberRoleFields {
                 role,
                 external_id,
                 overrides,
-            } => crate::collect::member::MemberRoleSpec {
+            }) => crate::collect::member::MemberRoleSpec {
                 template: role,
                 overrides,
                 external_id,
@@ -347,6 +352,12 @@ mod tests {
         assert_eq!(full.template, "acme-{tenant}-gbl-{stage}-observer");
         assert_eq!(full.external_id.as_deref(), Some("x1"));
         assert_eq!(full.overrides["core-audit"], "/audit/ssoaudit-read");
+        let misspelt = parse(
+            "member-role:\n  role: ssoaudit-read\n  extrnal-id: x1\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap_err();
+        assert!(misspelt.starts_with("c.yaml:"), "{misspelt}");
         let error = parse("fail-on: sometimes\n", Path::new("c.yaml")).unwrap_err();
         assert!(error.starts_with("c.yaml:1:"), "{error}");
         let error = parse("rule: [x]\n", Path::new("c.yaml")).unwrap_err();

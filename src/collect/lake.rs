@@ -302,6 +302,18 @@ pub fn role_uses_from_rows(rows: &[HashMap<String, String>]) -> (Vec<RoleUseSumm
     (uses, errors)
 }
 
+/// The gaps of a query's unreadable rows: a result of many is the first ten and a count, not
+/// a gap per row.
+fn row_gaps(kind: &str, errors: Vec<String>) -> Vec<String> {
+    const SHOWN: usize = 10;
+    let more = errors.len().saturating_sub(SHOWN);
+    let mut gaps: Vec<String> = errors.into_iter().take(SHOWN).collect();
+    if more > 0 {
+        gaps.push(format!("{kind}: {more} more rows could not be read"));
+    }
+    gaps
+}
+
 /// Reads the rows of one query into `evidence`; rows that cannot be read are gaps of `scan`
 /// (at `operation` on `resource`).
 pub(crate) fn take_rows(
@@ -328,7 +340,7 @@ pub(crate) fn take_rows(
             errors
         }
     };
-    for error in errors {
+    for error in row_gaps(kind, errors) {
         scan.gap(
             DataArea::Events,
             service,
@@ -419,4 +431,19 @@ pub(crate) async fn read(
         evidence.rare.len()
     ));
     evidence
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_unreadable_rows_are_ten_gaps_and_a_count() {
+        let errors: Vec<String> = (1..=25).map(|n| format!("sign-ins row {n}: bad")).collect();
+        let gaps = row_gaps("sign-ins", errors);
+        assert_eq!(gaps.len(), 11);
+        assert_eq!(gaps[9], "sign-ins row 10: bad");
+        assert_eq!(gaps[10], "sign-ins: 15 more rows could not be read");
+        assert_eq!(row_gaps("rare", vec!["x".into()]), ["x"]);
+    }
 }

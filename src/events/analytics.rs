@@ -177,18 +177,23 @@ impl Analytics {
     }
 
     fn skip(&mut self, reason: &'static str, event_id: &str) {
+        // The smallest event id, not the first seen: batches come from several threads, and
+        // the gap must read the same on every run.
         let entry = self
             .unreadable
             .entry(reason)
             .or_insert_with(|| (0, event_id.to_string()));
         entry.0 += 1;
+        if event_id < entry.1.as_str() {
+            entry.1 = event_id.to_string();
+        }
     }
 
     /// What could not be counted, one line per reason: the evidence it would have been.
     pub fn unreadable(&self) -> Vec<String> {
         self.unreadable
             .iter()
-            .map(|(reason, (count, first))| format!("{count} {reason} (the first: event {first})"))
+            .map(|(reason, (count, first))| format!("{count} {reason} (for example event {first})"))
             .collect()
     }
 
@@ -319,9 +324,9 @@ mod tests {
         assert_eq!(
             analytics.unreadable(),
             [
-                "1 role use(s) without a user id (the first: event r)",
-                "1 successful sign-in(s) with an unreadable time (the first: event u2-yesterday)",
-                "2 successful sign-in(s) without a user id or name (the first: event u1-2026-01-01T00:00:00Z)",
+                "1 role use(s) without a user id (for example event r)",
+                "1 successful sign-in(s) with an unreadable time (for example event u2-yesterday)",
+                "2 successful sign-in(s) without a user id or name (for example event u1-2026-01-01T00:00:00Z)",
             ]
         );
         let (users, _) = analytics.finish().unwrap();
