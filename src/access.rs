@@ -155,7 +155,7 @@ pub fn account_rows<'s>(
             None => route.grant_arn,
         };
         let capability = target
-            .permission_set
+            .facts
             .map(|p| capability_word(&model.policy_facts().capabilities[p as usize]))
             .unwrap_or("unknown");
         if filter

@@ -49,6 +49,10 @@ pub enum Command {
 pub struct PermissionSetArgs {
     /// The permission set (name or ARN).
     pub name: String,
+    /// What the set can do in this account (id or name): its customer managed policies as
+    /// they are there, under the account's guardrails.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
     /// The snapshot file; without it, the organization is scanned live.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,

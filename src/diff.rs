@@ -230,6 +230,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> SnapshotDiff {
         },
         &mut changes,
     );
+    guardrail_changes(old, new, &mut changes);
     changes.sort();
 
     let (access_gained, access_lost) = access_changes(old, new);
@@ -237,6 +238,103 @@ pub fn compare(old: &Snapshot, new: &Snapshot) -> SnapshotDiff {
         changes,
         access_gained,
         access_lost,
+    }
+}
+
+/// SCPs and RCPs added, removed, edited, attached or detached, and policy types enabled or
+/// disabled. Snapshots that did not read the guardrails compare as nothing changed.
+fn guardrail_changes(old: &Snapshot, new: &Snapshot, changes: &mut Vec<Change>) {
+    let (Some(before), Some(after)) = (&old.guardrails, &new.guardrails) else {
+        return;
+    };
+    let target_name = |id: &str| {
+        new.organization
+            .accounts
+            .iter()
+            .chain(&old.organization.accounts)
+            .find(|a| a.id == id)
+            .map(|a| format!("account {} ({id})", a.name))
+            .or_else(|| {
+                new.organization
+                    .organizational_units
+                    .iter()
+                    .chain(&old.organization.organizational_units)
+                    .find(|u| u.id == id)
+                    .map(|u| format!("{} ({id})", u.path))
+            })
+            .unwrap_or_else(|| id.to_string())
+    };
+    let kind = |p: &crate::snapshot::OrganizationPolicy| {
+        if p.kind == crate::snapshot::Guardrails::RCP {
+            "RCP"
+        } else {
+            "SCP"
+        }
+    };
+    let describe = |p: &crate::snapshot::OrganizationPolicy| {
+        let targets: Vec<String> = p.targets.iter().map(|t| target_name(t)).collect();
+        format!(
+            "{} {} ({}), attached to {}",
+            kind(p),
+            p.name,
+            p.id,
+            if targets.is_empty() {
+                "nothing".to_string()
+            } else {
+                targets.join(", ")
+            }
+        )
+    };
+    let old_policies = by_key(&before.policies, |p| p.id.clone());
+    let new_policies = by_key(&after.policies, |p| p.id.clone());
+    added_removed(
+        &old_policies,
+        &new_policies,
+        "guardrail",
+        |p| describe(p),
+        changes,
+    );
+    for (id, now) in &new_policies {
+        let Some(was) = old_policies.get(id) else {
+            continue;
+        };
+        let mut details = Vec::new();
+        for target in now.targets.iter().filter(|t| !was.targets.contains(t)) {
+            details.push(format!("attached to {}", target_name(target)));
+        }
+        for target in was.targets.iter().filter(|t| !now.targets.contains(t)) {
+            details.push(format!("detached from {}", target_name(target)));
+        }
+        let pretty = |d: &serde_json::Value| {
+            serde_json::to_string_pretty(&canonical_policy(d)).unwrap_or_default()
+        };
+        let (a, b) = (pretty(&was.document), pretty(&now.document));
+        let policy_diff = (a != b).then(|| line_diff(&a, &b));
+        if policy_diff.is_some() {
+            details.push("document changed".into());
+        }
+        if !details.is_empty() {
+            changes.push(Change {
+                kind: "guardrail",
+                change: "changed",
+                subject: format!("{} {} ({id})", kind(now), now.name),
+                details,
+                policy_diff,
+            });
+        }
+    }
+    if before.enabled_types != after.enabled_types {
+        changes.push(Change {
+            kind: "guardrail",
+            change: "changed",
+            subject: "policy types enabled on the root".into(),
+            details: vec![format!(
+                "{} → {}",
+                before.enabled_types.join(", "),
+                after.enabled_types.join(", ")
+            )],
+            policy_diff: None,
+        });
     }
 }
 
@@ -292,6 +390,20 @@ fn reached<'s>(model: &crate::model::Model<'s>, position: usize) -> Vec<&'s str>
 /// Effective access gained and lost, compared route by route: only the routes that differ
 /// are expanded into rows, so memory and time follow the changes, not the organization's
 /// millions of rows. Ordered by user, account, permission set and route.
+/// How much a route grants, in the order of its capability word: read-only, write, unknown,
+/// administrator.
+fn capability_rank(model: &crate::model::Model<'_>, position: usize) -> u8 {
+    match model.assignment_targets[position].facts {
+        None => 2,
+        Some(f) => match access::capability_word(&model.policy_facts().capabilities[f as usize]) {
+            "read-only" => 0,
+            "write" => 1,
+            "unknown" => 2,
+            _ => 3,
+        },
+    }
+}
+
 fn access_changes(old: &Snapshot, new: &Snapshot) -> (Vec<AccessRow>, Vec<AccessRow>) {
     let (old_model, new_model) = (crate::model::Model::new(old), crate::model::Model::new(new));
     fn positions<'s>(
@@ -325,6 +437,17 @@ fn access_changes(old: &Snapshot, new: &Snapshot) -> (Vec<AccessRow>, Vec<Access
             .entry((id.2, id.3))
             .or_insert_with(|| reached(&old_model, before) == reached(&new_model, position));
         if same {
+            // The same people, but what the route grants may have changed (a policy, a
+            // guardrail): more is access gained, less is access lost.
+            let (was, is) = (
+                capability_rank(&old_model, before),
+                capability_rank(&new_model, position),
+            );
+            if is > was {
+                gained.extend(rows(&new_model, position));
+            } else if is < was {
+                lost.extend(rows(&old_model, position));
+            }
             continue;
         }
         let (was, is) = (rows(&old_model, before), rows(&new_model, position));

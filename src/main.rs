@@ -275,8 +275,12 @@ fn permission_set(args: PermissionSetArgs) -> Result<Outcome, InputError> {
         Some(path) => Snapshot::load(path)?,
         None => scan(&args.scan)?,
     };
-    let text =
-        report::permission_set::of_named(&snapshot, &args.name, args.format == Format::Json)?;
+    let text = report::permission_set::of_named(
+        &snapshot,
+        &args.name,
+        args.account.as_deref(),
+        args.format == Format::Json,
+    )?;
     emit(args.output.as_deref(), &text)?;
     Ok(Outcome::Clean)
 }

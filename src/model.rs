@@ -42,6 +42,10 @@ pub struct Model<'s> {
     /// The IAM roles entitlements reach, sorted by ARN; the `r`th is at position
     /// `permission_sets.len() + r` in the policy facts.
     pub roles: Vec<&'s str>,
+    /// Permission sets as provisioned in accounts where that differs from the set alone
+    /// (customer managed policies resolved there, guardrails above them); the `v`th is at
+    /// position `permission_sets.len() + roles.len() + v` in the policy facts.
+    pub variants: Vec<Variant<'s>>,
     /// Sign-in evidence per user, built on first use.
     user_evidence: OnceLock<Vec<UserEvidence<'s>>>,
     /// The last use of each assignment by any holder, built on first use.
@@ -54,11 +58,27 @@ pub struct Model<'s> {
     user_direct_applications: OnceLock<Vec<Vec<&'s str>>>,
 }
 
-/// The analysis and capabilities of every permission set, in snapshot order.
+/// The analysis and capabilities of every permission set, in snapshot order, then of the
+/// roles entitlements reach, then of the variants.
 pub struct PolicyFacts {
     pub analyses: Vec<crate::iam::evaluate::Analysis>,
+    /// A set's capabilities are, where it has variants, what it can do in any account it is
+    /// assigned in (the variants' merged with the set's own where no variant applies).
     pub capabilities: Vec<Capabilities>,
+    /// For each set, the positions whose capabilities were merged into its own (empty: its
+    /// own analysis is the whole truth).
+    pub merged: Vec<Vec<usize>>,
     pub by_arn: HashMap<String, usize>,
+}
+
+/// One permission set as provisioned in some accounts: the accounts share its customer
+/// managed policies' content and the guardrails above them.
+#[derive(Debug, Clone)]
+pub struct Variant<'s> {
+    /// The set's position.
+    pub set: usize,
+    /// The accounts, sorted; the first stands for all in the analysis.
+    pub accounts: Vec<&'s str>,
 }
 
 /// What the events show about one Identity Store user (times RFC 3339).
@@ -89,6 +109,9 @@ pub struct AssignmentTarget {
     pub permission_set: Option<u32>,
     /// Group position for GROUP principals, user position for USER principals.
     pub principal: Option<u32>,
+    /// The position in the policy facts of what the route grants in its account: the set's,
+    /// its variant's for that account, or the entitlement's role's.
+    pub facts: Option<u32>,
 }
 
 /// What the policies of one permission set grant.
@@ -182,6 +205,7 @@ impl<'s> Model<'s> {
                 account: account.map(|a| a as u32),
                 permission_set: permission_set.map(|p| p as u32),
                 principal: principal.map(|p| p as u32),
+                facts: permission_set.map(|p| p as u32),
             });
         }
         let mut routes: Vec<Route<'s>> = snapshot
@@ -228,15 +252,15 @@ impl<'s> Model<'s> {
                 principal_id: &entitlement.principal_id,
                 entitlement: Some(entitlement),
             });
+            let role =
+                (snapshot.permission_sets.len() + role_index[entitlement.role_arn.as_str()]) as u32;
             assignment_targets.push(AssignmentTarget {
                 account: account_index
                     .get(entitlement.account_id.as_str())
                     .map(|&a| a as u32),
-                permission_set: Some(
-                    (snapshot.permission_sets.len() + role_index[entitlement.role_arn.as_str()])
-                        as u32,
-                ),
+                permission_set: Some(role),
                 principal: principal.map(|p| p as u32),
+                facts: Some(role),
             });
         }
         for (g, members) in group_members.iter().enumerate() {
@@ -246,6 +270,49 @@ impl<'s> Model<'s> {
                 }
             }
         }
+
+        // Variants: one per set and distinct (customer managed content, guardrails) among the
+        // accounts it is assigned in.
+        let variants = {
+            let first_variant = snapshot.permission_sets.len() + roles.len();
+            let mut keys: std::collections::BTreeMap<VariantKey, usize> = Default::default();
+            let mut variants: Vec<Variant<'s>> = Vec::new();
+            let mut ceilings: HashMap<&'s str, Option<crate::iam::guardrails::Ceiling>> =
+                HashMap::default();
+            for (position, assignment) in snapshot.assignments.iter().enumerate() {
+                let Some(set) = assignment_targets[position].permission_set else {
+                    continue;
+                };
+                let account = assignment.account_id.as_str();
+                let ceiling = ceilings
+                    .entry(account)
+                    .or_insert_with(|| {
+                        crate::iam::guardrails::ceiling(
+                            snapshot,
+                            account,
+                            crate::snapshot::Guardrails::SCP,
+                        )
+                    })
+                    .clone();
+                let Some(key) = variant_key(snapshot, set as usize, account, ceiling) else {
+                    continue;
+                };
+                let v = *keys.entry(key).or_insert_with(|| {
+                    variants.push(Variant {
+                        set: set as usize,
+                        accounts: Vec::new(),
+                    });
+                    variants.len() - 1
+                });
+                variants[v].accounts.push(account);
+                assignment_targets[position].facts = Some((first_variant + v) as u32);
+            }
+            for variant in &mut variants {
+                variant.accounts.sort_unstable();
+                variant.accounts.dedup();
+            }
+            variants
+        };
 
         let permission_set_facts = snapshot
             .permission_sets
@@ -272,6 +339,7 @@ impl<'s> Model<'s> {
             routes,
             assignment_targets,
             roles,
+            variants,
             user_evidence: OnceLock::new(),
             assignment_last_used: OnceLock::new(),
             policy_facts: OnceLock::new(),
@@ -314,6 +382,14 @@ impl<'s> Model<'s> {
                     .iter()
                     .map(|arn| crate::iam::analyse_role(self.snapshot, arn, &mut cache)),
             );
+            analyses.extend(self.variants.iter().map(|variant| {
+                crate::iam::analyse_in(
+                    self.snapshot,
+                    &self.snapshot.permission_sets[variant.set],
+                    Some(variant.accounts[0]),
+                    &mut cache,
+                )
+            }));
             // Read-only is judged against the ReadOnlyAccess the snapshot carries, if any.
             let snapshot_read_only = self
                 .snapshot
@@ -329,10 +405,32 @@ impl<'s> Model<'s> {
                 }
                 None => crate::iam::capabilities::ReadOnlyBaseline::vendored(),
             };
-            let capabilities = analyses
+            let mut capabilities: Vec<Capabilities> = analyses
                 .iter()
                 .map(|a| crate::iam::capabilities::of_with(a, baseline))
                 .collect();
+            // A set with variants can do, as a set, what it can do in any account it is
+            // assigned in: its variants, and its own analysis where no variant applies.
+            let sets = self.snapshot.permission_sets.len();
+            let mut merged = vec![Vec::new(); sets];
+            for (position, target) in self.assignment_targets.iter().enumerate() {
+                if let (Some(set), Some(facts)) = (target.permission_set, target.facts)
+                    && (set as usize) < sets
+                    && self.routes[position].entitlement.is_none()
+                {
+                    merged[set as usize].push(facts as usize);
+                }
+            }
+            for (set, sources) in merged.iter_mut().enumerate() {
+                sources.sort_unstable();
+                sources.dedup();
+                if sources.iter().all(|&s| s == set) {
+                    sources.clear();
+                    continue;
+                }
+                let parts: Vec<&Capabilities> = sources.iter().map(|&s| &capabilities[s]).collect();
+                capabilities[set] = crate::iam::capabilities::merge(&parts);
+            }
             let by_arn = self
                 .snapshot
                 .permission_sets
@@ -345,6 +443,7 @@ impl<'s> Model<'s> {
             Arc::new(PolicyFacts {
                 analyses,
                 capabilities,
+                merged,
                 by_arn,
             })
         })
@@ -357,22 +456,30 @@ impl<'s> Model<'s> {
     pub fn capability_gaps(&self, sees_roles: bool) -> Vec<crate::snapshot::Gap> {
         let facts = self.policy_facts();
         let mut gaps = Vec::new();
-        for (set, capabilities) in self
-            .snapshot
-            .permission_sets
-            .iter()
-            .zip(&facts.capabilities)
-        {
-            for unknown in &capabilities.unknown {
-                gaps.push(crate::snapshot::Gap {
-                    area: crate::vocabulary::DataArea::Capabilities,
-                    operation: "policy:analyse".into(),
-                    resource: format!("{} ({})", set.name, set.arn),
-                    error: unknown.clone(),
-                });
+        let sets = self.snapshot.permission_sets.len();
+        let first_variant = sets + self.roles.len();
+        for (position, set) in self.snapshot.permission_sets.iter().enumerate() {
+            let sources = match facts.merged[position].as_slice() {
+                [] => vec![position],
+                sources => sources.to_vec(),
+            };
+            for source in sources {
+                // A variant's unknowns name the accounts they are about.
+                let accounts = (source >= first_variant)
+                    .then(|| self.variants[source - first_variant].accounts.join(", "));
+                for unknown in &facts.capabilities[source].unknown {
+                    gaps.push(crate::snapshot::Gap {
+                        area: crate::vocabulary::DataArea::Capabilities,
+                        operation: "policy:analyse".into(),
+                        resource: format!("{} ({})", set.name, set.arn),
+                        error: match &accounts {
+                            Some(accounts) => format!("in account {accounts}: {unknown}"),
+                            None => unknown.clone(),
+                        },
+                    });
+                }
             }
         }
-        let sets = self.snapshot.permission_sets.len();
         for (r, role) in self.roles.iter().enumerate().filter(|_| sees_roles) {
             for unknown in &facts.capabilities[sets + r].unknown {
                 gaps.push(crate::snapshot::Gap {
@@ -489,6 +596,51 @@ impl<'s> Model<'s> {
             && (account_id == self.snapshot.organization.management_account_id
                 || account_id == self.snapshot.metadata.management_account_id)
     }
+}
+
+/// What makes a set's analysis in one account differ from another's: the customer managed
+/// documents found there (or why not), whether it is the management account, the guardrails.
+type VariantKey = (
+    usize,
+    bool,
+    Vec<String>,
+    Option<crate::iam::guardrails::Ceiling>,
+);
+
+/// The key of a set's variant in an account; None when the set alone is the whole truth
+/// there (no customer managed policy or boundary, no guardrails).
+fn variant_key(
+    snapshot: &Snapshot,
+    set: usize,
+    account: &str,
+    ceiling: Option<crate::iam::guardrails::Ceiling>,
+) -> Option<VariantKey> {
+    let permission_set = &snapshot.permission_sets[set];
+    let references: Vec<&crate::snapshot::CustomerManagedPolicy> = permission_set
+        .customer_managed_policies
+        .iter()
+        .chain(
+            permission_set
+                .permissions_boundary
+                .as_ref()
+                .and_then(|b| b.customer_managed_policy.as_ref()),
+        )
+        .collect();
+    if references.is_empty() && ceiling.is_none() {
+        return None;
+    }
+    let documents = references
+        .iter()
+        .map(|reference| {
+            let arn = crate::iam::customer_managed_arn("aws", account, reference);
+            match crate::iam::customer_managed_in(snapshot, account, &arn) {
+                Ok((label, document)) => format!("{label}\0{document}"),
+                Err(why) => why,
+            }
+        })
+        .collect();
+    let management = account == snapshot.metadata.management_account_id;
+    Some((set, management, documents, ceiling))
 }
 
 fn index<'s>(keys: impl Iterator<Item = &'s str>) -> HashMap<&'s str, usize> {

@@ -86,16 +86,11 @@ pub fn of<'s>(model: &Model<'s>) -> Overview<'s> {
         let (Some(account), Some(principal)) = (target.account, target.principal) else {
             continue;
         };
-        let (name, facts_at) = match target.permission_set {
-            Some(p) if (p as usize) < sets => (
-                snapshot.permission_sets[p as usize].name.clone(),
-                Some(p as usize),
-            ),
-            Some(p) => (
-                crate::iam::role_label(route.grant_arn).to_string(),
-                Some(p as usize),
-            ),
-            None => (route.grant_arn.to_string(), None),
+        let facts_at = target.facts.map(|p| p as usize);
+        let name = match target.permission_set {
+            Some(p) if (p as usize) < sets => snapshot.permission_sets[p as usize].name.clone(),
+            Some(_) => crate::iam::role_label(route.grant_arn).to_string(),
+            None => route.grant_arn.to_string(),
         };
         let (column, user) = match route.principal_type {
             PrincipalType::Group => {

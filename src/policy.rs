@@ -104,6 +104,44 @@ pub fn iso_duration_seconds(text: &str) -> Option<i64> {
     Some(total)
 }
 
+/// Whether two policy documents say the same: equal once single values are lists, lists are
+/// sorted and the statement list is a list (IAM and Identity Center return one policy in
+/// different shapes).
+pub fn same_document(a: &Value, b: &Value) -> bool {
+    canonical(a) == canonical(b)
+}
+
+fn canonical(value: &Value) -> Value {
+    const LISTS: &[&str] = &[
+        "Statement",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+    ];
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, v)| {
+                    let v = canonical(v);
+                    let v = match v {
+                        Value::Array(_) => v,
+                        other if LISTS.contains(&key.as_str()) => Value::Array(vec![other]),
+                        other => other,
+                    };
+                    (key.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(canonical).collect();
+            items.sort_by_key(|v| v.to_string());
+            Value::Array(items)
+        }
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +173,14 @@ mod tests {
         assert_eq!(iso_duration_seconds("1H"), None);
         assert_eq!(iso_duration_seconds("PT1X"), None);
         assert_eq!(iso_duration_seconds("PT1"), None);
+    }
+
+    #[test]
+    fn one_document_in_two_shapes_is_the_same() {
+        let a = serde_json::json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}});
+        let b = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Resource": ["*"], "Action": ["s3:GetObject"], "Effect": "Allow"}]});
+        assert!(same_document(&a, &b));
+        let c = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Resource": ["*"], "Action": ["s3:*"], "Effect": "Allow"}]});
+        assert!(!same_document(&a, &c));
     }
 }

@@ -53,6 +53,50 @@ pub struct Snapshot {
     /// None when no member role was given: member accounts were not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_accounts: Option<Vec<MemberAccount>>,
+    /// The organization's guardrails: its service and resource control policies and where
+    /// they are attached. None in a snapshot written before ssoaudit read them: capabilities
+    /// are then what the policies allow, never less than AWS allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<Guardrails>,
+}
+
+/// Service control policies (SCPs) and resource control policies (RCPs), read from
+/// Organizations with the hierarchy they are attached to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guardrails {
+    /// Policy types enabled on the root (`SERVICE_CONTROL_POLICY`,
+    /// `RESOURCE_CONTROL_POLICY`): a type that is not enabled applies nowhere.
+    #[serde(default)]
+    pub enabled_types: Vec<String>,
+    #[serde(default)]
+    pub policies: Vec<OrganizationPolicy>,
+}
+
+/// One SCP or RCP, its document and the roots, OUs and accounts it is attached to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationPolicy {
+    pub id: String,
+    pub name: String,
+    /// `SERVICE_CONTROL_POLICY` or `RESOURCE_CONTROL_POLICY`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub aws_managed: bool,
+    pub document: serde_json::Value,
+    /// Ids of the roots, OUs and accounts it is attached to, sorted.
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+impl Guardrails {
+    pub const SCP: &'static str = "SERVICE_CONTROL_POLICY";
+    pub const RCP: &'static str = "RESOURCE_CONTROL_POLICY";
+
+    pub fn enabled(&self, kind: &str) -> bool {
+        self.enabled_types.iter().any(|t| t == kind)
+    }
 }
 
 /// One member account's IAM, read through the member role with
@@ -738,6 +782,15 @@ impl Snapshot {
 
     /// Sorts every list and deduplicates sets so that one state serializes one way.
     pub fn normalize(&mut self) {
+        if let Some(guardrails) = &mut self.guardrails {
+            guardrails.enabled_types.sort();
+            guardrails.enabled_types.dedup();
+            guardrails.policies.sort_by(|a, b| a.id.cmp(&b.id));
+            for policy in &mut guardrails.policies {
+                policy.targets.sort();
+                policy.targets.dedup();
+            }
+        }
         if let Some(members) = &mut self.member_accounts {
             members.sort_by(|a, b| a.account_id.cmp(&b.account_id));
             for member in members.iter_mut() {

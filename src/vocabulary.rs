@@ -68,6 +68,9 @@ vocabulary! {
         /// CloudTrail sign-in and access evidence.
         Events => "events",
         Groups => "groups",
+        /// Service and resource control policies and where they are attached: the ceiling on
+        /// what any policy allows in a member account.
+        Guardrails => "guardrails",
         /// Identity Center instances (organization and account instances), their status,
         /// encryption and Regions.
         Instances => "instances",
@@ -101,8 +104,11 @@ vocabulary! {
         Access => "access",
         /// The root user of an account (evidence of root use).
         RootUser => "root_user",
-        /// An IAM user of an account (console logins seen in CloudTrail).
+        /// An IAM user of an account (console logins seen in CloudTrail, or read in a member
+        /// account).
         IamUser => "iam_user",
+        /// An IAM role of a member account.
+        IamRole => "iam_role",
         /// A change between two snapshots (`diff --format sarif`).
         Change => "diff",
     }

@@ -158,7 +158,7 @@ fn compliant_organization_and_stack_have_no_drift() {
     ]);
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
-        out.stdout.contains("no findings; 34 rules evaluated"),
+        out.stdout.contains("no findings; 36 rules evaluated"),
         "{}",
         out.stdout
     );

@@ -37,12 +37,12 @@ fn json_findings(snapshot: &str) -> Vec<(String, String)> {
 
 #[test]
 fn markdown_shows_gaps_first_and_every_finding() {
-    let out = check(VIOLATING, "markdown");
+    let out = check(REFUSED, "markdown");
     assert_eq!(out.code, 3, "gaps decide the exit code as in every format");
     let text = &out.stdout;
     assert!(text.starts_with("## ssoaudit: IAM Identity Center audit\n"));
     // The counts of the JSON report of the same run.
-    let report = json(&check(VIOLATING, "json").stdout);
+    let report = json(&check(REFUSED, "json").stdout);
     let by_severity: Vec<String> = ["critical", "high", "medium", "low", "info"]
         .iter()
         .filter_map(|s| {
@@ -63,7 +63,7 @@ fn markdown_shows_gaps_first_and_every_finding() {
     assert!(warning < gaps && gaps < first_finding);
     // Every finding is a row, its message escaped for a table cell: whole when short, in brief
     // (its start) when longer than 300 characters.
-    for (rule, message) in json_findings(VIOLATING) {
+    for (rule, message) in json_findings(REFUSED) {
         let row = format!("| `{rule}` |");
         assert!(text.contains(&row), "{rule}");
         let shown: String = if message.chars().count() > 300 {
@@ -78,7 +78,7 @@ fn markdown_shows_gaps_first_and_every_finding() {
     }
     assert!(!text.contains("more row"), "nothing cut");
     // Deterministic.
-    assert_eq!(check(VIOLATING, "markdown").stdout, out.stdout);
+    assert_eq!(check(REFUSED, "markdown").stdout, out.stdout);
 
     let clean = check(COMPLIANT, "markdown");
     assert_eq!(clean.code, 0);
@@ -209,11 +209,11 @@ fn attribute(xml: &str, element: &str, name: &str) -> usize {
 
 #[test]
 fn junit_has_one_case_per_rule_and_validates_against_the_schema() {
-    let out = check(VIOLATING, "junit");
+    let out = check(REFUSED, "junit");
     assert_eq!(out.code, 3);
     let xml = &out.stdout;
     validate_junit(xml);
-    let report = json(&check(VIOLATING, "json").stdout);
+    let report = json(&check(REFUSED, "json").stdout);
     let rules: BTreeSet<&str> = report["findings"]
         .as_array()
         .unwrap()
@@ -243,7 +243,7 @@ fn junit_has_one_case_per_rule_and_validates_against_the_schema() {
     assert_eq!(attribute(xml, "testsuite", "skipped"), 8);
     assert_eq!(xml.matches("<skipped ").count(), 8);
     // Every finding is in its rule's failure, escaped.
-    for (_, message) in json_findings(VIOLATING) {
+    for (_, message) in json_findings(REFUSED) {
         let escaped = message
             .replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -256,7 +256,7 @@ fn junit_has_one_case_per_rule_and_validates_against_the_schema() {
     let lenient = run(&[
         "check",
         "--snapshot",
-        VIOLATING,
+        REFUSED,
         "--format",
         "junit",
         "--now",
@@ -295,15 +295,15 @@ fn against(snapshot: &str, baseline: &std::path::Path, format: &str) -> Output {
 #[test]
 fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     let dir = temp_dir("baseline");
-    let report = check(VIOLATING, "json").stdout;
+    let report = check(REFUSED, "json").stdout;
     // The whole earlier state: nothing new, nothing fails.
     let same = dir.join("same.json");
     std::fs::write(&same, &report).unwrap();
-    let out = against(VIOLATING, &same, "table");
+    let out = against(REFUSED, &same, "table");
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("; baseline: 0 new, 50 unchanged, 0 resolved"),
+            .contains("; baseline: 0 new, 53 unchanged, 0 resolved"),
         "{}",
         out.stdout
     );
@@ -320,14 +320,14 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     let path = dir.join("earlier.json");
     std::fs::write(&path, serde_json::to_string(&earlier).unwrap()).unwrap();
 
-    let out = against(VIOLATING, &path, "json");
+    let out = against(REFUSED, &path, "json");
     assert_eq!(out.code, 1, "new findings fail the run");
     let now = json(&out.stdout);
     assert_eq!(
         now["summary"]["baseline"],
         serde_json::json!({
             "new": 2,
-            "unchanged": 48,
+            "unchanged": 51,
             "resolved": 1,
             "resolved_findings": [{
                 "rule_id": gone_rule(&earlier),
@@ -350,7 +350,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     assert_eq!(new, expected);
 
     // SARIF: baselineState on every result, still valid.
-    let sarif = json(&against(VIOLATING, &path, "sarif").stdout);
+    let sarif = json(&against(REFUSED, &path, "sarif").stdout);
     assert_valid_sarif(&sarif);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(
@@ -365,18 +365,18 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
             .iter()
             .filter(|r| r["baselineState"] == "unchanged")
             .count(),
-        48
+        51
     );
     assert_eq!(sarif["runs"][0]["properties"]["baseline"]["resolved"], 1);
 
     // Markdown and JUnit say it too; only the new findings fail in JUnit.
-    let markdown = against(VIOLATING, &path, "markdown").stdout;
+    let markdown = against(REFUSED, &path, "markdown").stdout;
     assert!(
         markdown
-            .contains("Against the baseline: **2 new**, 48 unchanged (not failing), 1 resolved."),
+            .contains("Against the baseline: **2 new**, 51 unchanged (not failing), 1 resolved."),
         "{markdown}"
     );
-    let junit = against(VIOLATING, &path, "junit").stdout;
+    let junit = against(REFUSED, &path, "junit").stdout;
     validate_junit(&junit);
     let failing: BTreeSet<&str> = removed
         .iter()
@@ -387,7 +387,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     assert_eq!(attribute(&junit, "testsuite", "failures"), failing.len());
     assert!(junit.contains("(in the baseline)"));
     assert!(
-        junit.contains("<property name=\"baseline\" value=\"2 new, 48 unchanged, 1 resolved\"/>")
+        junit.contains("<property name=\"baseline\" value=\"2 new, 51 unchanged, 1 resolved\"/>")
     );
 
     // Everything fixed: all resolved.
@@ -395,7 +395,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     assert_eq!(out.code, 0);
     assert!(
         out.stdout
-            .contains("baseline: 0 new, 0 unchanged, 50 resolved")
+            .contains("baseline: 0 new, 0 unchanged, 53 resolved")
     );
 }
 
@@ -431,7 +431,7 @@ fn a_baseline_that_is_not_a_report_is_an_input_error() {
         if let Some(text) = text {
             std::fs::write(&path, text).unwrap();
         }
-        let out = against(VIOLATING, &path, "json");
+        let out = against(REFUSED, &path, "json");
         assert_eq!(out.code, 2, "{name}");
         assert!(
             out.stderr.contains(says) && out.stderr.contains(name),

@@ -11,7 +11,7 @@ fn check(format: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "check",
         "--snapshot",
-        VIOLATING,
+        REFUSED,
         "--format",
         format,
         "--now",
@@ -120,7 +120,7 @@ fn the_html_report_shows_in_chromium_what_the_json_report_says() {
 
     // The matrix: every account; core-root's BillingAdmin cell holds its sets and the
     // entitlement's role (dashed, administrator), and opens to the group's members.
-    let snapshot = json(&std::fs::read_to_string(root().join(VIOLATING)).unwrap());
+    let snapshot = json(&std::fs::read_to_string(root().join(REFUSED)).unwrap());
     assert_eq!(
         seen["matrix_rows"],
         snapshot["organization"]["accounts"]
@@ -133,7 +133,7 @@ fn the_html_report_shows_in_chromium_what_the_json_report_says() {
         &run(&[
             "access",
             "--snapshot",
-            VIOLATING,
+            REFUSED,
             "--account",
             "core-root",
             "--group",

@@ -1699,3 +1699,284 @@ fn member_accounts_are_read_through_the_member_role() {
     );
     assert_eq!(moto.calls()["sts:AssumeRole"], (want.len() + 1) as u64);
 }
+
+/// What member accounts hold and the organization's guardrails, end to end against moto: a
+/// customer managed policy and boundary that differ between two accounts (an escalation hidden
+/// in one), an SCP that freezes one account, an allow-list SCP at an OU, an IAM user with an
+/// access key, a reserved role edited by hand, and an account that refuses the member role.
+#[test]
+fn member_accounts_and_guardrails_shape_what_sets_can_do() {
+    let (moto, expected) = seeded(VIOLATING);
+    let management = expected.organization.management_account_id.clone();
+    let id = |name: &str| {
+        expected
+            .organization
+            .accounts
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let (staging, dev, prod, sandbox) = (
+        id("plat-staging"),
+        id("plat-dev"),
+        id("plat-prod"),
+        id("plat-sandbox"),
+    );
+    let plat_ou = expected
+        .organization
+        .organizational_units
+        .iter()
+        .find(|u| u.name == "plat")
+        .unwrap()
+        .id
+        .clone();
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{management}:root")}, "Action": "sts:AssumeRole"}]});
+    let allow = |actions: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+    // SupportEngineerAccess (inline `*`, capped by its boundary) is assigned in plat-staging,
+    // where the boundary lets through passing a role to a Lambda function it creates and
+    // invokes: an escalation that lives in the account, not in Identity Center.
+    moto.control(
+        "iam-account",
+        serde_json::json!({"account": staging, "policies": [
+            {"name": "support-tools", "path": "/acme/", "document": allow(serde_json::json!("support:*"))},
+            {"name": "support-boundary", "path": "/acme/", "document": allow(serde_json::json!(["support:*", "iam:PassRole", "lambda:*"]))}
+        ]}),
+    );
+    // The same names in plat-dev allow support alone.
+    moto.control(
+        "iam-account",
+        serde_json::json!({"account": dev, "policies": [
+            {"name": "support-tools", "path": "/acme/", "document": allow(serde_json::json!("support:*"))},
+            {"name": "support-boundary", "path": "/acme/", "document": allow(serde_json::json!("support:*"))}
+        ]}),
+    );
+    // plat-prod: an IAM user with an access key, and Identity Center's ReadOnlyAccess role
+    // with AdministratorAccess attached by hand.
+    moto.control(
+        "iam-account",
+        serde_json::json!({"account": prod,
+            "roles": [{"name": "AWSReservedSSO_ReadOnlyAccess_0123456789abcdef", "path": "/aws-reserved/sso.amazonaws.com/",
+                       "trust": trust, "managed": ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AdministratorAccess"]}],
+            "users": [{"name": "deploy", "keys": 1}]}),
+    );
+    // Guardrails: plat-prod frozen (deny everything), the plat OU on an allow-list (S3 and
+    // CloudWatch Logs, FullAWSAccess detached there), everything denied at the root but for
+    // the management account, which SCPs never bind.
+    let guardrails = moto.control(
+        "guardrails",
+        serde_json::json!({"management": management, "enable": ["SERVICE_CONTROL_POLICY"],
+            "policies": [
+                {"name": "FreezeProd", "type": "SERVICE_CONTROL_POLICY",
+                 "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
+                 "targets": [prod]},
+                {"name": "PlatAllowList", "type": "SERVICE_CONTROL_POLICY",
+                 "document": allow(serde_json::json!(["s3:*", "logs:*", "support:*", "iam:PassRole", "lambda:*"])),
+                 "targets": [plat_ou]}
+            ],
+            "detach": [{"policy": "p-FullAWSAccess", "target": plat_ou}]}),
+    );
+    assert!(guardrails["policies"]["FreezeProd"].is_string());
+    // plat-sandbox refuses the member role.
+    moto.control(
+        "config",
+        serde_json::json!({"deny": {"sts:AssumeRole": sandbox}}),
+    );
+    let (live, _) = scan(&moto, &["--member-role", "ssoaudit-read"]);
+    let read = live.guardrails.as_ref().expect("guardrails read");
+    assert_eq!(read.enabled_types, ["SERVICE_CONTROL_POLICY"]);
+    let freeze = read
+        .policies
+        .iter()
+        .find(|p| p.name == "FreezeProd")
+        .unwrap();
+    assert_eq!(freeze.targets, std::slice::from_ref(&prod));
+    assert_eq!(freeze.document["Statement"][0]["Effect"], "Deny");
+    let full = read
+        .policies
+        .iter()
+        .find(|p| p.name == "FullAWSAccess")
+        .unwrap();
+    assert!(full.aws_managed && !full.targets.contains(&plat_ou));
+    let dir = temp_dir("member-guardrails");
+    let path = dir.join("live.json");
+    std::fs::write(&path, live.to_canonical_json()).unwrap();
+    let path = path.to_str().unwrap();
+
+    // What SupportEngineerAccess can do, per account.
+    let set = |account: &str| {
+        let out = run(&[
+            "permission-set",
+            "SupportEngineerAccess",
+            "--account",
+            account,
+            "--snapshot",
+            path,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        json(&out.stdout)["capabilities"].clone()
+    };
+    let in_staging = set(&staging);
+    assert_eq!(in_staging["admin_equivalent"], true, "{in_staging:#}");
+    assert!(
+        in_staging["escalation_paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("lambda:CreateFunction")),
+        "{in_staging:#}"
+    );
+    assert_eq!(in_staging["unknown_policies"], serde_json::json!([]));
+    let in_dev = set("plat-dev");
+    assert_eq!(in_dev["admin_equivalent"], false, "{in_dev:#}");
+    assert_eq!(in_dev["writable_services"], serde_json::json!(["support"]));
+    // In the refusing account the policies are unknown, and say why.
+    let in_sandbox = set(&sandbox);
+    assert!(
+        in_sandbox["unknown_policies"][0]
+            .as_str()
+            .unwrap()
+            .contains("could not be read through the member role"),
+        "{in_sandbox:#}"
+    );
+
+    // AdministratorAccess under the freeze: nothing; under the allow-list: S3 and Logs only;
+    // in the management account: everything.
+    let admin = |account: &str| {
+        let out = run(&[
+            "permission-set",
+            "AdministratorAccess",
+            "--account",
+            account,
+            "--snapshot",
+            path,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        json(&out.stdout)["capabilities"].clone()
+    };
+    let frozen = admin(&prod);
+    assert_eq!(frozen["admin_equivalent"], false, "{frozen:#}");
+    assert_eq!(frozen["read_only"], true, "{frozen:#}");
+    // What the OU's allow-list leaves, the account's deny removes; each says so.
+    assert!(
+        frozen["guardrails"].as_array().unwrap().iter().any(|g| g
+            .as_str()
+            .unwrap()
+            .starts_with("SCP FreezeProd")
+            && g.as_str()
+                .unwrap()
+                .contains("at the account, statement 0, denies it")),
+        "{frozen:#}"
+    );
+    // The allow-list looks narrow, but passing a role to a Lambda function it creates is
+    // still in it: administrator-equivalent, and nothing of Organizations or Identity Center.
+    let listed = admin(&dev);
+    assert_eq!(listed["admin_equivalent"], true, "{listed:#}");
+    assert!(
+        listed["admin_reasons"].as_array().unwrap().iter().all(|r| r
+            .as_str()
+            .unwrap()
+            .starts_with("PassExistingRoleToNewLambda")),
+        "{listed:#}"
+    );
+    assert_eq!(listed["can_manage_organization"], false);
+    assert_eq!(listed["can_manage_identity_center"], false);
+    assert_eq!(
+        listed["writable_services"],
+        serde_json::json!(["iam", "lambda", "logs", "s3", "support"]),
+        "{listed:#}"
+    );
+    assert!(
+        listed["guardrails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g.as_str().unwrap().contains("PlatAllowList")),
+        "{listed:#}"
+    );
+    let unbound = admin(&management);
+    assert_eq!(unbound["admin_equivalent"], true);
+    assert_eq!(unbound["guardrails"], serde_json::json!([]));
+
+    // The rules: the IAM user, the edited reserved role, the gap of the refusing account only.
+    let out = run(&[
+        "check",
+        "--snapshot",
+        path,
+        "--only",
+        "iam-user-outside-identity-center",
+        "--only",
+        "reserved-role-drift",
+        "--only",
+        "admin-on-management-account",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let report = json(&out.stdout);
+    let found: BTreeSet<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["resource"]["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&(
+            "iam-user-outside-identity-center".into(),
+            "deploy in plat-prod".into()
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&(
+            "reserved-role-drift".into(),
+            "AWSReservedSSO_ReadOnlyAccess_0123456789abcdef in plat-prod".into()
+        )),
+        "{found:#?}"
+    );
+    // DevOps's AdministratorAccess on the management account: SCPs do not bind it.
+    assert!(
+        found
+            .iter()
+            .any(|(rule, _)| rule == "admin-on-management-account"),
+        "{found:#?}"
+    );
+    let member_gaps: Vec<String> = report["incomplete"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["gaps"].as_array().unwrap().clone())
+        .filter(|g| g["area"] == "member_accounts")
+        .map(|g| g["resource"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!member_gaps.is_empty());
+    assert!(
+        member_gaps.iter().all(|r| r.starts_with(&sandbox)),
+        "{member_gaps:?}"
+    );
+
+    // Every guardrail call is in the shipped policy.
+    let allowed = policy_operations();
+    for operation in [
+        "organizations:ListPolicies",
+        "organizations:DescribePolicy",
+        "organizations:ListTargetsForPolicy",
+    ] {
+        assert!(
+            moto.calls().contains_key(operation),
+            "{operation} not called"
+        );
+        assert!(allowed.contains(operation), "{operation} not in the policy");
+    }
+}

@@ -40,7 +40,22 @@ fn the_readme_main_example_prints_what_the_readme_says() {
         .expect("the README states the exit code");
     assert_eq!(out.code, stated as i32, "{}", out.stderr);
 
-    // What the README says of the output: each gap once (tests/trust.rs checks the messages).
+    // With every member account read, nothing is incomplete.
+    assert_eq!(stated, 1);
+    assert!(!out.stdout.contains("incomplete:"), "{}", out.stdout);
+
+    // The second example: one account refused the member role. Each gap once, naming the
+    // account; exit 3.
+    let refused = "fixtures/reference-violating-member-refused.snapshot.json";
+    assert!(readme.contains(&format!("`{refused}`, exits with code 3")));
+    let mut second: Vec<&str> = args.clone();
+    let at = second
+        .iter()
+        .position(|a| a.ends_with(".snapshot.json"))
+        .unwrap();
+    second[at] = refused;
+    let out = run(&second);
+    assert_eq!(out.code, 3, "{}", out.stderr);
     let gaps: Vec<&str> = out
         .stdout
         .lines()
@@ -49,6 +64,11 @@ fn the_readme_main_example_prints_what_the_readme_says() {
     let distinct: std::collections::BTreeSet<&str> = gaps.iter().copied().collect();
     assert_eq!(gaps.len(), distinct.len());
     assert!(!gaps.is_empty());
+    assert!(
+        gaps.iter().all(|g| g.contains("100000000010")),
+        "every gap names the refusing account: {gaps:#?}"
+    );
+    assert!(gaps.iter().any(|g| g.contains("sts:AssumeRole")));
 
     // The table's one-line summary quoted under "Output formats" is the same line.
     let formats = readme

@@ -356,14 +356,14 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn each_gap_is_printed_once_with_the_rules_it_affects_and_messages_stay_short() {
-    let out = run(&["check", "--snapshot", VIOLATING, "--now", NOW]);
+    let out = run(&["check", "--snapshot", REFUSED, "--now", NOW]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     let gap_lines: Vec<&str> = out
         .stdout
         .lines()
         .filter(|l| l.starts_with("incomplete:"))
         .collect();
-    let (_, report) = check(&["--snapshot", VIOLATING, "--now", NOW, "--allow-gaps"]);
+    let (_, report) = check(&["--snapshot", REFUSED, "--now", NOW, "--allow-gaps"]);
     let mut distinct = std::collections::BTreeSet::new();
     for rule in report["incomplete"].as_array().unwrap() {
         for gap in rule["gaps"].as_array().unwrap() {
@@ -385,7 +385,7 @@ fn each_gap_is_printed_once_with_the_rules_it_affects_and_messages_stay_short() 
     let markdown = run(&[
         "check",
         "--snapshot",
-        VIOLATING,
+        REFUSED,
         "--now",
         NOW,
         "--format",

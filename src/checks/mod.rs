@@ -9,6 +9,7 @@
 mod drift;
 mod events;
 mod failures_burst;
+mod member;
 mod mfa_unverifiable;
 mod required_names;
 mod root_credential_use;
@@ -96,8 +97,9 @@ pub fn parse(
         "required-names" => required_names::parse(subject, text, at_check),
         "drift" => drift::parse(kind, text, at_check),
         "events" => events::parse(subject, kind, text, at_check),
+        "member-accounts" => member::parse(subject, text, at_check),
         other => Err(at_check(format!(
-            "unknown check `{other}`; expected required-names, drift or events"
+            "unknown check `{other}`; expected required-names, drift, events or member-accounts"
         ))),
     }
 }

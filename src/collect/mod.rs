@@ -512,7 +512,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     let iam_client = aws_sdk_iam::Client::from_conf(iam_config);
     // The instance's settings first among sso-admin calls: a few calls, queued ahead of the
     // many per set and per principal.
-    let (settings, applications, organization, directory, sets) = tokio::join!(
+    let (settings, applications, (organization, guardrails), directory, sets) = tokio::join!(
         settings::collect(
             &scan,
             &sso,
@@ -611,6 +611,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         applications: Some(applications),
         account_access: Some(account_access),
         member_accounts,
+        guardrails,
     };
     snapshot.normalize();
     Ok(snapshot)

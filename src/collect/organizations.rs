@@ -3,7 +3,7 @@
 
 use super::Scan;
 use super::calls::{CallError, Service};
-use crate::snapshot::{Account, Organization, OrganizationalUnit};
+use crate::snapshot::{Account, Guardrails, Organization, OrganizationPolicy, OrganizationalUnit};
 use crate::vocabulary::DataArea;
 use aws_sdk_organizations::Client;
 use std::collections::BTreeMap;
@@ -33,12 +33,13 @@ pub async fn describe(scan: &Scan, client: &Client) -> Result<(String, String), 
 }
 
 /// The organization described by `described` (the result of `describe`), its OU tree,
-/// accounts and their tags; nothing but a gap when it could not be described.
+/// accounts and their tags, and its guardrails (read beside the tree); nothing but a gap when
+/// it could not be described.
 pub async fn collect(
     scan: Arc<Scan>,
     client: Client,
     described: Result<(String, String), CallError>,
-) -> Organization {
+) -> (Organization, Option<Guardrails>) {
     let mut organization = Organization::default();
     match described {
         Ok((id, management)) => {
@@ -53,12 +54,13 @@ pub async fn collect(
                 "",
                 &error,
             );
-            return organization;
+            return (organization, None);
         }
     }
 
     // Roots, then each level of OUs with the accounts directly under each parent.
     let mut roots = Vec::new();
+    let mut enabled_types = Vec::new();
     let listed = paged!(
         scan,
         "ListRoots",
@@ -69,17 +71,42 @@ pub async fn collect(
             .max_results(PAGE)
             .set_next_token(token.clone())
             .send(),
-        |output| roots.extend(output.roots().iter().map(|root| OrganizationalUnit {
-            id: root.id().unwrap_or_default().to_string(),
-            name: root.name().unwrap_or("Root").to_string(),
-            parent_id: None,
-            path: root.name().unwrap_or("Root").to_string(),
-        }))
+        |output| for root in output.roots() {
+            enabled_types.extend(
+                root.policy_types()
+                    .iter()
+                    .filter(|t| {
+                        t.status()
+                            .is_some_and(|s| s.as_str().eq_ignore_ascii_case("ENABLED"))
+                    })
+                    .filter_map(|t| t.r#type().map(|t| t.as_str().to_string())),
+            );
+            roots.push(OrganizationalUnit {
+                id: root.id().unwrap_or_default().to_string(),
+                name: root.name().unwrap_or("Root").to_string(),
+                parent_id: None,
+                path: root.name().unwrap_or("Root").to_string(),
+            });
+        }
     );
     if !listed {
-        return organization;
+        // Without the roots, neither the tree nor which policy types are enabled is known.
+        return (organization, None);
     }
+    let (organization, guardrails) = tokio::join!(
+        tree(scan.clone(), client.clone(), organization, roots),
+        guardrails(scan.clone(), client.clone(), enabled_types)
+    );
+    (organization, Some(guardrails))
+}
 
+/// The OU tree below `roots`, level by level, with the accounts under each and their tags.
+async fn tree(
+    scan: Arc<Scan>,
+    client: Client,
+    mut organization: Organization,
+    roots: Vec<OrganizationalUnit>,
+) -> Organization {
     let mut level: Vec<OrganizationalUnit> = roots;
     while !level.is_empty() {
         let mut tasks = JoinSet::new();
@@ -126,6 +153,108 @@ pub async fn collect(
         organization.accounts[position].tags = tags;
     }
     organization
+}
+
+/// The SCPs and RCPs of the organization (of the enabled types), each with its document and
+/// targets. A policy whose document or targets could not be read is a gap in `guardrails`:
+/// the ceiling is then not applied (an unread Allow would deny everything below it).
+async fn guardrails(scan: Arc<Scan>, client: Client, enabled_types: Vec<String>) -> Guardrails {
+    use aws_sdk_organizations::types::PolicyType;
+    let mut summaries = Vec::new();
+    for kind in [Guardrails::SCP, Guardrails::RCP] {
+        if !enabled_types.iter().any(|t| t == kind) {
+            continue;
+        }
+        paged!(
+            scan,
+            "ListPolicies",
+            DataArea::Guardrails,
+            kind,
+            |token| client
+                .list_policies()
+                .filter(PolicyType::from(kind))
+                .max_results(PAGE)
+                .set_next_token(token.clone())
+                .send(),
+            |output| summaries.extend(output.policies().iter().map(|p| OrganizationPolicy {
+                id: p.id().unwrap_or_default().to_string(),
+                name: p.name().unwrap_or_default().to_string(),
+                kind: kind.to_string(),
+                aws_managed: p.aws_managed(),
+                document: serde_json::Value::Null,
+                targets: Vec::new(),
+            }))
+        );
+    }
+    let mut tasks = JoinSet::new();
+    for mut policy in summaries {
+        let scan = scan.clone();
+        let client = client.clone();
+        tasks.spawn(async move {
+            match scan
+                .caller
+                .call(SERVICE, "DescribePolicy", || {
+                    client.describe_policy().policy_id(&policy.id).send()
+                })
+                .await
+            {
+                Ok(output) => {
+                    let content = output
+                        .policy()
+                        .and_then(|p| p.content())
+                        .unwrap_or_default();
+                    match serde_json::from_str(content) {
+                        Ok(document) => policy.document = document,
+                        Err(error) => scan.gap(
+                            DataArea::Guardrails,
+                            SERVICE,
+                            "DescribePolicy",
+                            &policy.id,
+                            &CallError::Failed(format!(
+                                "the policy's content is not JSON: {error}"
+                            )),
+                        ),
+                    }
+                }
+                Err(error) => scan.gap(
+                    DataArea::Guardrails,
+                    SERVICE,
+                    "DescribePolicy",
+                    &policy.id,
+                    &error,
+                ),
+            }
+            let mut targets = Vec::new();
+            paged!(
+                scan,
+                "ListTargetsForPolicy",
+                DataArea::Guardrails,
+                &policy.id,
+                |token| client
+                    .list_targets_for_policy()
+                    .policy_id(&policy.id)
+                    .max_results(PAGE)
+                    .set_next_token(token.clone())
+                    .send(),
+                |output| targets.extend(
+                    output
+                        .targets()
+                        .iter()
+                        .filter_map(|t| t.target_id().map(str::to_string))
+                )
+            );
+            policy.targets = targets;
+            policy
+        });
+    }
+    let mut policies = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        policies.push(joined.expect("guardrail task"));
+    }
+    Guardrails {
+        enabled_types,
+        policies,
+    }
 }
 
 async fn child_units(

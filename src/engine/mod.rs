@@ -17,6 +17,7 @@ use crate::drift::{self, DriftItem};
 use crate::findings::{
     self, AccountRef, Finding, PermissionSetRef, PrincipalRef, Resource, SourceLocation,
 };
+use crate::iam::evaluate::Decision;
 use crate::model::{Model, Route};
 use crate::rules::{Logic, Rule};
 use crate::snapshot::{Gap, PrincipalType, Snapshot};
@@ -330,6 +331,20 @@ pub fn base_context_with(
                         Some(&i) if !facts.capabilities[i].unknown.is_empty() => {
                             subjects::string("unknown")
                         }
+                        // A set that differs per account: the most it allows in any of them.
+                        Some(&i) if i < facts.merged.len() && !facts.merged[i].is_empty() => {
+                            let rank = |d: Decision| match d {
+                                Decision::Allowed { .. } => 2,
+                                Decision::Conditional => 1,
+                                Decision::Denied => 0,
+                            };
+                            let best = facts.merged[i]
+                                .iter()
+                                .map(|&v| facts.analyses[v].decide(&action))
+                                .max_by_key(|d| rank(*d))
+                                .unwrap_or(Decision::Denied);
+                            subjects::string(best.as_str())
+                        }
                         Some(&i) => subjects::string(facts.analyses[i].decide(&action).as_str()),
                         // A set the snapshot does not hold (an assignment to a deleted set).
                         None => subjects::string("unknown"),
@@ -454,7 +469,7 @@ impl RuleRun<'_, '_, '_, '_> {
             for (position, assignment) in cache.model.routes.iter().enumerate() {
                 let target = targets[position];
                 let principal = principal_identity(assignment.principal_type, target.principal);
-                let entities = [target.account, target.permission_set, principal, None];
+                let entities = [target.account, target.facts, principal, None];
                 let values = |root: usize| cache.assignment_root(position, root);
                 let outcome = decider.decide(&base, roots, entities, &values);
                 self.record(outcome, &values, |run| {
@@ -677,7 +692,7 @@ impl RuleRun<'_, '_, '_, '_> {
             let target = model.assignment_targets[position];
             let principal = principal_identity(assignment.principal_type, target.principal);
             // Assignment-level conjuncts never read the user root (0).
-            let entities = [None, target.account, target.permission_set, principal];
+            let entities = [None, target.account, target.facts, principal];
             let assignment_values = |root: usize| match root {
                 0 => Value::Null,
                 _ => cache.assignment_root(position, root - 1),
@@ -701,12 +716,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 (_, None) => &[],
             };
             for &u in members {
-                let entities = [
-                    Some(u as u32),
-                    target.account,
-                    target.permission_set,
-                    principal,
-                ];
+                let entities = [Some(u as u32), target.account, target.facts, principal];
                 let values = |root: usize| match root {
                     0 => cache.user(u).clone(),
                     _ => cache.assignment_root(position, root - 1),

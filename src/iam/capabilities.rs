@@ -242,6 +242,10 @@ pub struct Capabilities {
     pub unknown: Vec<String>,
     /// Allowed actions the catalog does not know (new or mistyped), matched literally.
     pub unknown_actions: Vec<String>,
+    /// What the organization's guardrails (SCPs) take from what the policies allow, one line
+    /// per reason: `SCP DenyAll (p-1) at account 1111, statement 0, denies it: 14,020 actions
+    /// (e.g. iam:CreateUser)`. Empty when no guardrail caps it or none removes anything.
+    pub guardrails: Vec<String>,
 }
 
 /// `IAMFullAccess (AWS managed, v2), statement 0, allows iam:* → iam:AttachRolePolicy`.
@@ -381,7 +385,10 @@ pub fn of_with(analysis: &Analysis, baseline: &ReadOnlyBaseline) -> Capabilities
     // An action the catalog does not know (newer than the catalog, or mistyped) may write,
     // unless its name reads or AWS's ReadOnlyAccess grants it.
     for unknown in analysis.unknown_actions() {
-        if !reads_by_name(&unknown) && !baseline.names_unknown(&unknown) {
+        if !reads_by_name(&unknown)
+            && !baseline.names_unknown(&unknown)
+            && (!analysis.has_ceiling() || analysis.decide(&unknown) != Decision::Denied)
+        {
             writable.insert(
                 unknown
                     .split(':')
@@ -453,7 +460,73 @@ pub fn of_with(analysis: &Analysis, baseline: &ReadOnlyBaseline) -> Capabilities
         .extend(analysis.unknown_policies.iter().cloned());
     caps.unknown.extend(analysis.malformed.iter().cloned());
     caps.unknown_actions = analysis.unknown_actions();
+    caps.guardrails = removed_by_guardrails(analysis);
     caps
+}
+
+/// What a permission set can do in any of the accounts of `parts` (one per analysis): the
+/// most any of them allows, and every reason.
+pub fn merge(parts: &[&Capabilities]) -> Capabilities {
+    fn union(lists: impl Iterator<Item = Vec<String>>) -> Vec<String> {
+        let mut all: Vec<String> = lists.flatten().collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+    let any = |f: fn(&Capabilities) -> bool| parts.iter().any(|c| f(c));
+    Capabilities {
+        read_only: parts.iter().all(|c| c.read_only),
+        writable_services: union(parts.iter().map(|c| c.writable_services.clone())),
+        admin_equivalent: any(|c| c.admin_equivalent),
+        admin_reasons: union(parts.iter().map(|c| c.admin_reasons.clone())),
+        escalation_paths: union(parts.iter().map(|c| c.escalation_paths.clone())),
+        can_assume_root: any(|c| c.can_assume_root),
+        can_manage_identity_center: any(|c| c.can_manage_identity_center),
+        can_manage_organization: any(|c| c.can_manage_organization),
+        can_assume_any_role: any(|c| c.can_assume_any_role),
+        conditional_grants: union(parts.iter().map(|c| c.conditional_grants.clone())),
+        unknown: union(parts.iter().map(|c| c.unknown.clone())),
+        unknown_actions: union(parts.iter().map(|c| c.unknown_actions.clone())),
+        guardrails: union(parts.iter().map(|c| c.guardrails.clone())),
+    }
+}
+
+/// What the guardrails deny of what the policies and boundary allow, grouped by the reason
+/// (the level and SCP that deny it), the largest first, with examples that write.
+fn removed_by_guardrails(analysis: &Analysis) -> Vec<String> {
+    if !analysis.has_ceiling() {
+        return Vec::new();
+    }
+    let catalog = Catalog::get();
+    let mut by_reason: std::collections::BTreeMap<String, (usize, Vec<String>)> =
+        Default::default();
+    for (i, action) in catalog.actions.iter().enumerate() {
+        if analysis.uncapped(i) == Decision::Denied || analysis.decision(i) != Decision::Denied {
+            continue;
+        }
+        let Some(reason) = analysis.ceiling_denial(i) else {
+            continue;
+        };
+        let entry = by_reason.entry(reason).or_default();
+        entry.0 += 1;
+        if action.level.writes() && entry.1.len() < 3 {
+            entry.1.push(action.full_name());
+        }
+    }
+    let mut lines: Vec<(usize, String)> = by_reason
+        .into_iter()
+        .map(|(reason, (count, examples))| {
+            let noun = if count == 1 { "action" } else { "actions" };
+            let examples = if examples.is_empty() {
+                String::new()
+            } else {
+                format!(" (e.g. {})", examples.join(", "))
+            };
+            (count, format!("{reason}: {count} {noun}{examples}"))
+        })
+        .collect();
+    lines.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    lines.into_iter().map(|(_, line)| line).collect()
 }
 
 #[cfg(test)]

@@ -218,6 +218,9 @@ pub enum Role {
     Grants,
     /// It caps the others (the permissions boundary).
     Boundary,
+    /// A service control policy attached at the `n`th level from the organization's root to
+    /// the account: at every level some policy must allow an action, and none may deny it.
+    Ceiling(u8),
 }
 
 /// One policy of a permission set.
@@ -346,6 +349,8 @@ pub struct Analysis {
     pub policies: Vec<Policy>,
     own: Grants,
     boundary: Option<Grants>,
+    /// The guardrail levels, root first.
+    ceilings: Vec<Grants>,
     /// Policies whose content is unknown (customer managed policies outside the management
     /// account, AWS managed policies in neither the snapshot nor the catalog).
     pub unknown_policies: Vec<String>,
@@ -365,10 +370,27 @@ impl Analysis {
             .iter()
             .any(|p| p.role == Role::Boundary)
             .then(|| Grants::of(policies.iter().filter(|p| p.role == Role::Boundary), len));
+        let levels: std::collections::BTreeSet<u8> = policies
+            .iter()
+            .filter_map(|p| match p.role {
+                Role::Ceiling(level) => Some(level),
+                _ => None,
+            })
+            .collect();
+        let ceilings = levels
+            .into_iter()
+            .map(|level| {
+                Grants::of(
+                    policies.iter().filter(|p| p.role == Role::Ceiling(level)),
+                    len,
+                )
+            })
+            .collect();
         Analysis {
             policies,
             own,
             boundary,
+            ceilings,
             unknown_policies,
             malformed,
         }
@@ -377,48 +399,136 @@ impl Analysis {
     /// The decision on the `i`th catalog action: the set's policies intersected with the
     /// boundary.
     pub fn decision(&self, i: usize) -> Decision {
+        self.ceilings
+            .iter()
+            .fold(self.uncapped(i), |d, c| intersect(d, Some(c.decision(i))))
+    }
+
+    /// The decision of the policies and boundary alone, before the guardrails.
+    pub fn uncapped(&self, i: usize) -> Decision {
         intersect(
             self.own.decision(i),
             self.boundary.as_ref().map(|b| b.decision(i)),
         )
     }
 
+    /// Whether guardrails cap this analysis.
+    pub fn has_ceiling(&self) -> bool {
+        !self.ceilings.is_empty()
+    }
+
+    /// Why the guardrails deny the `i`th action: the first level that does, with the SCP
+    /// that denies it there or the level's policies, none of which allows it.
+    pub fn ceiling_denial(&self, i: usize) -> Option<String> {
+        for (grants, level) in self.ceilings.iter().zip(self.ceiling_levels()) {
+            if grants.decision(i) != Decision::Denied {
+                continue;
+            }
+            let at_level = || {
+                self.policies
+                    .iter()
+                    .filter(move |p| p.role == Role::Ceiling(level))
+            };
+            for policy in at_level() {
+                if let Some(statement) = policy
+                    .statements
+                    .iter()
+                    .find(|s| s.effect == Effect::Deny && !s.conditional && s.matched.contains(i))
+                {
+                    return Some(format!(
+                        "{}, {}, denies it",
+                        policy.label,
+                        statement.label()
+                    ));
+                }
+            }
+            let names: Vec<&str> = at_level().map(|p| p.label.as_str()).collect();
+            return Some(format!("none of {} allows it", names.join(", ")));
+        }
+        None
+    }
+
     /// The decision on an action by name: a catalog action, or one the catalog does not know,
     /// matched literally.
     pub fn decide(&self, name: &str) -> Decision {
-        if let Some(i) = Catalog::get().position(name) {
-            return self.decision(i);
-        }
-        let side = |role: Role| {
-            let mut hits = Hits::default();
-            for statement in self
-                .policies
-                .iter()
-                .filter(|p| p.role == role)
-                .flat_map(|p| &p.statements)
-                .filter(|s| s.names_literal(name))
-            {
-                let hit = match (
-                    statement.effect,
-                    statement.conditional,
-                    statement.every_resource,
-                ) {
-                    (Effect::Allow, true, _) => &mut hits.conditional,
-                    (Effect::Allow, false, true) => &mut hits.every,
-                    (Effect::Allow, false, false) => &mut hits.some,
-                    (Effect::Deny, true, _) => continue,
-                    (Effect::Deny, false, true) => &mut hits.deny_every,
-                    (Effect::Deny, false, false) => &mut hits.deny_some,
-                };
-                *hit = true;
-            }
-            hits.decision()
-        };
         let has_boundary = self.policies.iter().any(|p| p.role == Role::Boundary);
-        intersect(
-            side(Role::Grants),
-            has_boundary.then(|| side(Role::Boundary)),
+        let own = match Catalog::get().position(name) {
+            Some(i) => return self.decision(i),
+            None => intersect(
+                self.literal(name, Role::Grants),
+                has_boundary.then(|| self.literal(name, Role::Boundary)),
+            ),
+        };
+        self.capped(name, own)
+    }
+
+    /// The guardrails' decision alone on an action by name, as though the policies allowed it
+    /// on every resource.
+    pub fn decide_capped(&self, name: &str) -> Decision {
+        self.capped(
+            name,
+            Decision::Allowed {
+                every_resource: true,
+            },
         )
+    }
+
+    fn capped(&self, name: &str, start: Decision) -> Decision {
+        let position = Catalog::get().position(name);
+        let levels = self.ceiling_levels();
+        levels
+            .iter()
+            .zip(&self.ceilings)
+            .fold(start, |d, (&level, grants)| {
+                let side = match position {
+                    Some(i) => grants.decision(i),
+                    None => self.literal(name, Role::Ceiling(level)),
+                };
+                intersect(d, Some(side))
+            })
+    }
+
+    /// The levels of the ceiling policies, in the order of `ceilings`.
+    fn ceiling_levels(&self) -> Vec<u8> {
+        let mut levels: Vec<u8> = self
+            .policies
+            .iter()
+            .filter_map(|p| match p.role {
+                Role::Ceiling(level) => Some(level),
+                _ => None,
+            })
+            .collect();
+        levels.sort_unstable();
+        levels.dedup();
+        levels
+    }
+
+    /// The decision of one side's policies on an action the catalog does not know, matched
+    /// literally.
+    fn literal(&self, name: &str, role: Role) -> Decision {
+        let mut hits = Hits::default();
+        for statement in self
+            .policies
+            .iter()
+            .filter(|p| p.role == role)
+            .flat_map(|p| &p.statements)
+            .filter(|s| s.names_literal(name))
+        {
+            let hit = match (
+                statement.effect,
+                statement.conditional,
+                statement.every_resource,
+            ) {
+                (Effect::Allow, true, _) => &mut hits.conditional,
+                (Effect::Allow, false, true) => &mut hits.every,
+                (Effect::Allow, false, false) => &mut hits.some,
+                (Effect::Deny, true, _) => continue,
+                (Effect::Deny, false, true) => &mut hits.deny_every,
+                (Effect::Deny, false, false) => &mut hits.deny_some,
+            };
+            *hit = true;
+        }
+        hits.decision()
     }
 
     /// The first granting statement of an allowed action: (policy label, statement), for

@@ -4,6 +4,7 @@
 pub mod capabilities;
 pub mod catalog;
 pub mod evaluate;
+pub mod guardrails;
 pub mod managed;
 
 use crate::snapshot::{PermissionSet, Snapshot};
@@ -55,6 +56,80 @@ fn customer_managed_document<'a>(
                 ),
                 &d.document,
             )
+        })
+}
+
+/// A member account as the member role read it, if it was read.
+pub fn member_account<'a>(
+    snapshot: &'a Snapshot,
+    account_id: &str,
+) -> Option<&'a crate::snapshot::MemberAccount> {
+    snapshot
+        .member_accounts
+        .as_ref()?
+        .iter()
+        .find(|m| m.account_id == account_id)
+}
+
+/// Why a member account's IAM is unknown: the member role was not given, or the account could
+/// not be read through it.
+fn unread_member(snapshot: &Snapshot, account_id: &str) -> String {
+    if snapshot.member_accounts.is_none() {
+        format!(
+            "account {account_id} was not read (scan with --member-role to read member accounts)"
+        )
+    } else {
+        format!(
+            "account {account_id} could not be read through the member role (see the member_accounts gaps)"
+        )
+    }
+}
+
+/// `/acme/tools` of `arn:aws:iam::1:policy/acme/tools`.
+pub fn policy_path_name(arn: &str) -> &str {
+    arn.split_once(":policy").map_or(arn, |(_, n)| n)
+}
+
+/// A customer managed policy (by ARN) in the account where it lives: the management account's
+/// from the scan's documents, a member account's from what the member role read; else why
+/// not.
+pub fn customer_managed_in<'a>(
+    snapshot: &'a Snapshot,
+    account_id: &str,
+    arn: &str,
+) -> Result<(String, &'a serde_json::Value), String> {
+    let name = policy_path_name(arn);
+    if account_id == snapshot.metadata.management_account_id {
+        return snapshot
+            .policy_documents
+            .iter()
+            .find(|d| d.arn == arn)
+            .map(|d| {
+                (
+                    format!(
+                        "{name} (customer managed, {} in the management account)",
+                        d.version
+                    ),
+                    &d.document,
+                )
+            })
+            .ok_or_else(|| "not read in the management account".to_string());
+    }
+    let Some(member) = member_account(snapshot, account_id) else {
+        return Err(unread_member(snapshot, account_id));
+    };
+    member
+        .policies
+        .iter()
+        .find(|d| d.arn == arn)
+        .map(|d| {
+            (
+                format!("{name} (customer managed, {} in the account)", d.version),
+                &d.document,
+            )
+        })
+        .ok_or_else(|| {
+            format!("account {account_id} has no such policy (Identity Center cannot provision a set that references it there)")
         })
 }
 
@@ -154,6 +229,19 @@ pub fn analyse_with(
     set: &PermissionSet,
     cache: &mut StatementCache,
 ) -> Analysis {
+    analyse_in(snapshot, set, None, cache)
+}
+
+/// The analysis of a permission set as provisioned in one account (`Some`): its customer
+/// managed policies and boundary resolved in that account, under the account's guardrails.
+/// With `None`, the set as Identity Center holds it (customer managed policies as read in the
+/// management account, known only when the set is assigned there alone).
+pub fn analyse_in(
+    snapshot: &Snapshot,
+    set: &PermissionSet,
+    account: Option<&str>,
+    cache: &mut StatementCache,
+) -> Analysis {
     let catalog = catalog::Catalog::get();
     let mut policies = Vec::new();
     let mut unknown = Vec::new();
@@ -196,6 +284,49 @@ pub fn analyse_with(
                 && a.account_id != snapshot.metadata.management_account_id
         })
     };
+    if let Some(account) = account {
+        for reference in &set.customer_managed_policies {
+            let arn = customer_managed_arn("aws", account, reference);
+            match customer_managed_in(snapshot, account, &arn) {
+                Ok((label, document)) => add(label, Role::Grants, document, None),
+                Err(why) => unknown.push(format!(
+                    "customer managed policy {}: {why}",
+                    policy_path_name(&arn)
+                )),
+            }
+        }
+        if let Some(boundary) = &set.permissions_boundary {
+            match (&boundary.managed_policy_arn, &boundary.customer_managed_policy) {
+                (Some(arn), _) => match managed(arn) {
+                    Some((label, document)) => {
+                        add(format!("boundary {label}"), Role::Boundary, document, Some(arn))
+                    }
+                    None => unknown.push(format!(
+                        "permissions boundary {arn}: in neither the snapshot nor the vendored catalog"
+                    )),
+                },
+                (None, Some(reference)) => {
+                    let arn = customer_managed_arn("aws", account, reference);
+                    match customer_managed_in(snapshot, account, &arn) {
+                        Ok((label, document)) => {
+                            add(format!("boundary {label}"), Role::Boundary, document, None)
+                        }
+                        Err(why) => unknown.push(format!(
+                            "permissions boundary {}: {why}",
+                            policy_path_name(&arn)
+                        )),
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        if let Some(ceiling) =
+            guardrails::ceiling(snapshot, account, crate::snapshot::Guardrails::SCP)
+        {
+            policies.extend(guardrails::policies(snapshot, &ceiling, &mut malformed));
+        }
+        return Analysis::new(policies, unknown, malformed);
+    }
     for reference in &set.customer_managed_policies {
         match customer_managed_document(snapshot, reference) {
             Some((label, document)) => {
@@ -262,34 +393,42 @@ pub fn role_name(arn: &str) -> &str {
 
 /// The analysis of an IAM role an entitlement reaches: its inline policies, its attached
 /// managed policies (AWS managed from the snapshot or the vendored catalog, customer managed
-/// as read in the management account) and its permissions boundary. Roles of member accounts
-/// cannot be read from the management account: their capability is unknown.
+/// as read in the role's account) and its permissions boundary; in a member account (read
+/// through the member role) under the account's guardrails, unless it is service-linked.
 pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) -> Analysis {
     let catalog = catalog::Catalog::get();
     let account = arn_account(arn);
     let management = &snapshot.metadata.management_account_id;
-    if account.is_empty() || account != management {
-        return Analysis::new(
-            Vec::new(),
-            vec![format!(
-                "IAM role {arn} in account {account}: roles of member accounts cannot be read from the management account, so what it can do is unknown"
-            )],
-            Vec::new(),
-        );
-    }
-    let Some(role) = snapshot
-        .account_access
-        .iter()
-        .flat_map(|a| &a.roles)
-        .find(|r| r.arn == arn)
-    else {
-        return Analysis::new(
-            Vec::new(),
-            vec![format!(
-                "IAM role {arn}: its policies were not read (see the collection gaps)"
-            )],
-            Vec::new(),
-        );
+    let unknown_role = |why: String| Analysis::new(Vec::new(), vec![why], Vec::new());
+    let (role, service_linked) = if !account.is_empty() && account == management {
+        match snapshot
+            .account_access
+            .iter()
+            .flat_map(|a| &a.roles)
+            .find(|r| r.arn == arn)
+        {
+            Some(role) => (role, false),
+            None => {
+                return unknown_role(format!(
+                    "IAM role {arn}: its policies were not read (see the collection gaps)"
+                ));
+            }
+        }
+    } else {
+        let Some(member) = member_account(snapshot, account) else {
+            return unknown_role(format!(
+                "IAM role {arn} in account {account}: {}",
+                unread_member(snapshot, account)
+            ));
+        };
+        match member.roles.iter().find(|r| r.role.arn == arn) {
+            Some(role) => (&role.role, role.path.starts_with("/aws-service-role/")),
+            None => {
+                return unknown_role(format!(
+                    "IAM role {arn}: account {account} has no such role (deleted, or the entitlement names it wrongly)"
+                ));
+            }
+        }
     };
     let mut policies = Vec::new();
     let mut unknown = Vec::new();
@@ -312,50 +451,52 @@ pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) 
             Arc::new(evaluate::statements(&inline.document, catalog)),
         );
     }
-    // An attached or boundary policy: the snapshot's document (read by the scan), else for AWS
-    // managed ones the vendored catalog's.
-    let mut document = |arn: &str| -> Option<(String, Expanded)> {
-        let (label, document) = match snapshot.policy_documents.iter().find(|d| d.arn == arn) {
-            Some(d) if !arn.contains(":iam::aws:policy/") => (
+    // An attached or boundary policy: AWS managed from the snapshot or the vendored catalog,
+    // customer managed from the role's own account. Customer managed documents are cached
+    // by ARN, which names their account.
+    let mut document = |policy: &str| -> Result<(String, Expanded), String> {
+        let (label, document) = if policy.contains(":iam::aws:policy/") {
+            managed_document(snapshot, policy).ok_or_else(|| {
+                format!("managed policy {policy}: in neither the snapshot nor the vendored catalog")
+            })?
+        } else {
+            customer_managed_in(snapshot, account, policy).map_err(|why| {
                 format!(
-                    "{} (customer managed, {} in the management account)",
-                    policy_name(arn),
-                    d.version
-                ),
-                &d.document,
-            ),
-            _ => managed_document(snapshot, arn)?,
+                    "customer managed policy {}: {why}",
+                    policy_path_name(policy)
+                )
+            })?
         };
         let expanded = cache
             .by_arn
-            .entry(arn.to_string())
+            .entry(policy.to_string())
             .or_insert_with(|| Arc::new(evaluate::statements(document, catalog)))
             .clone();
-        Some((label, expanded))
+        Ok((label, expanded))
     };
     let mut found = Vec::new();
     for policy in &role.managed_policies {
         match document(policy) {
-            Some((label, expanded)) => found.push((label, Role::Grants, expanded)),
-            None => unknown.push(format!(
-                "managed policy {policy} of role {}: not read",
-                role.name
-            )),
+            Ok((label, expanded)) => found.push((label, Role::Grants, expanded)),
+            Err(why) => unknown.push(format!("{why} (attached to role {})", role.name)),
         }
     }
     if let Some(boundary) = &role.permissions_boundary {
         match document(boundary) {
-            Some((label, expanded)) => {
+            Ok((label, expanded)) => {
                 found.push((format!("boundary {label}"), Role::Boundary, expanded))
             }
-            None => unknown.push(format!(
-                "permissions boundary {boundary} of role {}: not read",
-                role.name
-            )),
+            Err(why) => unknown.push(format!("permissions boundary of role {}: {why}", role.name)),
         }
     }
     for (label, role, expanded) in found {
         add(label, role, expanded);
+    }
+    if !service_linked
+        && let Some(ceiling) =
+            guardrails::ceiling(snapshot, account, crate::snapshot::Guardrails::SCP)
+    {
+        policies.extend(guardrails::policies(snapshot, &ceiling, &mut malformed));
     }
     Analysis::new(policies, unknown, malformed)
 }
@@ -488,14 +629,18 @@ mod tests {
         // An attached policy that was not read, a role that was not read, a member account's.
         let lost = caps("arn:aws:iam::100000000001:role/lost");
         assert!(
-            lost.unknown[0].contains("policy/unread"),
+            lost.unknown[0].contains("/unread: not read in the management account"),
             "{:?}",
             lost.unknown
         );
         let unread = caps("arn:aws:iam::100000000001:role/never");
         assert!(unread.unknown[0].contains("were not read"));
         let member = caps("arn:aws:iam::100000000008:role/x");
-        assert!(member.unknown[0].contains("roles of member accounts cannot be read"));
+        assert!(
+            member.unknown[0].contains("account 100000000008 was not read"),
+            "{:?}",
+            member.unknown
+        );
         assert!(!member.admin_equivalent);
         assert_eq!(
             role_label("arn:aws:iam::1:role/path/Admin"),

@@ -29,6 +29,9 @@ pub struct PermissionSetReport<'a> {
 pub struct SetOut<'a> {
     pub name: &'a str,
     pub arn: &'a str,
+    /// The account it is analysed in (`--account`), as `name (id)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -51,6 +54,7 @@ pub struct CapabilitiesOut<'a> {
     pub can_manage_organization: bool,
     pub can_assume_any_role: bool,
     pub conditional_grants: &'a [String],
+    pub guardrails: &'a [String],
     pub unknown_policies: &'a [String],
     pub unknown_actions: &'a [String],
 }
@@ -104,6 +108,7 @@ fn services(analysis: &Analysis) -> Vec<ServiceOut> {
 
 fn report<'a>(
     set: &'a PermissionSet,
+    account: Option<&'a str>,
     analysis: &'a Analysis,
     caps: &'a Capabilities,
 ) -> PermissionSetReport<'a> {
@@ -114,16 +119,17 @@ fn report<'a>(
         permission_set: SetOut {
             name: &set.name,
             arn: &set.arn,
+            account,
         },
         policies: analysis
             .policies
             .iter()
             .map(|p| PolicyOut {
                 label: p.label.clone(),
-                role: if p.role == Role::Boundary {
-                    "boundary"
-                } else {
-                    "grants"
+                role: match p.role {
+                    Role::Boundary => "boundary",
+                    Role::Ceiling(_) => "guardrail",
+                    Role::Grants => "grants",
                 },
                 statements: p.statements.len(),
             })
@@ -139,6 +145,7 @@ fn report<'a>(
             can_manage_organization: caps.can_manage_organization,
             can_assume_any_role: caps.can_assume_any_role,
             conditional_grants: &caps.conditional_grants,
+            guardrails: &caps.guardrails,
             unknown_policies: &caps.unknown,
             unknown_actions: &caps.unknown_actions,
         },
@@ -146,11 +153,13 @@ fn report<'a>(
     }
 }
 
-/// The report of the permission set `name` (or ARN) of a snapshot, as JSON or a table; an
-/// error names a set the snapshot does not hold.
+/// The report of the permission set `name` (or ARN) of a snapshot, as JSON or a table; with
+/// `account` (id or name), as provisioned in that account. An error names a set or account
+/// the snapshot does not hold.
 pub fn of_named(
     snapshot: &crate::snapshot::Snapshot,
     name: &str,
+    account: Option<&str>,
     json_format: bool,
 ) -> Result<String, String> {
     let position = snapshot
@@ -160,42 +169,135 @@ pub fn of_named(
         .ok_or_else(|| format!("no permission set named `{name}` in the snapshot"))?;
     let model = crate::model::Model::new(snapshot);
     let facts = model.policy_facts();
-    let (set, analysis, capabilities) = (
-        &snapshot.permission_sets[position],
-        &facts.analyses[position],
-        &facts.capabilities[position],
-    );
-    Ok(if json_format {
-        json(set, analysis, capabilities)
+    let set = &snapshot.permission_sets[position];
+    let first_variant = snapshot.permission_sets.len() + model.roles.len();
+    let (at, account) = match account {
+        None => (position, None),
+        Some(wanted) => {
+            let account = snapshot
+                .organization
+                .accounts
+                .iter()
+                .find(|a| a.id == wanted || a.name == wanted)
+                .ok_or_else(|| format!("no account `{wanted}` in the snapshot's organization"))?;
+            let variant = model
+                .variants
+                .iter()
+                .position(|v| v.set == position && v.accounts.contains(&account.id.as_str()));
+            let at = match variant {
+                Some(v) => first_variant + v,
+                // Not assigned there (or nothing differs): the set as analysed in that
+                // account all the same.
+                None => {
+                    let mut cache = crate::iam::StatementCache::default();
+                    let analysis =
+                        crate::iam::analyse_in(snapshot, set, Some(&account.id), &mut cache);
+                    let caps = crate::iam::capabilities::of(&analysis);
+                    let where_ = format!("{} ({})", account.name, account.id);
+                    return Ok(if json_format {
+                        json(set, Some(&where_), &analysis, &caps)
+                    } else {
+                        table(set, Some(&where_), &analysis, &caps, &[])
+                    });
+                }
+            };
+            (at, Some(format!("{} ({})", account.name, account.id)))
+        }
+    };
+    let (analysis, capabilities) = (&facts.analyses[at], &facts.capabilities[at]);
+    // Without an account, a set that differs per account says where it differs.
+    let per_account: Vec<String> = if account.is_none() {
+        facts.merged[position]
+            .iter()
+            .map(|&source| {
+                let accounts = if source >= first_variant {
+                    model.variants[source - first_variant].accounts.join(", ")
+                } else {
+                    "the others".to_string()
+                };
+                let caps = &facts.capabilities[source];
+                format!(
+                    "accounts {accounts}: read-only {}, administrator-equivalent {}{}",
+                    yes(caps.read_only),
+                    yes(caps.admin_equivalent),
+                    if caps.unknown.is_empty() {
+                        ""
+                    } else {
+                        ", partly unknown"
+                    }
+                )
+            })
+            .collect()
     } else {
-        table(set, analysis, capabilities)
+        Vec::new()
+    };
+    Ok(if json_format {
+        json(set, account.as_deref(), analysis, capabilities)
+    } else {
+        table(
+            set,
+            account.as_deref(),
+            analysis,
+            capabilities,
+            &per_account,
+        )
     })
 }
 
-pub fn json(set: &PermissionSet, analysis: &Analysis, caps: &Capabilities) -> String {
-    let mut text = serde_json::to_string_pretty(&report(set, analysis, caps))
+fn yes(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+pub fn json(
+    set: &PermissionSet,
+    account: Option<&str>,
+    analysis: &Analysis,
+    caps: &Capabilities,
+) -> String {
+    let mut text = serde_json::to_string_pretty(&report(set, account, analysis, caps))
         .expect("the permission set report serializes");
     text.push('\n');
     text
 }
 
-pub fn table(set: &PermissionSet, analysis: &Analysis, caps: &Capabilities) -> String {
-    let report = report(set, analysis, caps);
+pub fn table(
+    set: &PermissionSet,
+    account: Option<&str>,
+    analysis: &Analysis,
+    caps: &Capabilities,
+    per_account: &[String],
+) -> String {
+    let report = report(set, account, analysis, caps);
     let mut out = String::new();
-    let yes = |b: bool| if b { "yes" } else { "no" };
-    let _ = writeln!(out, "{} ({})", set.name, set.arn);
+    match account {
+        Some(account) => {
+            let _ = writeln!(out, "{} ({}) in account {account}", set.name, set.arn);
+        }
+        None => {
+            let _ = writeln!(out, "{} ({})", set.name, set.arn);
+        }
+    }
     for policy in &report.policies {
         let _ = writeln!(
             out,
             "  {} {} ({} statements)",
-            if policy.role == "boundary" {
-                "capped by"
-            } else {
-                "policy"
+            match policy.role {
+                "boundary" => "capped by",
+                "guardrail" => "under",
+                _ => "policy",
             },
             policy.label,
             policy.statements
         );
+    }
+    if !per_account.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nit differs per account (--account ACCOUNT shows one); below, the most it can do in any:"
+        );
+        for line in per_account {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     let _ = writeln!(out, "\nread-only: {}", yes(caps.read_only));
     let _ = writeln!(
@@ -229,6 +331,7 @@ pub fn table(set: &PermissionSet, analysis: &Analysis, caps: &Capabilities) -> S
     for (title, items) in [
         ("escalation paths", &caps.escalation_paths),
         ("conditional grants", &caps.conditional_grants),
+        ("removed by the guardrails (SCPs)", &caps.guardrails),
         (
             "unknown (rules that read capabilities are incomplete)",
             &caps.unknown,

@@ -64,6 +64,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/group-assigned-without-members.yaml"),
     ),
     (
+        "iam-user-outside-identity-center.yaml",
+        include_str!("../../rules/iam-user-outside-identity-center.yaml"),
+    ),
+    (
         "identity-center-admin-outside-managers.yaml",
         include_str!("../../rules/identity-center-admin-outside-managers.yaml"),
     ),
@@ -102,6 +106,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
     (
         "required-permission-sets-exist.yaml",
         include_str!("../../rules/required-permission-sets-exist.yaml"),
+    ),
+    (
+        "reserved-role-drift.yaml",
+        include_str!("../../rules/reserved-role-drift.yaml"),
     ),
     (
         "root-access-features-disabled.yaml",

@@ -460,6 +460,11 @@ fn parse_rule(source: &RuleSource) -> Result<Rule, Vec<RuleError>> {
         }
     }
 
+    // What policies allow in a member account is capped by the guardrails above it.
+    if requires.contains(&DataArea::Capabilities) {
+        requires.insert(DataArea::Guardrails);
+    }
+
     match (logic, message) {
         (Some(logic), Some(message)) if errors.is_empty() => Ok(Rule {
             id: raw.id.value,

@@ -360,6 +360,13 @@ pub const PERMISSION_SET_FIELDS: &[Field] = &[
         Build::PermissionSet(|r| strings(&r.capabilities.conditional_grants)),
     ),
     field(
+        "guardrails",
+        T::ListOfStrings,
+        "what the organization's SCPs take from what the policies allow where it is provisioned: the SCP or level, with the count of actions and examples",
+        CAPS,
+        Build::PermissionSet(|r| strings(&r.capabilities.guardrails)),
+    ),
+    field(
         "unknown_policies",
         T::ListOfStrings,
         "policies whose content could not be analysed (a rule reading capabilities is incomplete on them)",
@@ -805,6 +812,65 @@ pub const EVENT_FIELDS: &[Field] = &[
         "what the evidence shows",
         &[A::Events],
         Build::Event(|r| string(&r.detail)),
+    ),
+];
+
+/// What a `member-accounts` rule's message can show.
+pub const MEMBER_FIELDS: &[Field] = &[
+    field(
+        "kind",
+        T::String,
+        "the kind of member-account rule (params.kind)",
+        &[A::MemberAccounts],
+        Build::Member(|r| string(r.kind)),
+    ),
+    field(
+        "account_id",
+        T::String,
+        "the member account's id",
+        &[A::MemberAccounts],
+        Build::Member(|r| string(&r.account_id)),
+    ),
+    field(
+        "account_name",
+        T::String,
+        "the member account's name",
+        &[A::MemberAccounts],
+        Build::Member(|r| string(&r.account_name)),
+    ),
+    field(
+        "name",
+        T::String,
+        "the IAM user's or role's name",
+        &[A::MemberAccounts],
+        Build::Member(|r| string(&r.name)),
+    ),
+    field(
+        "arn",
+        T::String,
+        "the IAM user's or role's ARN",
+        &[A::MemberAccounts],
+        Build::Member(|r| string(&r.arn)),
+    ),
+    field(
+        "last_used",
+        T::String,
+        "when it was last used (RFC 3339), or `never`",
+        &[A::MemberAccounts],
+        Build::Member(|r| {
+            string(if r.last_used.is_empty() {
+                "never"
+            } else {
+                &r.last_used
+            })
+        }),
+    ),
+    field(
+        "detail",
+        T::String,
+        "what was found",
+        &[A::MemberAccounts],
+        Build::Member(|r| string(&r.detail)),
     ),
 ];
 

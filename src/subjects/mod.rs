@@ -10,7 +10,7 @@ mod fields;
 pub mod rows;
 
 pub use fields::*;
-pub use rows::{EventRow, from_json, string};
+pub use rows::{EventRow, MemberRow, from_json, string};
 
 use crate::model::Model;
 use crate::snapshot::{Account, PermissionSet, PrincipalType, User};
@@ -145,7 +145,7 @@ pub fn field_reference() -> String {
         ));
     }
     out.push_str("\nEvery condition can also use `params` (the rule's parameters), `now` (a timestamp), `days(n)` (a duration of n days, as in `user.last_sign_in < now - days(90)`), `iso_seconds(text)` (an ISO 8601 duration in seconds) and `allows(permission_set, \"svc:Action\")` (`allowed`, `conditional` or `denied`, from the set's policies).\n");
-    let tables: [(&str, &[Field]); 8] = [
+    let tables: [(&str, &[Field]); 9] = [
         ("account", ACCOUNT_FIELDS),
         ("permission_set", PERMISSION_SET_FIELDS),
         ("group", GROUP_FIELDS),
@@ -154,6 +154,10 @@ pub fn field_reference() -> String {
         ("principal, via", PRINCIPAL_FIELDS),
         ("drift (messages of `check: drift` rules)", DRIFT_FIELDS),
         ("event (messages of `check: events` rules)", EVENT_FIELDS),
+        (
+            "iam (messages of `check: member-accounts` rules)",
+            MEMBER_FIELDS,
+        ),
     ];
     for (name, fields) in tables {
         out.push_str(&format!(
@@ -220,6 +224,7 @@ pub enum Build {
     Principal(fn(&PrincipalRow) -> Value),
     Drift(fn(&DriftRow) -> Value),
     Event(fn(&EventRow) -> Value),
+    Member(fn(&MemberRow) -> Value),
     Missing(fn(&str) -> Value),
 }
 
@@ -291,6 +296,15 @@ impl Row for EventRow {
     fn value(&self, build: Build) -> Option<Value> {
         match build {
             Build::Event(f) => Some(f(self)),
+            _ => None,
+        }
+    }
+}
+
+impl Row for MemberRow {
+    fn value(&self, build: Build) -> Option<Value> {
+        match build {
+            Build::Member(f) => Some(f(self)),
             _ => None,
         }
     }
@@ -380,7 +394,9 @@ impl<'m, 's> ValueCache<'m, 's> {
         ValueCache {
             model,
             accounts: cells(snapshot.organization.accounts.len()),
-            permission_sets: cells(snapshot.permission_sets.len() + model.roles.len()),
+            permission_sets: cells(
+                snapshot.permission_sets.len() + model.roles.len() + model.variants.len(),
+            ),
             groups: cells(snapshot.groups.len()),
             users: cells(snapshot.users.len()),
             group_principals: cells(snapshot.groups.len()),
@@ -421,17 +437,21 @@ impl<'m, 's> ValueCache<'m, 's> {
         self.permission_sets[position].get_or_init(|| {
             let model = self.model;
             let sets = model.snapshot.permission_sets.len();
-            if position >= sets {
-                return self.role(position - sets);
-            }
+            let first_variant = sets + model.roles.len();
+            // A set as provisioned in an account: the set's fields, the variant's capabilities.
+            let set = match position {
+                p if p >= first_variant => model.variants[p - first_variant].set,
+                p if p >= sets => return self.role(position - sets),
+                p => p,
+            };
             value_of(
                 PERMISSION_SET_FIELDS,
                 &PermissionSetRow {
-                    set: &model.snapshot.permission_sets[position],
-                    facts: &model.permission_set_facts[position],
+                    set: &model.snapshot.permission_sets[set],
+                    facts: &model.permission_set_facts[set],
                     capabilities: &model.policy_facts().capabilities[position],
-                    assigned: &model.permission_set_assigned_accounts[position],
-                    assignment_count: model.assignments_per_permission_set[position],
+                    assigned: &model.permission_set_assigned_accounts[set],
+                    assignment_count: model.assignments_per_permission_set[set],
                     kind: "permission_set",
                 },
             )
@@ -600,7 +620,7 @@ impl<'m, 's> ValueCache<'m, 's> {
                 Some(a) => self.account(a as usize).clone(),
                 None => self.unknown_account(route.account_id),
             },
-            1 => match target.permission_set {
+            1 => match target.facts {
                 Some(p) => self.permission_set(p as usize).clone(),
                 None => self.permission_set_by_arn(route.grant_arn),
             },
@@ -720,6 +740,12 @@ mod tests {
             "event",
             EVENT_FIELDS,
             &value_of(EVENT_FIELDS, &event),
+            &mut seen,
+        );
+        check(
+            "iam",
+            MEMBER_FIELDS,
+            &value_of(MEMBER_FIELDS, &MemberRow::default()),
             &mut seen,
         );
         check(

@@ -74,6 +74,20 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// One finding of a `check: member-accounts` rule: an IAM user or role of a member account.
+#[derive(Debug, Default, Clone)]
+pub struct MemberRow {
+    pub kind: &'static str,
+    pub account_id: String,
+    pub account_name: String,
+    /// The IAM user's or role's name.
+    pub name: String,
+    pub arn: String,
+    /// When it was last used (RFC 3339), empty when never or unknown.
+    pub last_used: String,
+    pub detail: String,
+}
+
 pub fn string(s: &str) -> Value {
     Value::String(Arc::new(s.to_string()))
 }

@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const VIOLATING: &str = "fixtures/reference-violating.snapshot.json";
+/// The violating organization as scanned while one account (plat-staging) refused the member
+/// role: the same findings, and collection gaps.
+#[allow(dead_code)]
+pub const REFUSED: &str = "fixtures/reference-violating-member-refused.snapshot.json";
 pub const COMPLIANT: &str = "fixtures/reference-compliant.snapshot.json";
 pub const WEEK_LATER: &str = "fixtures/reference-compliant-week-later.snapshot.json";
 pub const NOW: &str = "2026-11-28T00:00:00Z";
@@ -74,10 +78,12 @@ pub const BUILTIN_IDS: &[&str] = &[
     "root-access-features-disabled",
     "no-direct-user-application-assignments",
     "management-account-access-outside-permission-sets",
+    "iam-user-outside-identity-center",
+    "reserved-role-drift",
 ];
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 34;
+pub const ALL_BUILTIN_RULES: usize = 36;
 
 /// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
 pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {

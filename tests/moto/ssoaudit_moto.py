@@ -444,6 +444,29 @@ class Extension:
                     for policy in user.get("managed", []):
                         backend.attach_user_policy(arns.get(policy, policy), user["name"])
                 return json_response({"policies": arns})
+            if path == "guardrails":
+                # SCPs and RCPs of the organization: enable the types on the root, create the
+                # policies and attach them (moto attaches the AWS managed full-access ones to
+                # every root, OU and account itself).
+                from moto.organizations.models import organizations_backends
+
+                backend = organizations_backends[data["management"]]["aws"]
+                root = backend.list_roots()["Roots"][0]["Id"]
+                for kind in data.get("enable", []):
+                    backend.enable_policy_type(RootId=root, PolicyType=kind)
+                ids = {}
+                for policy in data.get("policies", []):
+                    created = backend.create_policy(
+                        Content=json.dumps(policy["document"]), Description="",
+                        Name=policy["name"], Type=policy["type"],
+                    )["Policy"]["PolicySummary"]
+                    ids[policy["name"]] = created["Id"]
+                    for target in policy.get("targets", []):
+                        backend.attach_policy(PolicyId=created["Id"], TargetId=root if target == "root" else target)
+                for detach in data.get("detach", []):
+                    target = root if detach["target"] == "root" else detach["target"]
+                    backend.detach_policy(PolicyId=detach["policy"], TargetId=target)
+                return json_response({"policies": ids, "root": root})
             if path == "patch":
                 self.patches = dict(data)
                 return json_response({})

@@ -515,9 +515,207 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
         applications: Some(reference_applications(variant)),
         account_access: Some(reference_account_access(variant, management)),
         member_accounts: None,
+        guardrails: None,
     };
+    snapshot.member_accounts = Some(reference_member_accounts(&snapshot, variant));
     snapshot.normalize();
     snapshot
+}
+
+/// The violating organization as a scan with a member role that one account (plat-staging)
+/// refuses records it: that account is missing from `member_accounts`, with the gap.
+pub fn member_refused() -> Snapshot {
+    let mut snapshot = reference(Variant::Violating);
+    let refused = "100000000010";
+    if let Some(members) = &mut snapshot.member_accounts {
+        members.retain(|m| m.account_id != refused);
+    }
+    snapshot.gaps.push(Gap {
+        area: ssoaudit::vocabulary::DataArea::MemberAccounts,
+        operation: "sts:AssumeRole".into(),
+        resource: format!("{refused} arn:aws:iam::{refused}:role/ssoaudit-read"),
+        error: "AccessDenied: User: arn:aws:sts::100000000001:assumed-role/ssoaudit/ssoaudit is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::100000000010:role/ssoaudit-read".into(),
+    });
+    snapshot.normalize();
+    snapshot
+}
+
+/// The 16 hex digits Identity Center appends to a reserved role's name, derived from the set
+/// and account so that the fixtures are stable.
+fn reserved_suffix(set: &str, account: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in set.bytes().chain(account.bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// What the member role reads in each member account: the reserved role of every set assigned
+/// there (as Identity Center provisions it), the customer managed policies the sets reference,
+/// the roles entitlements reach. The violating variant plants: an IAM user with a console
+/// password and an active key in plat-prod, the ReadOnlyAccess role of plat-prod with
+/// AdministratorAccess attached by hand, and the role of the deleted TerraformStateAccess left
+/// in plat-dev.
+fn reference_member_accounts(snapshot: &Snapshot, variant: Variant) -> Vec<MemberAccount> {
+    let management = &snapshot.metadata.management_account_id;
+    let mut members = Vec::new();
+    for account in snapshot
+        .organization
+        .accounts
+        .iter()
+        .filter(|a| &a.id != management && a.status == "ACTIVE")
+    {
+        let id = account.id.as_str();
+        let mut member = MemberAccount {
+            account_id: id.to_string(),
+            role_arn: format!("arn:aws:iam::{id}:role/ssoaudit-read"),
+            ..Default::default()
+        };
+        let assigned: std::collections::BTreeSet<&str> = snapshot
+            .assignments
+            .iter()
+            .filter(|a| a.account_id == id)
+            .map(|a| a.permission_set_arn.as_str())
+            .collect();
+        let mut reserved = |name: &str,
+                            managed: Vec<String>,
+                            inline: Option<&serde_json::Value>,
+                            boundary: Option<String>| {
+            let role_name = format!("AWSReservedSSO_{name}_{}", reserved_suffix(name, id));
+            member.roles.push(MemberRole {
+                role: Role {
+                    arn: format!("arn:aws:iam::{id}:role/aws-reserved/sso.amazonaws.com/{role_name}"),
+                    name: role_name,
+                    trust_policy: Some(json!({"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"Federated": format!("arn:aws:iam::{id}:saml-provider/AWSSSO_0f1e2d3c4b5a6978_DO_NOT_DELETE")},
+                        "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+                        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}
+                    }]})),
+                    managed_policies: managed,
+                    inline_policies: inline
+                        .map(|d| RoleInlinePolicy {
+                            name: "AwsSSOInlinePolicy".into(),
+                            document: d.clone(),
+                        })
+                        .into_iter()
+                        .collect(),
+                    permissions_boundary: boundary,
+                },
+                path: "/aws-reserved/sso.amazonaws.com/".into(),
+                last_used: None,
+            });
+        };
+        for set in snapshot
+            .permission_sets
+            .iter()
+            .filter(|s| assigned.contains(s.arn.as_str()))
+        {
+            let mut managed = set.managed_policies.clone();
+            managed.extend(
+                set.customer_managed_policies
+                    .iter()
+                    .map(|r| ssoaudit::iam::customer_managed_arn("aws", id, r)),
+            );
+            // Planted: AdministratorAccess attached by hand to plat-prod's ReadOnlyAccess role.
+            if variant == Variant::Violating
+                && set.name == "ReadOnlyAccess"
+                && account.name == "plat-prod"
+            {
+                managed.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
+            }
+            let boundary = set.permissions_boundary.as_ref().and_then(|b| {
+                b.managed_policy_arn.clone().or_else(|| {
+                    b.customer_managed_policy
+                        .as_ref()
+                        .map(|r| ssoaudit::iam::customer_managed_arn("aws", id, r))
+                })
+            });
+            reserved(&set.name, managed, set.inline_policy.as_ref(), boundary);
+        }
+        if variant == Variant::Violating && account.name == "plat-dev" {
+            // Planted: the role of TerraformStateAccess, deleted from Identity Center.
+            reserved(
+                "TerraformStateAccess",
+                vec!["arn:aws:iam::aws:policy/AmazonS3FullAccess".into()],
+                None,
+                None,
+            );
+        }
+        if variant == Variant::Violating && account.name == "plat-staging" {
+            // SupportEngineerAccess's customer managed policy and boundary as they are here.
+            for (name, document) in [
+                (
+                    "support-tools",
+                    json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": ["support:*", "logs:GetLogEvents", "logs:FilterLogEvents"], "Resource": "*"}]}),
+                ),
+                (
+                    "support-boundary",
+                    json!({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "organizations:*", "Resource": "*"}]}),
+                ),
+            ] {
+                member.policies.push(PolicyDocument {
+                    arn: format!("arn:aws:iam::{id}:policy/acme/{name}"),
+                    version: "v1".into(),
+                    document,
+                });
+            }
+        }
+        if account.name == "plat-prod" {
+            if variant == Variant::Violating {
+                // The role an entitlement reaches.
+                member.roles.push(MemberRole {
+                    role: Role {
+                        arn: format!("arn:aws:iam::{id}:role/acme-plat-gbl-prod-support"),
+                        name: "acme-plat-gbl-prod-support".into(),
+                        trust_policy: Some(json!({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Allow",
+                            "Principal": {"Service": "account-access.amazonaws.com"},
+                            "Action": ["sts:AssumeRole", "sts:SetContext"]
+                        }]})),
+                        managed_policies: vec!["arn:aws:iam::aws:policy/AWSSupportAccess".into()],
+                        inline_policies: Vec::new(),
+                        permissions_boundary: None,
+                    },
+                    path: "/".into(),
+                    last_used: Some("2026-11-20T14:05:00Z".into()),
+                });
+                // Planted: an IAM user that bypasses Identity Center.
+                member.users.push(IamUser {
+                    arn: format!("arn:aws:iam::{id}:user/deploy"),
+                    name: "deploy".into(),
+                    console_password: true,
+                    password_last_used: Some("2026-09-02T08:15:00Z".into()),
+                    access_keys: vec![AccessKey {
+                        id: "AKIAEXAMPLE0000DEPLOY".into(),
+                        status: "Active".into(),
+                        last_used: Some("2026-11-20T10:00:00Z".into()),
+                    }],
+                    managed_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+                    ..Default::default()
+                });
+            } else {
+                // An IAM user without a password whose only key is deactivated: no way in.
+                member.users.push(IamUser {
+                    arn: format!("arn:aws:iam::{id}:user/legacy-smtp"),
+                    name: "legacy-smtp".into(),
+                    console_password: false,
+                    password_last_used: None,
+                    access_keys: vec![AccessKey {
+                        id: "AKIAEXAMPLE00000SMTP".into(),
+                        status: "Inactive".into(),
+                        last_used: Some("2025-03-01T00:00:00Z".into()),
+                    }],
+                    ..Default::default()
+                });
+            }
+        }
+        members.push(member);
+    }
+    members
 }
 
 /// Sign-in and access evidence for a generated organization, as an audit of a large
@@ -1098,6 +1296,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
         applications: Some(Vec::new()),
         account_access: Some(AccountAccess::default()),
         member_accounts: None,
+        guardrails: None,
         ..Default::default()
     };
     snapshot.organization = Organization {
