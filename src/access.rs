@@ -24,8 +24,9 @@ pub struct AccessRow {
     /// What the permission set can do: `administrator`, `write`, `read-only`, or `unknown`
     /// (a policy whose content could not be read, or a role of a member account).
     pub capability: &'static str,
-    /// `assignment` (a permission set), or `entitlement` (an account access manager
-    /// entitlement to an IAM role).
+    /// `assignment` (a permission set), `entitlement` (an account access manager
+    /// entitlement to an IAM role), or `iam-user` (an IAM user of a member account with a
+    /// console password or an active access key: the user is the IAM user, by ARN).
     pub route: &'static str,
 }
 
@@ -205,18 +206,90 @@ pub fn for_each_account<'s>(
     filter: &Filter,
     each: &mut dyn FnMut(AccountKey<'s>, &[AccessRowRef<'s>]),
 ) {
-    for (account, routes) in routes_by_account(model) {
+    let mut by_account = routes_by_account(model);
+    // Accounts whose only way in is an IAM user are listed too.
+    for member in model.snapshot.member_accounts.iter().flatten() {
+        if member.users.iter().any(signs_in)
+            && !by_account
+                .iter()
+                .any(|((_, id), _)| *id == member.account_id)
+        {
+            let name = model
+                .account_index
+                .get(member.account_id.as_str())
+                .map(|&a| model.snapshot.organization.accounts[a].name.as_str())
+                .unwrap_or(member.account_id.as_str());
+            by_account.push(((name, member.account_id.as_str()), Vec::new()));
+        }
+    }
+    by_account.sort_by(|a, b| a.0.cmp(&b.0));
+    for (account, routes) in by_account {
         if let Some(wanted) = &filter.account
             && *wanted != account.0
             && *wanted != account.1
         {
             continue;
         }
-        let rows = account_rows(model, account, &routes, filter);
+        let mut rows = account_rows(model, account, &routes, filter);
+        let users = iam_user_rows(model, account, filter);
+        if !users.is_empty() {
+            rows.extend(users);
+            rows.sort_unstable();
+        }
         if !rows.is_empty() {
             each(account, &rows);
         }
     }
+}
+
+/// An IAM user that can sign in to the console or holds an active access key.
+fn signs_in(user: &crate::snapshot::IamUser) -> bool {
+    user.console_password || user.access_keys.iter().any(|k| k.status == "Active")
+}
+
+/// The IAM users of a member account that can get in without Identity Center, as rows of
+/// their own (route `iam-user`, via `IAM_USER`), with the capability of their policies. A
+/// group or permission set filter excludes them.
+fn iam_user_rows<'s>(
+    model: &Model<'s>,
+    (account_name, account_id): AccountKey<'s>,
+    filter: &Filter,
+) -> Vec<AccessRowRef<'s>> {
+    if filter.group.is_some() || filter.permission_set.is_some() {
+        return Vec::new();
+    }
+    let Some(member) = crate::iam::member_account(model.snapshot, account_id) else {
+        return Vec::new();
+    };
+    let mut cache = crate::iam::StatementCache::default();
+    member
+        .users
+        .iter()
+        .filter(|u| signs_in(u))
+        .filter(|u| {
+            filter
+                .user
+                .as_ref()
+                .is_none_or(|wanted| *wanted == u.name || *wanted == u.arn)
+        })
+        .map(|user| {
+            let analysis = crate::iam::analyse_user(model.snapshot, member, user, &mut cache);
+            AccessRowRef {
+                account_name,
+                account_id,
+                user_name: &user.name,
+                user_id: &user.arn,
+                permission_set: "(IAM user)",
+                permission_set_arn: &user.arn,
+                via_type: "IAM_USER",
+                via_id: &user.arn,
+                via_name: &user.name,
+                user_active: true,
+                capability: capability_word(&crate::iam::capabilities::of(&analysis)),
+                route: "iam-user",
+            }
+        })
+        .collect()
 }
 
 /// A route's name (the group's, or the user's for a direct assignment; the id when the

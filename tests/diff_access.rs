@@ -877,3 +877,44 @@ fn customer_managed_policies_make_a_set_differ_per_account() {
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert_eq!(json(&out.stdout)["findings"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn access_lists_iam_users_that_bypass_identity_center() {
+    // deploy in plat-prod has a password and an active key, and AdministratorAccess attached.
+    let out = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--account",
+        "plat-prod",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(",iam-user"))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "plat-prod,100000000011,deploy,arn:aws:iam::100000000011:user/deploy,(IAM user),arn:aws:iam::100000000011:user/deploy,IAM_USER,arn:aws:iam::100000000011:user/deploy,deploy,true,administrator,iam-user"
+        ]
+    );
+    // A group or permission set filter is about Identity Center: no IAM users.
+    let out = run(&[
+        "access",
+        "--snapshot",
+        VIOLATING,
+        "--permission-set",
+        "AdministratorAccess",
+        "--format",
+        "csv",
+    ]);
+    assert!(!out.stdout.contains(",iam-user"), "{}", out.stdout);
+    // The compliant organization's IAM user has no password and only a deactivated key.
+    let out = run(&["access", "--snapshot", COMPLIANT, "--format", "csv"]);
+    assert!(!out.stdout.contains(",iam-user"), "{}", out.stdout);
+    assert!(!out.stdout.contains("legacy-smtp"));
+}

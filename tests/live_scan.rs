@@ -1966,6 +1966,24 @@ fn member_accounts_and_guardrails_shape_what_sets_can_do() {
         "{member_gaps:?}"
     );
 
+    // access lists the IAM user as a way in of its own.
+    let out = run(&[
+        "access",
+        "--snapshot",
+        path,
+        "--user",
+        "deploy",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        out.stdout.lines().any(
+            |l| l.starts_with(&format!("plat-prod,{prod},deploy,")) && l.ends_with(",iam-user")
+        ),
+        "{}",
+        out.stdout
+    );
+
     // Every guardrail call is in the shipped policy.
     let allowed = policy_operations();
     for operation in [

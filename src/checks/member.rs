@@ -320,3 +320,85 @@ fn names(role: &MemberRole) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Role, RoleInlinePolicy};
+    use serde_json::json;
+
+    fn role(name: &str, path: &str) -> MemberRole {
+        MemberRole {
+            role: Role {
+                arn: format!("arn:aws:iam::1:role{path}{name}"),
+                name: name.into(),
+                ..Default::default()
+            },
+            path: path.into(),
+            last_used: None,
+        }
+    }
+
+    #[test]
+    fn reserved_roles_are_matched_by_path_and_name() {
+        let name = "AWSReservedSSO_Admin_Access_0123456789abcdef";
+        let of = |path: &str| reserved_set_name(&role(name, path)).map(str::to_string);
+        assert_eq!(
+            of("/aws-reserved/sso.amazonaws.com/").as_deref(),
+            Some("Admin_Access")
+        );
+        assert_eq!(
+            of("/aws-reserved/sso.amazonaws.com/eu-west-1/").as_deref(),
+            Some("Admin_Access")
+        );
+        // The name alone is not enough: anyone can create a role called so elsewhere.
+        assert_eq!(of("/"), None);
+        assert_eq!(
+            reserved_set_name(&role(
+                "AWSReservedSSO_Admin_xyz",
+                "/aws-reserved/sso.amazonaws.com/"
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn a_role_that_carries_its_sets_policies_does_not_differ() {
+        let set = PermissionSet {
+            name: "Ops".into(),
+            managed_policies: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+            customer_managed_policies: vec![crate::snapshot::CustomerManagedPolicy {
+                name: "tools".into(),
+                path: "/".into(),
+            }],
+            inline_policy: Some(
+                json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}),
+            ),
+            ..Default::default()
+        };
+        let mut provisioned = role(
+            "AWSReservedSSO_Ops_0123456789abcdef",
+            "/aws-reserved/sso.amazonaws.com/",
+        );
+        provisioned.role.managed_policies = vec![
+            "arn:aws:iam::22:policy/tools".into(),
+            "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+        ];
+        provisioned.role.inline_policies = vec![RoleInlinePolicy {
+            name: "AwsSSOInlinePolicy".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]}),
+        }];
+        assert!(differences(&set, &provisioned, "22").is_empty());
+        // Edited in IAM: a statement added to the inline policy, a boundary set.
+        let mut edited = provisioned.clone();
+        edited.role.inline_policies[0].document = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        edited.role.permissions_boundary = Some("arn:aws:iam::aws:policy/PowerUserAccess".into());
+        assert_eq!(
+            differences(&set, &edited, "22"),
+            [
+                "inline policy AwsSSOInlinePolicy differs from the set's",
+                "permissions boundary arn:aws:iam::aws:policy/PowerUserAccess (the set's: none)"
+            ]
+        );
+    }
+}

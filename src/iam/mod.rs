@@ -396,7 +396,6 @@ pub fn role_name(arn: &str) -> &str {
 /// as read in the role's account) and its permissions boundary; in a member account (read
 /// through the member role) under the account's guardrails, unless it is service-linked.
 pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) -> Analysis {
-    let catalog = catalog::Catalog::get();
     let account = arn_account(arn);
     let management = &snapshot.metadata.management_account_id;
     let unknown_role = |why: String| Analysis::new(Vec::new(), vec![why], Vec::new());
@@ -430,6 +429,88 @@ pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) 
             }
         }
     };
+    let inline: Vec<(String, &serde_json::Value)> = role
+        .inline_policies
+        .iter()
+        .map(|p| {
+            (
+                format!("inline policy {} of role {}", p.name, role.name),
+                &p.document,
+            )
+        })
+        .collect();
+    let managed: Vec<&str> = role.managed_policies.iter().map(String::as_str).collect();
+    analyse_identity(
+        snapshot,
+        account,
+        &format!("role {}", role.name),
+        &inline,
+        &managed,
+        role.permissions_boundary.as_deref(),
+        !service_linked,
+        cache,
+    )
+}
+
+/// The analysis of an IAM user of a member account: its own and its groups' inline and
+/// attached policies, its boundary, under the account's guardrails.
+pub fn analyse_user(
+    snapshot: &Snapshot,
+    member: &crate::snapshot::MemberAccount,
+    user: &crate::snapshot::IamUser,
+    cache: &mut StatementCache,
+) -> Analysis {
+    let mut inline: Vec<(String, &serde_json::Value)> = user
+        .inline_policies
+        .iter()
+        .map(|p| {
+            (
+                format!("inline policy {} of user {}", p.name, user.name),
+                &p.document,
+            )
+        })
+        .collect();
+    let mut managed: Vec<&str> = user.managed_policies.iter().map(String::as_str).collect();
+    for group in member
+        .groups
+        .iter()
+        .filter(|g| user.groups.iter().any(|n| *n == g.name || *n == g.arn))
+    {
+        inline.extend(group.inline_policies.iter().map(|p| {
+            (
+                format!("inline policy {} of group {}", p.name, group.name),
+                &p.document,
+            )
+        }));
+        managed.extend(group.managed_policies.iter().map(String::as_str));
+    }
+    analyse_identity(
+        snapshot,
+        &member.account_id,
+        &format!("user {}", user.name),
+        &inline,
+        &managed,
+        user.permissions_boundary.as_deref(),
+        true,
+        cache,
+    )
+}
+
+/// The analysis of an IAM identity's policies in `account`: inline documents (with their
+/// labels), attached managed policies by ARN, a boundary; under the account's SCPs when
+/// `capped`.
+#[allow(clippy::too_many_arguments)]
+fn analyse_identity(
+    snapshot: &Snapshot,
+    account: &str,
+    who: &str,
+    inline: &[(String, &serde_json::Value)],
+    managed: &[&str],
+    boundary: Option<&str>,
+    capped: bool,
+    cache: &mut StatementCache,
+) -> Analysis {
+    let catalog = catalog::Catalog::get();
     let mut policies = Vec::new();
     let mut unknown = Vec::new();
     let mut malformed = Vec::new();
@@ -444,15 +525,15 @@ pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) 
                 Err(error) => malformed.push(format!("{label}: {error}")),
             }
         };
-    for inline in &role.inline_policies {
+    for (label, document) in inline {
         add(
-            format!("inline policy {} of role {}", inline.name, role.name),
+            label.clone(),
             Role::Grants,
-            Arc::new(evaluate::statements(&inline.document, catalog)),
+            Arc::new(evaluate::statements(document, catalog)),
         );
     }
     // An attached or boundary policy: AWS managed from the snapshot or the vendored catalog,
-    // customer managed from the role's own account. Customer managed documents are cached
+    // customer managed from the identity's own account. Customer managed documents are cached
     // by ARN, which names their account.
     let mut document = |policy: &str| -> Result<(String, Expanded), String> {
         let (label, document) = if policy.contains(":iam::aws:policy/") {
@@ -475,24 +556,24 @@ pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) 
         Ok((label, expanded))
     };
     let mut found = Vec::new();
-    for policy in &role.managed_policies {
+    for policy in managed {
         match document(policy) {
             Ok((label, expanded)) => found.push((label, Role::Grants, expanded)),
-            Err(why) => unknown.push(format!("{why} (attached to role {})", role.name)),
+            Err(why) => unknown.push(format!("{why} (attached to {who})")),
         }
     }
-    if let Some(boundary) = &role.permissions_boundary {
+    if let Some(boundary) = boundary {
         match document(boundary) {
             Ok((label, expanded)) => {
                 found.push((format!("boundary {label}"), Role::Boundary, expanded))
             }
-            Err(why) => unknown.push(format!("permissions boundary of role {}: {why}", role.name)),
+            Err(why) => unknown.push(format!("permissions boundary of {who}: {why}")),
         }
     }
     for (label, role, expanded) in found {
         add(label, role, expanded);
     }
-    if !service_linked
+    if capped
         && let Some(ceiling) =
             guardrails::ceiling(snapshot, account, crate::snapshot::Guardrails::SCP)
     {

@@ -271,6 +271,7 @@ pub fn table(
     ]);
     for row in rows {
         let via = match (row.via_type == "GROUP", row.route == "entitlement") {
+            _ if row.route == "iam-user" => "IAM user (outside Identity Center)".into(),
             (true, false) => format!("group {}", row.via_name),
             (false, false) => "direct assignment".into(),
             (true, true) => format!("group {}, entitlement", row.via_name),
