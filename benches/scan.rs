@@ -15,7 +15,8 @@
 //! `--runs N`, `--no-baseline`.
 //!
 //! `--members`: instead of the comparison, every member account gets 20 roles and 5 customer
-//! managed policies (and 2 IAM users), and the scan reads them through `--member-role`; reports
+//! managed policies (and 2 IAM users), the organization gets SCPs and RCPs (one of each at the
+//! root, an SCP on each OU), and the scan reads them through `--member-role`; reports
 //! the calls, the time against the rate-limit floor, and the time of the same scan without the
 //! member role: member accounts are read beside the Identity Center calls that set the floor.
 //!
@@ -75,6 +76,36 @@ fn seed_member_accounts(moto: &Moto, live: &ssoaudit::snapshot::Snapshot) -> usi
         seeded += 1;
     }
     seeded
+}
+
+/// SCPs and RCPs as an organization of this size has them: one of each kind at the root, and
+/// an SCP on each OU; returns how many.
+fn seed_guardrails(moto: &Moto, live: &ssoaudit::snapshot::Snapshot) -> usize {
+    let deny = |action: &str| serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": action, "Resource": "*"}]});
+    let mut policies = vec![
+        serde_json::json!({"name": "DenyLeavingOrganization", "type": "SERVICE_CONTROL_POLICY",
+            "document": deny("organizations:LeaveOrganization"), "targets": ["root"]}),
+        serde_json::json!({"name": "DenyOutsideAssume", "type": "RESOURCE_CONTROL_POLICY",
+            "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": live.organization.id}}}]},
+            "targets": ["root"]}),
+    ];
+    for (i, unit) in live
+        .organization
+        .organizational_units
+        .iter()
+        .filter(|u| u.parent_id.is_some())
+        .enumerate()
+    {
+        policies.push(serde_json::json!({"name": format!("ou-guardrail-{i}"), "type": "SERVICE_CONTROL_POLICY",
+            "document": deny("cloudtrail:StopLogging"), "targets": [unit.id]}));
+    }
+    moto.control(
+        "guardrails",
+        serde_json::json!({"management": live.organization.management_account_id,
+            "enable": ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"], "policies": policies}),
+    );
+    policies.len()
 }
 
 fn aws_sso_util(root: &Path) -> PathBuf {
@@ -359,6 +390,7 @@ fn main() {
 
     if members {
         let accounts = seed_member_accounts(&moto, &live);
+        let guardrails = seed_guardrails(&moto, &live);
         let output = dir.join("members.json");
         let mut command = Command::new(env!("CARGO_BIN_EXE_ssoaudit"));
         command
@@ -383,6 +415,16 @@ fn main() {
             member_accounts
                 .iter()
                 .all(|m| m.roles.len() >= 20 && m.policies.len() == 5 && m.users.len() == 2)
+        );
+        let read_guardrails = read.guardrails.as_ref().expect("guardrails read");
+        assert_eq!(
+            read_guardrails.policies.len(),
+            guardrails + 2,
+            "the seeded SCPs and RCPs and the two AWS managed full-access ones"
+        );
+        println!(
+            "  guardrails: {} SCPs and RCPs read, with their documents and targets",
+            read_guardrails.policies.len()
         );
         report("ssoaudit snapshot --member-role, median run", &with_members);
         println!(

@@ -242,6 +242,34 @@ pub fn for_each_account<'s>(
     }
 }
 
+/// The `iam-user` rows of every member account (see [`iam_user_rows`]).
+pub fn iam_user_access(model: &Model<'_>) -> Vec<AccessRow> {
+    let mut rows = Vec::new();
+    for member in model.snapshot.member_accounts.iter().flatten() {
+        let name = model
+            .account_index
+            .get(member.account_id.as_str())
+            .map(|&a| model.snapshot.organization.accounts[a].name.as_str())
+            .unwrap_or(member.account_id.as_str());
+        rows.extend(
+            iam_user_rows(model, (name, &member.account_id), &Filter::default())
+                .iter()
+                .map(AccessRowRef::to_owned),
+        );
+    }
+    rows
+}
+
+/// How much a capability word grants: read-only, write, unknown, administrator.
+pub fn capability_rank(word: &str) -> u8 {
+    match word {
+        "read-only" => 0,
+        "write" => 1,
+        "unknown" => 2,
+        _ => 3,
+    }
+}
+
 /// An IAM user that can sign in to the console or holds an active access key.
 fn signs_in(user: &crate::snapshot::IamUser) -> bool {
     user.console_password || user.access_keys.iter().any(|k| k.status == "Active")

@@ -395,12 +395,9 @@ fn reached<'s>(model: &crate::model::Model<'s>, position: usize) -> Vec<&'s str>
 fn capability_rank(model: &crate::model::Model<'_>, position: usize) -> u8 {
     match model.assignment_targets[position].facts {
         None => 2,
-        Some(f) => match access::capability_word(&model.policy_facts().capabilities[f as usize]) {
-            "read-only" => 0,
-            "write" => 1,
-            "unknown" => 2,
-            _ => 3,
-        },
+        Some(f) => access::capability_rank(access::capability_word(
+            &model.policy_facts().capabilities[f as usize],
+        )),
     }
 }
 
@@ -461,6 +458,30 @@ fn access_changes(old: &Snapshot, new: &Snapshot) -> (Vec<AccessRow>, Vec<Access
     for (id, &position) in &old_routes {
         if !new_routes.contains_key(id) {
             lost.extend(rows(&old_model, position));
+        }
+    }
+    // IAM users of member accounts: new ones, or more capable, gained; gone, or less, lost.
+    let users = |model: &crate::model::Model<'_>| -> BTreeMap<(String, String), AccessRow> {
+        access::iam_user_access(model)
+            .into_iter()
+            .map(|r| ((r.account_id.clone(), r.user_id.clone()), r))
+            .collect()
+    };
+    let (was, is) = (users(&old_model), users(&new_model));
+    for (key, row) in &is {
+        match was.get(key) {
+            Some(before)
+                if access::capability_rank(before.capability)
+                    >= access::capability_rank(row.capability) => {}
+            _ => gained.push(row.clone()),
+        }
+    }
+    for (key, row) in &was {
+        match is.get(key) {
+            Some(after)
+                if access::capability_rank(after.capability)
+                    >= access::capability_rank(row.capability) => {}
+            _ => lost.push(row.clone()),
         }
     }
     let order = |rows: &mut Vec<AccessRow>| {
@@ -603,9 +624,15 @@ mod tests {
                 .collect()
         };
         let (before, after) = (all(old), all(new));
+        // Rows only one side has, and rows whose capability is greater there.
         let only = |a: &BTreeMap<_, AccessRow>, b: &BTreeMap<_, AccessRow>| {
             a.iter()
-                .filter(|(k, _)| !b.contains_key(*k))
+                .filter(|(k, r)| {
+                    b.get(*k).is_none_or(|other| {
+                        access::capability_rank(r.capability)
+                            > access::capability_rank(other.capability)
+                    })
+                })
                 .map(|(_, r)| r.clone())
                 .collect::<Vec<_>>()
         };

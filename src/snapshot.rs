@@ -361,6 +361,12 @@ impl Snapshot {
                 "not in this snapshot: it was written before ssoaudit read applications",
             ));
         }
+        if self.member_accounts.is_none() {
+            unread.push((
+                DataArea::MemberAccounts,
+                "member accounts were not read: scan with --member-role (docs/member-role.md), or leave out the rules that read them",
+            ));
+        }
         unread
     }
 
@@ -987,12 +993,14 @@ mod tests {
                 DataArea::Instances,
                 DataArea::Delegation,
                 DataArea::OrganizationFeatures,
-                DataArea::Applications
+                DataArea::Applications,
+                DataArea::MemberAccounts
             ]
         );
         // With settings and applications, even empty ones, only what was not read stays unread:
         // the events, and root access features that could not be read (null).
         let mut snapshot = minimal();
+        snapshot.member_accounts = Some(Vec::new());
         let areas =
             |s: &Snapshot| -> Vec<DataArea> { s.unread_areas().iter().map(|(a, _)| *a).collect() };
         assert_eq!(
