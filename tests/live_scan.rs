@@ -1774,13 +1774,33 @@ fn member_accounts_and_guardrails_shape_what_sets_can_do() {
                        "trust": trust, "managed": ["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/AdministratorAccess"]}],
             "users": [{"name": "deploy", "keys": 1}]}),
     );
+    // Compliant beside them: plat-dev's PowerUserAccess role as Identity Center provisions it,
+    // an IAM user with neither password nor key; and the role an entitlement reaches in
+    // plat-prod, read like any other.
+    moto.control(
+        "iam-account",
+        serde_json::json!({"account": dev,
+            "roles": [{"name": "AWSReservedSSO_PowerUserAccess_fedcba9876543210", "path": "/aws-reserved/sso.amazonaws.com/us-east-1/",
+                       "trust": trust, "managed": ["arn:aws:iam::aws:policy/AWSSupportAccess", "arn:aws:iam::aws:policy/PowerUserAccess"]},
+                      {"name": "AWSReservedSSO_RetiredAccess_0011223344556677", "path": "/aws-reserved/sso.amazonaws.com/",
+                       "trust": trust, "managed": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}],
+            "users": [{"name": "svc-no-credentials"}]}),
+    );
+    moto.control(
+        "iam-account",
+        serde_json::json!({"account": prod,
+            "roles": [{"name": "acme-plat-gbl-prod-support", "trust": trust, "managed": ["arn:aws:iam::aws:policy/AWSSupportAccess"]}]}),
+    );
     // Guardrails: plat-prod frozen (deny everything), the plat OU on an allow-list (S3 and
     // CloudWatch Logs, FullAWSAccess detached there), everything denied at the root but for
     // the management account, which SCPs never bind.
     let guardrails = moto.control(
         "guardrails",
-        serde_json::json!({"management": management, "enable": ["SERVICE_CONTROL_POLICY"],
+        serde_json::json!({"management": management, "enable": ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"],
             "policies": [
+                {"name": "NoAssumeFromOutside", "type": "RESOURCE_CONTROL_POLICY",
+                 "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*"}]},
+                 "targets": ["root"]},
                 {"name": "FreezeProd", "type": "SERVICE_CONTROL_POLICY",
                  "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
                  "targets": [prod]},
@@ -1798,7 +1818,18 @@ fn member_accounts_and_guardrails_shape_what_sets_can_do() {
     );
     let (live, _) = scan(&moto, &["--member-role", "ssoaudit-read"]);
     let read = live.guardrails.as_ref().expect("guardrails read");
-    assert_eq!(read.enabled_types, ["SERVICE_CONTROL_POLICY"]);
+    assert_eq!(
+        read.enabled_types,
+        ["RESOURCE_CONTROL_POLICY", "SERVICE_CONTROL_POLICY"]
+    );
+    let rcp = read
+        .policies
+        .iter()
+        .find(|p| p.name == "NoAssumeFromOutside")
+        .unwrap();
+    assert_eq!(rcp.kind, "RESOURCE_CONTROL_POLICY");
+    assert_eq!(rcp.targets.len(), 1);
+    assert!(rcp.targets[0].starts_with("r-"));
     let freeze = read
         .policies
         .iter()
@@ -1957,6 +1988,29 @@ fn member_accounts_and_guardrails_shape_what_sets_can_do() {
         )),
         "{found:#?}"
     );
+    // The orphan role of a deleted set; not the role as provisioned, not the user without
+    // credentials.
+    assert!(
+        found.contains(&(
+            "reserved-role-drift".into(),
+            "AWSReservedSSO_RetiredAccess_0011223344556677 in plat-dev".into()
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|(_, r)| r.contains("PowerUserAccess") || r.contains("svc-no-credentials")),
+        "{found:#?}"
+    );
+    assert_eq!(
+        found
+            .iter()
+            .filter(|(rule, _)| rule != "admin-on-management-account")
+            .count(),
+        3,
+        "{found:#?}"
+    );
     // DevOps's AdministratorAccess on the management account: SCPs do not bind it.
     assert!(
         found
@@ -1976,6 +2030,30 @@ fn member_accounts_and_guardrails_shape_what_sets_can_do() {
     assert!(
         member_gaps.iter().all(|r| r.starts_with(&sandbox)),
         "{member_gaps:?}"
+    );
+
+    // The entitlement's role in plat-prod is read: AWSSupportAccess writes support cases, and
+    // the freeze takes that away too.
+    let out = run(&[
+        "access",
+        "--snapshot",
+        path,
+        "--account",
+        "plat-prod",
+        "--format",
+        "csv",
+    ]);
+    let entitlement: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("role/acme-plat-gbl-prod-support") && l.ends_with(",entitlement"))
+        .collect();
+    assert!(!entitlement.is_empty(), "{}", out.stdout);
+    assert!(
+        entitlement
+            .iter()
+            .all(|l| l.ends_with(",read-only,entitlement")),
+        "{entitlement:?}"
     );
 
     // access lists the IAM user as a way in of its own.
