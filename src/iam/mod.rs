@@ -73,15 +73,13 @@ pub fn member_account<'a>(
 
 /// Why a member account's IAM is unknown: the member role was not given, or the account could
 /// not be read through it.
-fn unread_member(snapshot: &Snapshot, account_id: &str) -> String {
+/// The account is not named: the accounts it applies to share one analysis, and their gap
+/// names them all.
+fn unread_member(snapshot: &Snapshot) -> &'static str {
     if snapshot.member_accounts.is_none() {
-        format!(
-            "account {account_id} was not read (scan with --member-role to read member accounts)"
-        )
+        "the account was not read (scan with --member-role to read member accounts)"
     } else {
-        format!(
-            "account {account_id} could not be read through the member role (see the member_accounts gaps)"
-        )
+        "the account could not be read through the member role (see the member_accounts gaps)"
     }
 }
 
@@ -116,7 +114,7 @@ pub fn customer_managed_in<'a>(
             .ok_or_else(|| "not read in the management account".to_string());
     }
     let Some(member) = member_account(snapshot, account_id) else {
-        return Err(unread_member(snapshot, account_id));
+        return Err(unread_member(snapshot).to_string());
     };
     member
         .policies
@@ -417,7 +415,7 @@ pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) 
         let Some(member) = member_account(snapshot, account) else {
             return unknown_role(format!(
                 "IAM role {arn} in account {account}: {}",
-                unread_member(snapshot, account)
+                unread_member(snapshot)
             ));
         };
         match member.roles.iter().find(|r| r.role.arn == arn) {
@@ -718,7 +716,7 @@ mod tests {
         assert!(unread.unknown[0].contains("were not read"));
         let member = caps("arn:aws:iam::100000000008:role/x");
         assert!(
-            member.unknown[0].contains("account 100000000008 was not read"),
+            member.unknown[0].contains("in account 100000000008: the account was not read"),
             "{:?}",
             member.unknown
         );
