@@ -918,3 +918,54 @@ fn access_lists_iam_users_that_bypass_identity_center() {
     assert!(!out.stdout.contains(",iam-user"), "{}", out.stdout);
     assert!(!out.stdout.contains("legacy-smtp"));
 }
+
+#[test]
+fn a_reserved_role_of_a_set_not_assigned_in_its_account_is_found() {
+    // DataScienceAccess exists but is assigned nowhere; its role stayed in plat-dev.
+    let mut snapshot = json(&std::fs::read_to_string(root().join(VIOLATING)).unwrap());
+    let dev = snapshot["member_accounts"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|m| m["account_id"] == "100000000008")
+        .unwrap();
+    dev["roles"].as_array_mut().unwrap().push(serde_json::json!({
+        "role": {
+            "arn": "arn:aws:iam::100000000008:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DataScienceAccess_a1b2c3d4e5f60718",
+            "name": "AWSReservedSSO_DataScienceAccess_a1b2c3d4e5f60718",
+            "managed_policies": ["arn:aws:iam::aws:policy/job-function/DataScientist"]
+        },
+        "path": "/aws-reserved/sso.amazonaws.com/",
+        "last_used": "2026-10-01T12:00:00Z"
+    }));
+    let dir = temp_dir("unassigned-reserved");
+    let path = dir.join("snapshot.json");
+    std::fs::write(&path, snapshot.to_string()).unwrap();
+    let out = run(&[
+        "check",
+        "--snapshot",
+        path.to_str().unwrap(),
+        "--only",
+        "reserved-role-drift",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = json(&out.stdout);
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["resource"]["name"] == "AWSReservedSSO_DataScienceAccess_a1b2c3d4e5f60718 in plat-dev"
+        })
+        .expect("the role of the unassigned set");
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("provisioned for permission set DataScienceAccess, which is not assigned in this account"),
+        "{finding:#}"
+    );
+    assert_eq!(finding["permission_set"]["name"], "DataScienceAccess");
+}

@@ -124,3 +124,261 @@ fn escalation_verdicts_agree_with_cloudsplaining() {
                 && methods.contains("AttachRolePolicy"))
     );
 }
+
+/// SCP ceilings measured against an independent simulator, @cloud-copilot/iam-simulate
+/// (npm, AGPL-3.0, test-only; installed in tests/oracle/simulate by scripts/test): identity
+/// policies (AWS managed and hand-written, with and without a boundary) under guardrail
+/// shapes an organization uses (full access, a deny-all on the account, an allow-list at the
+/// OU, a deny of a service at the root, a deny of everything but some services), on actions
+/// sampled across the catalog, each decided for a role of a member account on every resource.
+#[test]
+fn scp_ceilings_agree_with_iam_simulate() {
+    use ssoaudit::iam::evaluate::Decision;
+    use ssoaudit::snapshot::{
+        Account, Guardrails, OrganizationPolicy, OrganizationalUnit, PermissionSet,
+        PermissionsBoundary, Snapshot,
+    };
+    let doc = |statements: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let full = doc(serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]));
+    let managed = |name: &str| {
+        ManagedCatalog::get()
+            .policy(&format!("arn:aws:iam::aws:policy/{name}"))
+            .unwrap()
+            .document
+            .clone()
+    };
+    // Guardrail shapes: the SCPs at the root, the OU and the account.
+    let shapes: Vec<(&str, [Vec<serde_json::Value>; 3])> = vec![
+        (
+            "full",
+            [vec![full.clone()], vec![full.clone()], vec![full.clone()]],
+        ),
+        (
+            "deny-all-on-account",
+            [
+                vec![full.clone()],
+                vec![full.clone()],
+                vec![
+                    full.clone(),
+                    doc(serde_json::json!([{"Effect": "Deny", "Action": "*", "Resource": "*"}])),
+                ],
+            ],
+        ),
+        (
+            "allow-list-at-ou",
+            [
+                vec![full.clone()],
+                vec![doc(
+                    serde_json::json!([{"Effect": "Allow", "Action": ["s3:*", "logs:*", "iam:PassRole", "lambda:*"], "Resource": "*"}]),
+                )],
+                vec![full.clone()],
+            ],
+        ),
+        (
+            "deny-iam-at-root",
+            [
+                vec![
+                    full.clone(),
+                    doc(
+                        serde_json::json!([{"Effect": "Deny", "Action": ["iam:*", "organizations:Leave*"], "Resource": "*"}]),
+                    ),
+                ],
+                vec![full.clone()],
+                vec![full.clone()],
+            ],
+        ),
+        (
+            "deny-all-but",
+            [
+                vec![full.clone()],
+                vec![
+                    full.clone(),
+                    doc(
+                        serde_json::json!([{"Effect": "Deny", "NotAction": ["s3:Get*", "ec2:Describe*", "sts:*", "support:*"], "Resource": "*"}]),
+                    ),
+                ],
+                vec![full.clone()],
+            ],
+        ),
+    ];
+    let identities: Vec<(&str, serde_json::Value, Option<&str>)> = vec![
+        ("AdministratorAccess", managed("AdministratorAccess"), None),
+        ("PowerUserAccess", managed("PowerUserAccess"), None),
+        ("ReadOnlyAccess", managed("ReadOnlyAccess"), None),
+        (
+            "inline-under-boundary",
+            doc(
+                serde_json::json!([{"Effect": "Allow", "Action": ["iam:*", "s3:*", "ec2:*"], "Resource": "*"},
+                                   {"Effect": "Deny", "Action": "ec2:TerminateInstances", "Resource": "*"}]),
+            ),
+            Some("PowerUserAccess"),
+        ),
+    ];
+    // Actions: a fixed set that matters, and every 400th of the catalog.
+    let catalog = Catalog::get();
+    let mut actions: Vec<String> = [
+        "iam:CreateUser",
+        "iam:PassRole",
+        "iam:AttachRolePolicy",
+        "s3:GetObject",
+        "s3:PutObject",
+        "lambda:CreateFunction",
+        "ec2:RunInstances",
+        "ec2:DescribeInstances",
+        "ec2:TerminateInstances",
+        "organizations:LeaveOrganization",
+        "sts:AssumeRole",
+        "support:CreateCase",
+        "logs:PutLogEvents",
+        "kms:Decrypt",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    actions.extend(catalog.actions.iter().step_by(400).map(|a| a.full_name()));
+    actions.sort();
+    actions.dedup();
+
+    let account = "100000000008";
+    let mut cases = Vec::new();
+    let mut ours = BTreeMap::new();
+    for (shape, levels) in &shapes {
+        let mut snapshot = Snapshot::default();
+        snapshot.metadata.management_account_id = "100000000001".into();
+        snapshot.organization.management_account_id = "100000000001".into();
+        snapshot.organization.organizational_units = vec![
+            OrganizationalUnit {
+                id: "r-1".into(),
+                name: "Root".into(),
+                parent_id: None,
+                path: "Root".into(),
+            },
+            OrganizationalUnit {
+                id: "ou-1".into(),
+                name: "Workloads".into(),
+                parent_id: Some("r-1".into()),
+                path: "Root/Workloads".into(),
+            },
+        ];
+        snapshot.organization.accounts.push(Account {
+            id: account.into(),
+            name: "workload".into(),
+            parent_id: "ou-1".into(),
+            ..Default::default()
+        });
+        let mut policies = Vec::new();
+        for (level, target) in levels.iter().zip(["r-1", "ou-1", account]) {
+            for (i, document) in level.iter().enumerate() {
+                policies.push(OrganizationPolicy {
+                    id: format!("p-{target}-{i}"),
+                    name: format!("{target}-{i}"),
+                    kind: Guardrails::SCP.into(),
+                    aws_managed: false,
+                    document: document.clone(),
+                    targets: vec![target.into()],
+                });
+            }
+        }
+        snapshot.guardrails = Some(Guardrails {
+            enabled_types: vec![Guardrails::SCP.into()],
+            policies,
+        });
+        for (name, identity, boundary) in &identities {
+            let set = PermissionSet {
+                arn: format!("arn:aws:sso:::permissionSet/ssoins-x/{name}"),
+                name: name.to_string(),
+                inline_policy: Some(identity.clone()),
+                permissions_boundary: boundary.map(|b| PermissionsBoundary {
+                    managed_policy_arn: Some(format!("arn:aws:iam::aws:policy/{b}")),
+                    customer_managed_policy: None,
+                }),
+                ..Default::default()
+            };
+            let analysis = ssoaudit::iam::analyse_in(
+                &snapshot,
+                &set,
+                Some(account),
+                &mut ssoaudit::iam::StatementCache::default(),
+            );
+            assert!(analysis.unknown_policies.is_empty() && analysis.malformed.is_empty());
+            let id = format!("{shape}/{name}");
+            let decisions: BTreeMap<String, &str> = actions
+                .iter()
+                .map(|a| {
+                    let word = match analysis.decide(a) {
+                        Decision::Allowed {
+                            every_resource: true,
+                        } => "Allowed",
+                        Decision::Allowed { .. } | Decision::Conditional => "Partly",
+                        Decision::Denied => "Denied",
+                    };
+                    (a.clone(), word)
+                })
+                .collect();
+            ours.insert(id.clone(), decisions);
+            cases.push(serde_json::json!({
+                "id": id,
+                "identity": [identity],
+                "boundary": boundary.map(managed),
+                "scps": levels,
+                "account": account,
+                "actions": actions,
+            }));
+        }
+    }
+
+    let node = Command::new("node")
+        .arg(root().join("tests/oracle/simulate/decide.mjs"))
+        .current_dir(root().join("tests/oracle/simulate"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn();
+    let mut child = node.expect("node runs (scripts/test installs the simulator)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "iam-simulate failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_slice(&output.stdout).unwrap();
+
+    let (mut compared, mut skipped, mut disagreements) = (0, 0, Vec::new());
+    for (id, decisions) in &ours {
+        for (action, word) in decisions {
+            let other = theirs[id][action].as_str();
+            // Actions one catalog does not know, and grants on some resources only (the
+            // simulator decides one request on "*"), are not compared.
+            if other == "Unknown" || *word == "Partly" {
+                skipped += 1;
+                continue;
+            }
+            compared += 1;
+            if *word != other {
+                disagreements.push(format!("{id} {action}: ours {word}, iam-simulate {other}"));
+            }
+        }
+    }
+    let allowed = ours
+        .values()
+        .flat_map(|d| d.values())
+        .filter(|w| **w == "Allowed")
+        .count();
+    println!(
+        "{compared} decisions compared ({allowed} allowed), {skipped} not comparable, {} cases",
+        ours.len()
+    );
+    assert!(compared > 1_000, "only {compared} decisions compared");
+    assert!(
+        disagreements.is_empty(),
+        "{} of {compared} decisions differ:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}

@@ -727,4 +727,95 @@ mod tests {
         );
         assert_eq!(arn_account("arn:aws:iam::1:role/path/Admin"), "1");
     }
+
+    #[test]
+    fn member_roles_are_capped_by_guardrails_unless_service_linked() {
+        use crate::snapshot::{
+            Account, Guardrails, MemberAccount, MemberRole, OrganizationPolicy, OrganizationalUnit,
+            Role as IamRole,
+        };
+        let mut snapshot = Snapshot::default();
+        snapshot.metadata.management_account_id = "100000000001".into();
+        snapshot.organization.management_account_id = "100000000001".into();
+        snapshot
+            .organization
+            .organizational_units
+            .push(OrganizationalUnit {
+                id: "r-1".into(),
+                name: "Root".into(),
+                parent_id: None,
+                path: "Root".into(),
+            });
+        snapshot.organization.accounts.push(Account {
+            id: "100000000008".into(),
+            name: "plat-dev".into(),
+            parent_id: "r-1".into(),
+            ..Default::default()
+        });
+        let role = |name: &str, path: &str| MemberRole {
+            role: IamRole {
+                arn: format!("arn:aws:iam::100000000008:role{path}{name}"),
+                name: name.into(),
+                managed_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+                ..Default::default()
+            },
+            path: path.into(),
+            last_used: None,
+        };
+        snapshot.member_accounts = Some(vec![MemberAccount {
+            account_id: "100000000008".into(),
+            roles: vec![
+                role("ops", "/"),
+                role(
+                    "AWSServiceRoleForSupport",
+                    "/aws-service-role/support.amazonaws.com/",
+                ),
+            ],
+            ..Default::default()
+        }]);
+        let full =
+            serde_json::json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}});
+        snapshot.guardrails = Some(Guardrails {
+            enabled_types: vec![Guardrails::SCP.into()],
+            policies: vec![
+                OrganizationPolicy {
+                    id: "p-FullAWSAccess".into(),
+                    name: "FullAWSAccess".into(),
+                    kind: Guardrails::SCP.into(),
+                    aws_managed: true,
+                    document: full,
+                    targets: vec!["r-1".into(), "100000000008".into()],
+                },
+                OrganizationPolicy {
+                    id: "p-freeze".into(),
+                    name: "Freeze".into(),
+                    kind: Guardrails::SCP.into(),
+                    aws_managed: false,
+                    document: serde_json::json!({"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}),
+                    targets: vec!["100000000008".into()],
+                },
+            ],
+        });
+        let caps = |arn: &str| {
+            capabilities::of(&analyse_role(
+                &snapshot,
+                arn,
+                &mut StatementCache::default(),
+            ))
+        };
+        let ops = caps("arn:aws:iam::100000000008:role/ops");
+        assert!(!ops.admin_equivalent && ops.read_only, "{ops:?}");
+        assert!(
+            ops.guardrails[0]
+                .starts_with("SCP Freeze (p-freeze) at the account, statement 0, denies it")
+        );
+        // SCPs do not bind service-linked roles.
+        let linked = caps(
+            "arn:aws:iam::100000000008:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport",
+        );
+        assert!(
+            linked.admin_equivalent && linked.guardrails.is_empty(),
+            "{linked:?}"
+        );
+    }
 }
