@@ -25,9 +25,15 @@ pub struct AccessRow {
     /// (a policy whose content could not be read, or a role of a member account).
     pub capability: &'static str,
     /// `assignment` (a permission set), `entitlement` (an account access manager
-    /// entitlement to an IAM role), or `iam-user` (an IAM user of a member account with a
+    /// entitlement to an IAM role), `chain` (a role reached by assuming roles from an
+    /// assignment or entitlement), or `iam-user` (an IAM user of a member account with a
     /// console password or an active access key: the user is the IAM user, by ARN).
     pub route: &'static str,
+    /// A chained row's path: `role/aws-reserved/…/AWSReservedSSO_Set_… → role/team →
+    /// role/admin`; empty for the other routes.
+    pub chain: String,
+    /// A chained row's number of role assumptions; 0 for the other routes.
+    pub hops: u8,
 }
 
 /// The one-word capability of a set: administrator-equivalent, writes, or reads only.
@@ -82,6 +88,8 @@ pub struct AccessRowRef<'s> {
     pub user_active: bool,
     pub capability: &'static str,
     pub route: &'static str,
+    pub chain: &'s str,
+    pub hops: u8,
 }
 
 impl AccessRowRef<'_> {
@@ -99,6 +107,8 @@ impl AccessRowRef<'_> {
             user_active: self.user_active,
             capability: self.capability,
             route: self.route,
+            chain: self.chain.to_string(),
+            hops: self.hops,
         }
     }
 }
@@ -139,7 +149,7 @@ pub fn routes_by_account<'s>(model: &Model<'s>) -> Vec<(AccountKey<'s>, Vec<usiz
 /// The access rows of one account's routes (positions in `model.routes`), sorted and without
 /// duplicates.
 pub fn account_rows<'s>(
-    model: &Model<'s>,
+    model: &'s Model<'_>,
     (account_name, account_id): AccountKey<'s>,
     routes: &[usize],
     filter: &Filter,
@@ -173,10 +183,13 @@ pub fn account_rows<'s>(
             target.principal.map(|p| p as usize),
             route.principal_id,
         );
-        let route_kind = if route.entitlement.is_some() {
-            "entitlement"
-        } else {
-            "assignment"
+        let (route_kind, chain, hops) = match (route.entitlement, route.chain) {
+            (_, Some(c)) => {
+                let chain = &model.chains[c as usize];
+                ("chain", chain.path.as_str(), chain.hops.len() as u8)
+            }
+            (Some(_), None) => ("entitlement", "", 0),
+            (None, None) => ("assignment", "", 0),
         };
         rows.extend(users.into_iter().map(|user| AccessRowRef {
             account_name,
@@ -191,6 +204,8 @@ pub fn account_rows<'s>(
             user_active: user.active,
             capability,
             route: route_kind,
+            chain,
+            hops,
         }));
     }
     rows.sort_unstable();
@@ -202,7 +217,7 @@ pub fn account_rows<'s>(
 /// [`effective_access`]: `each` gets the account's (name, id) and its rows, sorted. Memory
 /// holds one account's rows, not the organization's.
 pub fn for_each_account<'s>(
-    model: &Model<'s>,
+    model: &'s Model<'_>,
     filter: &Filter,
     each: &mut dyn FnMut(AccountKey<'s>, &[AccessRowRef<'s>]),
 ) {
@@ -279,7 +294,7 @@ fn signs_in(user: &crate::snapshot::IamUser) -> bool {
 /// their own (route `iam-user`, via `IAM_USER`), with the capability of their policies. A
 /// group or permission set filter excludes them.
 fn iam_user_rows<'s>(
-    model: &Model<'s>,
+    model: &'s Model<'_>,
     (account_name, account_id): AccountKey<'s>,
     filter: &Filter,
 ) -> Vec<AccessRowRef<'s>> {
@@ -315,6 +330,8 @@ fn iam_user_rows<'s>(
                 user_active: true,
                 capability: capability_word(&crate::iam::capabilities::of(&analysis)),
                 route: "iam-user",
+                chain: "",
+                hops: 0,
             }
         })
         .collect()

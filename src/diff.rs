@@ -342,14 +342,25 @@ fn guardrail_changes(old: &Snapshot, new: &Snapshot, changes: &mut Vec<Change>) 
 /// principal. An access row's key is its route's and its user's id, so the rows two snapshots
 /// differ by are those of routes only one has, and of routes both have whose principal reaches
 /// other users (a group's members changed, a user exists in one only).
-type RouteId<'s> = (&'s str, &'s str, crate::snapshot::PrincipalType, &'s str);
+/// A chained route is told from the others by its path.
+type RouteId<'s> = (
+    &'s str,
+    &'s str,
+    crate::snapshot::PrincipalType,
+    &'s str,
+    String,
+);
 
-fn route_id<'s>(route: &crate::model::Route<'s>) -> RouteId<'s> {
+fn route_id<'s>(model: &crate::model::Model<'s>, route: &crate::model::Route<'s>) -> RouteId<'s> {
     (
         route.account_id,
         route.grant_arn,
         route.principal_type,
         route.principal_id,
+        route
+            .chain
+            .map(|c| model.chains[c as usize].path.clone())
+            .unwrap_or_default(),
     )
 }
 
@@ -408,7 +419,7 @@ fn access_changes(old: &Snapshot, new: &Snapshot) -> (Vec<AccessRow>, Vec<Access
     ) -> std::collections::HashMap<RouteId<'s>, usize> {
         let mut ids = std::collections::HashMap::with_capacity(model.routes.len());
         for (position, route) in model.routes.iter().enumerate() {
-            ids.entry(route_id(route)).or_insert(position);
+            ids.entry(route_id(model, route)).or_insert(position);
         }
         ids
     }

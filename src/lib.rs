@@ -5,6 +5,7 @@
 pub mod access;
 pub mod baseline;
 pub mod cel_paths;
+pub mod chains;
 pub mod checks;
 pub mod collect;
 pub mod config;

@@ -5,7 +5,7 @@
 
 use crate::iam::capabilities::Capabilities;
 use crate::policy;
-use crate::snapshot::{PrincipalType, Snapshot};
+use crate::snapshot::{MemberAccount, PrincipalType, Snapshot};
 use crate::vocabulary::UserKey;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
@@ -46,6 +46,11 @@ pub struct Model<'s> {
     /// (customer managed policies resolved there, guardrails above them); the `v`th is at
     /// position `permission_sets.len() + roles.len() + v` in the policy facts.
     pub variants: Vec<Variant<'s>>,
+    /// The IAM roles chains reach, sorted by ARN; the `c`th is at position
+    /// `permission_sets.len() + roles.len() + variants.len() + c` in the policy facts.
+    pub chain_roles: Vec<&'s str>,
+    /// The chains of the chained routes (`Route::chain`).
+    pub chains: Vec<Chain>,
     /// Sign-in evidence per user, built on first use.
     user_evidence: OnceLock<Vec<UserEvidence<'s>>>,
     /// The last use of each assignment by any holder, built on first use.
@@ -100,6 +105,8 @@ pub struct Route<'s> {
     pub principal_type: PrincipalType,
     pub principal_id: &'s str,
     pub entitlement: Option<&'s crate::snapshot::Entitlement>,
+    /// For a chained route, its position in [`Model::chains`].
+    pub chain: Option<u32>,
 }
 
 /// The positions an assignment refers to, so rules never look names up per assignment.
@@ -144,6 +151,12 @@ pub const DEFAULT_SESSION_SECONDS: i64 = 3_600;
 
 impl<'s> Model<'s> {
     pub fn new(snapshot: &'s Snapshot) -> Model<'s> {
+        Model::with_declared(snapshot, &[])
+    }
+
+    /// The model of `snapshot`, with the roles of `declared` (accounts a stack declares and
+    /// the snapshot did not read) in the role chains.
+    pub fn with_declared(snapshot: &'s Snapshot, declared: &'s [MemberAccount]) -> Model<'s> {
         let org = &snapshot.organization;
         let account_index = index(org.accounts.iter().map(|a| a.id.as_str()));
         let permission_set_index = index(snapshot.permission_sets.iter().map(|p| p.arn.as_str()));
@@ -217,6 +230,7 @@ impl<'s> Model<'s> {
                 principal_type: a.principal_type,
                 principal_id: &a.principal_id,
                 entitlement: None,
+                chain: None,
             })
             .collect();
         let entitlements = snapshot
@@ -251,6 +265,7 @@ impl<'s> Model<'s> {
                 principal_type: entitlement.principal_type,
                 principal_id: &entitlement.principal_id,
                 entitlement: Some(entitlement),
+                chain: None,
             });
             let role =
                 (snapshot.permission_sets.len() + role_index[entitlement.role_arn.as_str()]) as u32;
@@ -320,7 +335,7 @@ impl<'s> Model<'s> {
             .map(PermissionSetFacts::of)
             .collect();
 
-        Model {
+        let mut model = Model {
             snapshot,
             account_index,
             permission_set_index,
@@ -340,12 +355,145 @@ impl<'s> Model<'s> {
             assignment_targets,
             roles,
             variants,
+            chain_roles: Vec::new(),
+            chains: Vec::new(),
             user_evidence: OnceLock::new(),
             assignment_last_used: OnceLock::new(),
             policy_facts: OnceLock::new(),
             user_name_index: OnceLock::new(),
             user_direct_applications: OnceLock::new(),
+        };
+        if let Some(graph) = crate::chains::Graph::new(snapshot, declared) {
+            model.add_chains(graph);
         }
+        model
+    }
+
+    /// The position in the policy facts of the first role chains reach.
+    pub fn first_chain_role(&self) -> usize {
+        self.snapshot.permission_sets.len() + self.roles.len() + self.variants.len()
+    }
+
+    /// The ARN of the role a session of a route starts as: an entitlement's role, or the
+    /// set's `AWSReservedSSO_*` role in the account (as read, else as Identity Center names
+    /// it, with the suffix unknown).
+    fn session_arn(&self, position: usize, reserved: &HashMap<(&str, &str), &'s str>) -> String {
+        let route = &self.routes[position];
+        if route.entitlement.is_some() {
+            return route.grant_arn.to_string();
+        }
+        let name = match self.assignment_targets[position].permission_set {
+            Some(p) => self.snapshot.permission_sets[p as usize].name.as_str(),
+            None => return String::new(),
+        };
+        match reserved.get(&(route.account_id, name)) {
+            Some(arn) => arn.to_string(),
+            None => format!(
+                "arn:aws:iam::{}:role{}AWSReservedSSO_{name}_{{suffix}}",
+                route.account_id,
+                crate::iam::RESERVED_PATH
+            ),
+        }
+    }
+
+    /// Follows role chains from every route, and adds a chained route for each role reached.
+    fn add_chains(&mut self, mut graph: crate::chains::Graph<'s>) {
+        let snapshot = self.snapshot;
+        let facts = self.policy_facts().clone();
+        let mut reserved: HashMap<(&str, &str), &'s str> = HashMap::default();
+        for member in snapshot.member_accounts.iter().flatten() {
+            for role in &member.roles {
+                if let Some(set) = crate::iam::reserved_set_name(role) {
+                    reserved.insert((member.account_id.as_str(), set), role.role.arn.as_str());
+                }
+            }
+        }
+        // Routes that start the same session (same role, same policies) reach the same roles.
+        let mut reached: std::collections::BTreeMap<(String, u32), Vec<crate::chains::Reach>> =
+            Default::default();
+        let mut starts = Vec::new();
+        for position in 0..self.routes.len() {
+            let Some(f) = self.assignment_targets[position].facts else {
+                continue;
+            };
+            let caller = self.session_arn(position, &reserved);
+            if caller.is_empty() {
+                continue;
+            }
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                reached.entry((caller.clone(), f))
+            {
+                slot.insert(graph.reach(&caller, &facts.analyses[f as usize]));
+            }
+            starts.push((position, caller, f));
+        }
+        let mut targets: Vec<usize> = reached
+            .values()
+            .flatten()
+            .map(|r| r.role)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        targets.sort_by_key(|&r| graph.roles[r].arn);
+        let first = self.first_chain_role();
+        let slot: HashMap<usize, usize> =
+            targets.iter().enumerate().map(|(c, &r)| (r, c)).collect();
+        self.chain_roles = targets.iter().map(|&r| graph.roles[r].arn).collect();
+        for (position, caller, f) in starts {
+            let start = self.routes[position];
+            let principal = self.assignment_targets[position].principal;
+            for reach in &reached[&(caller.clone(), f)] {
+                let role = &graph.roles[reach.role];
+                let c = self.chains.len() as u32;
+                self.chains.push(Chain {
+                    start: position,
+                    start_arn: caller.clone(),
+                    conditional: reach.conditional(),
+                    path: crate::chains::path_text(&caller, &reach.hops, |id| {
+                        self.account_index
+                            .get(id)
+                            .map(|&i| snapshot.organization.accounts[i].name.clone())
+                            .unwrap_or_else(|| id.to_string())
+                    }),
+                    hops: reach.hops.clone(),
+                });
+                self.routes.push(Route {
+                    account_id: role.account,
+                    grant_arn: role.arn,
+                    principal_type: start.principal_type,
+                    principal_id: start.principal_id,
+                    entitlement: None,
+                    chain: Some(c),
+                });
+                let at = (first + slot[&reach.role]) as u32;
+                self.assignment_targets.push(AssignmentTarget {
+                    account: self.account_index.get(role.account).map(|&a| a as u32),
+                    permission_set: Some(at),
+                    principal,
+                    facts: Some(at),
+                });
+            }
+        }
+        // The reached roles' analyses and capabilities join the policy facts.
+        drop(facts);
+        let mut facts = self.policy_facts.take().expect("computed above");
+        let owned = Arc::get_mut(&mut facts).expect("not shared yet");
+        let baseline = read_only_baseline(snapshot);
+        for &r in &targets {
+            let analysis = graph.take_analysis(r);
+            owned
+                .capabilities
+                .push(crate::iam::capabilities::of_with(&analysis, &baseline));
+            owned.analyses.push(analysis);
+            owned
+                .by_arn
+                .entry(graph.roles[r].arn.to_string())
+                .or_insert(owned.analyses.len() - 1);
+        }
+        let _ = self.policy_facts.set(facts);
     }
 
     /// The names of the applications the `position`th user is assigned to directly.
@@ -390,24 +538,10 @@ impl<'s> Model<'s> {
                     &mut cache,
                 )
             }));
-            // Read-only is judged against the ReadOnlyAccess the snapshot carries, if any.
-            let snapshot_read_only = self
-                .snapshot
-                .policy_documents
-                .iter()
-                .find(|d| d.arn == crate::iam::capabilities::READ_ONLY_ACCESS);
-            let own_baseline;
-            let baseline = match snapshot_read_only {
-                Some(document) => {
-                    own_baseline =
-                        crate::iam::capabilities::ReadOnlyBaseline::of(Some(&document.document));
-                    &own_baseline
-                }
-                None => crate::iam::capabilities::ReadOnlyBaseline::vendored(),
-            };
+            let baseline = read_only_baseline(self.snapshot);
             let mut capabilities: Vec<Capabilities> = analyses
                 .iter()
-                .map(|a| crate::iam::capabilities::of_with(a, baseline))
+                .map(|a| crate::iam::capabilities::of_with(a, &baseline))
                 .collect();
             // A set with variants can do, as a set, what it can do in any account it is
             // assigned in: its variants, and its own analysis where no variant applies.
@@ -480,8 +614,20 @@ impl<'s> Model<'s> {
                 }
             }
         }
-        for (r, role) in self.roles.iter().enumerate().filter(|_| sees_roles) {
-            for unknown in &facts.capabilities[sets + r].unknown {
+        let first_chain_role = self.first_chain_role();
+        let roles = self
+            .roles
+            .iter()
+            .enumerate()
+            .map(|(r, role)| (sets + r, role))
+            .chain(
+                self.chain_roles
+                    .iter()
+                    .enumerate()
+                    .map(|(c, role)| (first_chain_role + c, role)),
+            );
+        for (position, role) in roles.filter(|_| sees_roles) {
+            for unknown in &facts.capabilities[position].unknown {
                 gaps.push(crate::snapshot::Gap {
                     area: crate::vocabulary::DataArea::Capabilities,
                     operation: "policy:analyse".into(),
@@ -598,6 +744,21 @@ impl<'s> Model<'s> {
     }
 }
 
+/// A chain of role assumptions a route continues with: from the session the route starts
+/// (`start`, a position in `routes`) through each hop to the role it reaches.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    pub start: usize,
+    /// The session's role: the set's `AWSReservedSSO_*` role in the account, or an
+    /// entitlement's role.
+    pub start_arn: String,
+    pub hops: Vec<crate::chains::Hop>,
+    /// Some hop depends on a condition the snapshot cannot decide.
+    pub conditional: bool,
+    /// `role/A → role/B → role/C`.
+    pub path: String,
+}
+
 /// What makes a set's analysis in one account differ from another's: the customer managed
 /// documents found there (or why not), whether it is the management account, the guardrails.
 type VariantKey = (
@@ -641,6 +802,22 @@ fn variant_key(
         .collect();
     let management = account == snapshot.metadata.management_account_id;
     Some((set, management, documents, ceiling))
+}
+
+/// Read-only is judged against the ReadOnlyAccess the snapshot carries, if any.
+fn read_only_baseline(
+    snapshot: &Snapshot,
+) -> std::borrow::Cow<'static, crate::iam::capabilities::ReadOnlyBaseline> {
+    match snapshot
+        .policy_documents
+        .iter()
+        .find(|d| d.arn == crate::iam::capabilities::READ_ONLY_ACCESS)
+    {
+        Some(document) => std::borrow::Cow::Owned(crate::iam::capabilities::ReadOnlyBaseline::of(
+            Some(&document.document),
+        )),
+        None => std::borrow::Cow::Borrowed(crate::iam::capabilities::ReadOnlyBaseline::vendored()),
+    }
 }
 
 fn index<'s>(keys: impl Iterator<Item = &'s str>) -> HashMap<&'s str, usize> {

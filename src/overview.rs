@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// One grant in a cell: the position of its kind in `Overview::kinds`, whether it is an
-/// entitlement (1) or a permission set (0), and the user of a direct grant (-1 for none).
+/// role chain (2), an entitlement (1) or a permission set (0), and the user of a direct grant (-1 for none).
 pub type Grant = (usize, u8, i64);
 
 /// An account row of the matrix.
@@ -103,7 +103,11 @@ pub fn of<'s>(model: &Model<'s>) -> Overview<'s> {
         let kind = *kind_index.entry((name, facts_at)).or_insert(next);
         cells[account as usize].entry(column).or_default().push((
             kind,
-            u8::from(route.entitlement.is_some()),
+            match (route.entitlement, route.chain) {
+                (_, Some(_)) => 2,
+                (Some(_), None) => 1,
+                (None, None) => 0,
+            },
             user.map(|u| u as i64).unwrap_or(-1),
         ));
     }
@@ -170,6 +174,16 @@ pub fn of<'s>(model: &Model<'s>) -> Overview<'s> {
                 .map(|route| route.account_id)
                 .collect::<BTreeSet<_>>()
                 .len(),
+        });
+    }
+    let first_chain_role = model.first_chain_role();
+    for (c, arn) in model.chain_roles.iter().enumerate() {
+        grantors.push(Grantor {
+            name: crate::iam::role_label(arn).to_string(),
+            arn,
+            kind: "IAM role (role chain)",
+            facts: first_chain_role + c,
+            accounts: 1,
         });
     }
     grantors.sort_by(|a, b| a.name.cmp(&b.name));

@@ -97,7 +97,48 @@ fn violating_findings_name_the_planted_resources() {
     for user in ["tara.oconnor@acme.example", "umar.farouk@acme.example"] {
         expected.insert((user, "BillingAdmin", "role/acme-core-gbl-root-breakglass"));
     }
+    // The developers reach the administrator role in root two hops away: PowerUserAccess in
+    // plat-dev may assume the terraform role there, which the root-admin role trusts.
+    let developers: Vec<String> = [
+        "hana.sato",
+        "ivan.petrov",
+        "julia.rossi",
+        "kofi.mensah",
+        "lena.fischer",
+        "marco.diaz",
+        "nadia.haddad",
+        "oscar.lindqvist",
+        "priya.raman",
+        "quentin.moreau",
+        "rosa.jimenez",
+        "samir.khan",
+    ]
+    .iter()
+    .map(|user| format!("{user}@acme.example"))
+    .collect();
+    for user in &developers {
+        expected.insert((user, "developers", "role/acme-core-gbl-root-admin"));
+    }
     assert_eq!(admins, expected);
+    let chained: Vec<&serde_json::Value> = of("admin-on-management-account")
+        .into_iter()
+        .filter(|f| f["via"]["name"] == "developers")
+        .collect();
+    for f in &chained {
+        let resource = f["resource"]["name"].as_str().unwrap();
+        assert!(
+            resource.contains(
+                "AWSReservedSSO_PowerUserAccess_67c9292de365963e (plat-dev) → \
+                 role/acme-plat-gbl-dev-terraform (plat-dev) → role/acme-core-gbl-root-admin (core-root)"
+            ),
+            "{resource}"
+        );
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("Reached through a chain of 2 role assumptions"),
+            "{message}"
+        );
+    }
 
     let missing: Vec<&str> = of("required-groups-exist")
         .iter()
@@ -760,12 +801,29 @@ fn every_area_a_gap_can_name_reaches_the_rules_that_read_it() {
 fn renamed_sets(dir: &std::path::Path) -> String {
     let mut snapshot: serde_json::Value =
         json(&std::fs::read_to_string(root().join(VIOLATING)).unwrap());
-    for set in snapshot["permission_sets"].as_array_mut().unwrap() {
+    let mut renames = Vec::new();
+    for (i, set) in snapshot["permission_sets"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
         let name = set["name"].as_str().unwrap().to_string();
-        set["name"] = serde_json::json!(format!("Team{}", name.len()));
+        let new = format!("Team{i}");
+        set["name"] = serde_json::json!(new);
+        renames.push((name, new));
+    }
+    // The sets' roles in the accounts carry their names, and so do the trust policies that
+    // name them: an organization whose sets are called differently names them so throughout.
+    let mut text = serde_json::to_string(&snapshot).unwrap();
+    for (old, new) in &renames {
+        text = text.replace(
+            &format!("AWSReservedSSO_{old}_"),
+            &format!("AWSReservedSSO_{new}_"),
+        );
     }
     let path = dir.join("renamed.json");
-    std::fs::write(&path, serde_json::to_string(&snapshot).unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
 }
 

@@ -69,7 +69,7 @@ fn diff_reports_access_gained_through_a_new_membership() {
     let out = run(&["diff", COMPLIANT, WEEK_LATER, "--format", "json"]);
     assert_eq!(out.code, 1);
     let report = json(&out.stdout);
-    assert_eq!(report["version"], 2);
+    assert_eq!(report["version"], 3);
     assert_eq!(report["summary"]["access_gained"], gained_count);
     let gained: BTreeSet<&str> = report["access"]["gained"]
         .as_array()
@@ -158,10 +158,26 @@ fn access_lists_every_user_of_an_account_with_the_group() {
         "json",
     ]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let rows: BTreeSet<(String, String, String)> = json(&out.stdout)["access"]
-        .as_array()
-        .unwrap()
+    let all = json(&out.stdout)["access"].as_array().unwrap().clone();
+    // The developers reach a read-only role in root through plat-dev's terraform role.
+    let chained: Vec<&serde_json::Value> = all.iter().filter(|r| r["route"] == "chain").collect();
+    assert_eq!(chained.len(), 12, "{chained:?}");
+    for r in &chained {
+        assert_eq!(r["permission_set"], "role/acme-core-gbl-root-observer");
+        assert_eq!(r["via_name"], "Developers");
+        assert_eq!(r["capability"], "read-only");
+        assert_eq!(r["hops"], 2);
+        assert!(
+            r["chain"]
+                .as_str()
+                .unwrap()
+                .ends_with("→ role/acme-plat-gbl-dev-terraform (plat-dev) → role/acme-core-gbl-root-observer (core-root)"),
+            "{r}"
+        );
+    }
+    let rows: BTreeSet<(String, String, String)> = all
         .iter()
+        .filter(|r| r["route"] == "assignment")
         .map(|r| {
             assert_eq!(r["account_name"], "core-root");
             assert_eq!(r["via_type"], "GROUP");
@@ -232,7 +248,7 @@ fn access_lists_every_user_of_an_account_with_the_group() {
     ]);
     assert_eq!(
         json(&by_id.stdout)["access"].as_array().unwrap().len(),
-        rows.len()
+        all.len()
     );
     let table = run(&["access", "--snapshot", COMPLIANT, "--account", "core-root"]);
     assert!(table.stdout.contains("group Managers"));
@@ -240,7 +256,9 @@ fn access_lists_every_user_of_an_account_with_the_group() {
         table
             .stdout
             .trim_end()
-            .ends_with(&format!("{} access rows, 21 users", rows.len()))
+            .ends_with(&format!("{} access rows, 21 users", all.len())),
+        "{}",
+        table.stdout
     );
 }
 
@@ -261,13 +279,13 @@ fn access_filters_and_csv() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability,route"
+        "account_name,account_id,user_name,user_id,permission_set,permission_set_arn,via_type,via_id,via_name,user_active,capability,route,chain,hops"
     );
     assert_eq!(lines.len(), 2, "{}", out.stdout);
     assert!(
         lines[1].starts_with("plat-prod,100000000011,julia.rossi@acme.example,")
             && lines[1].contains(",USER,")
-            && lines[1].ends_with(",true,administrator,assignment")
+            && lines[1].ends_with(",true,administrator,assignment,,0")
     );
     let group = run(&[
         "access",
@@ -526,6 +544,18 @@ fn access_to_the_management_account_lists_entitlements_with_their_capability() {
         assert_eq!(row["via_name"], "BillingAdmin");
         assert_eq!(row["capability"], "administrator");
     }
+    // The developers become administrators in root two hops away, and their rows say how.
+    let chained: Vec<&serde_json::Value> = rows.iter().filter(|r| r["route"] == "chain").collect();
+    assert!(chained.iter().any(|r| r["user_name"] == "ivan.petrov@acme.example"
+        && r["permission_set"] == "role/acme-core-gbl-root-admin"
+        && r["capability"] == "administrator"
+        && r["hops"] == 2
+        && r["chain"]
+            == "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PowerUserAccess_67c9292de365963e \
+                (plat-dev) → role/acme-plat-gbl-dev-terraform (plat-dev) → \
+                role/acme-core-gbl-root-admin (core-root)"),
+        "{chained:?}"
+    );
     // The permission-set routes are still there, marked as assignments.
     assert!(
         rows.iter()
@@ -555,7 +585,7 @@ fn access_to_the_management_account_lists_entitlements_with_their_capability() {
     assert!(
         out.stdout.lines().any(|l| l
             .contains("arn:aws:iam::100000000011:role/acme-plat-gbl-prod-support,USER,")
-            && l.ends_with(",true,write,entitlement")),
+            && l.ends_with(",true,write,entitlement,,0")),
         "{}",
         out.stdout
     );
@@ -894,12 +924,12 @@ fn access_lists_iam_users_that_bypass_identity_center() {
     let rows: Vec<&str> = out
         .stdout
         .lines()
-        .filter(|l| l.ends_with(",iam-user"))
+        .filter(|l| l.contains(",iam-user,"))
         .collect();
     assert_eq!(
         rows,
         [
-            "plat-prod,100000000011,deploy,arn:aws:iam::100000000011:user/deploy,(IAM user),arn:aws:iam::100000000011:user/deploy,IAM_USER,arn:aws:iam::100000000011:user/deploy,deploy,true,administrator,iam-user"
+            "plat-prod,100000000011,deploy,arn:aws:iam::100000000011:user/deploy,(IAM user),arn:aws:iam::100000000011:user/deploy,IAM_USER,arn:aws:iam::100000000011:user/deploy,deploy,true,administrator,iam-user,,0"
         ]
     );
     // A group or permission set filter is about Identity Center: no IAM users.
@@ -968,4 +998,89 @@ fn a_reserved_role_of_a_set_not_assigned_in_its_account_is_found() {
         "{finding:#}"
     );
     assert_eq!(finding["permission_set"]["name"], "DataScienceAccess");
+}
+
+/// A role chain is a route: `access` lists it with its path, `diff` reports it when it appears.
+/// The compliant organization's administrator role in core-root denies plat-dev's terraform role
+/// by name; the violating one does not, so developers reach it in two hops.
+#[test]
+fn access_and_diff_show_role_chains() {
+    let admin = "arn:aws:iam::100000000001:role/acme-core-gbl-root-admin";
+    let observer = "arn:aws:iam::100000000001:role/acme-core-gbl-root-observer";
+    let chained = |path: &str| -> Vec<serde_json::Value> {
+        let out = run(&[
+            "access",
+            "--snapshot",
+            path,
+            "--account",
+            "core-root",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        json(&out.stdout)["access"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["route"] == "chain")
+            .cloned()
+            .collect()
+    };
+    let violating = chained(VIOLATING);
+    let roles: BTreeSet<&str> = violating
+        .iter()
+        .map(|r| r["permission_set_arn"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, BTreeSet::from([admin, observer]));
+    for row in &violating {
+        assert_eq!(row["via_name"], "developers");
+        assert_eq!(row["hops"], 2);
+        assert!(
+            row["chain"]
+                .as_str()
+                .unwrap()
+                .contains("AWSReservedSSO_PowerUserAccess_67c9292de365963e (plat-dev) → role/acme-plat-gbl-dev-terraform (plat-dev) → role/"),
+            "{row}"
+        );
+        let capability = if row["permission_set_arn"] == admin {
+            "administrator"
+        } else {
+            "read-only"
+        };
+        assert_eq!(row["capability"], capability);
+    }
+    // Refused by the Deny in the admin role's trust: only the read-only chain is left.
+    let compliant = chained(COMPLIANT);
+    assert!(!compliant.is_empty());
+    assert!(
+        compliant
+            .iter()
+            .all(|r| r["permission_set_arn"] == observer),
+        "{compliant:?}"
+    );
+
+    let out = run(&["diff", COMPLIANT, VIOLATING, "--format", "json"]);
+    assert_eq!(out.code, 1);
+    let report = json(&out.stdout);
+    let gained: Vec<&serde_json::Value> = report["access"]["gained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == "chain")
+        .collect();
+    assert!(!gained.is_empty());
+    assert!(
+        gained
+            .iter()
+            .all(|r| r["permission_set_arn"] == admin && r["hops"] == 2),
+        "{gained:?}"
+    );
+    assert!(
+        report["access"]["lost"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["permission_set_arn"] != observer),
+        "the read-only chain is in both"
+    );
 }

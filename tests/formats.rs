@@ -303,7 +303,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     assert_eq!(out.code, 0, "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("; baseline: 0 new, 53 unchanged, 0 resolved"),
+            .contains("; baseline: 0 new, 70 unchanged, 0 resolved"),
         "{}",
         out.stdout
     );
@@ -327,7 +327,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
         now["summary"]["baseline"],
         serde_json::json!({
             "new": 2,
-            "unchanged": 51,
+            "unchanged": 68,
             "resolved": 1,
             "resolved_findings": [{
                 "rule_id": gone_rule(&earlier),
@@ -365,7 +365,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
             .iter()
             .filter(|r| r["baselineState"] == "unchanged")
             .count(),
-        51
+        68
     );
     assert_eq!(sarif["runs"][0]["properties"]["baseline"]["resolved"], 1);
 
@@ -373,7 +373,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     let markdown = against(REFUSED, &path, "markdown").stdout;
     assert!(
         markdown
-            .contains("Against the baseline: **2 new**, 51 unchanged (not failing), 1 resolved."),
+            .contains("Against the baseline: **2 new**, 68 unchanged (not failing), 1 resolved."),
         "{markdown}"
     );
     let junit = against(REFUSED, &path, "junit").stdout;
@@ -387,7 +387,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     assert_eq!(attribute(&junit, "testsuite", "failures"), failing.len());
     assert!(junit.contains("(in the baseline)"));
     assert!(
-        junit.contains("<property name=\"baseline\" value=\"2 new, 51 unchanged, 1 resolved\"/>")
+        junit.contains("<property name=\"baseline\" value=\"2 new, 68 unchanged, 1 resolved\"/>")
     );
 
     // Everything fixed: all resolved.
@@ -395,7 +395,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
     assert_eq!(out.code, 0);
     assert!(
         out.stdout
-            .contains("baseline: 0 new, 0 unchanged, 53 resolved")
+            .contains("baseline: 0 new, 0 unchanged, 70 resolved")
     );
 }
 

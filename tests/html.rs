@@ -57,7 +57,7 @@ fn the_html_report_shows_in_chromium_what_the_json_report_says() {
 
     let report = json(&check("json", &[]).stdout);
     let findings = report["findings"].as_array().unwrap();
-    let seen = browse(&html, &dir, &["core-root", "BillingAdmin"]);
+    let seen = browse(&html, &dir, &["core-root", "BillingAdmin", "developers"]);
     assert_eq!(seen["errors"], serde_json::json!([]), "no script error");
     assert_eq!(
         seen["requests"],
@@ -175,10 +175,34 @@ fn the_html_report_shows_in_chromium_what_the_json_report_says() {
         .map(|u| u.as_str().unwrap())
         .collect();
     assert_eq!(listed, users);
-    // Every set and role, and the evidence period.
+    // core-root's developers cell: administrator two hops away, marked as a chain.
+    let other: Vec<(&str, &str)> = seen["other_chips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(seen["other_classes"].as_array().unwrap())
+        .map(|(chip, class)| (chip.as_str().unwrap(), class.as_str().unwrap()))
+        .collect();
+    assert!(
+        other.contains(&(
+            "role/acme-core-gbl-root-admin",
+            "chip administrator route-chain"
+        )),
+        "{other:?}"
+    );
+    // Every set, every role entitlements or chains reach, and the evidence period.
+    let everyone = json(&run(&["access", "--snapshot", REFUSED, "--format", "json"]).stdout);
+    let roles: BTreeSet<&str> = everyone["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"] == "entitlement" || r["route"] == "chain")
+        .map(|r| r["permission_set_arn"].as_str().unwrap())
+        .collect();
+    assert!(roles.len() > 2, "{roles:?}");
     assert_eq!(
         seen["set_rows"],
-        snapshot["permission_sets"].as_array().unwrap().len() + 2
+        snapshot["permission_sets"].as_array().unwrap().len() + roles.len()
     );
     assert!(seen["coverage"].as_str().unwrap().contains("trail-logs"));
     for shot in ["overview.png", "matrix.png"] {

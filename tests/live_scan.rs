@@ -99,12 +99,14 @@ fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
     let live_findings = findings(&String::from_utf8(live_check.stdout).unwrap());
     assert_eq!(live_findings, findings(&offline.stdout));
     let rules: BTreeSet<&str> = live_findings.iter().map(|(r, _)| r.as_str()).collect();
-    // Neither has member accounts (no --member-role): their two rules report the gap.
+    // Neither has member accounts (no --member-role): their two rules report the gap, and no
+    // role chain is seen (the roles it runs through are not read).
     assert_eq!(
         rules.len(),
-        BUILTIN_IDS.len() - 8,
-        "every built-in rule but the evidence and member-account ones fires live too"
+        BUILTIN_IDS.len() - 9,
+        "every built-in rule but the evidence, member-account and chain ones fires live too"
     );
+    assert!(!rules.contains("chain-admin-on-management-account"));
 }
 
 #[test]
@@ -205,9 +207,18 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     ] {
         used.insert(operation.into());
     }
-    // And assuming the member role, with --member-role (see
-    // member_accounts_are_read_through_the_member_role).
-    used.insert("sts:AssumeRole".into());
+    // And assuming the member role, with --member-role, and the management account's own IAM
+    // read beside the member accounts (see member_accounts_are_read_through_the_member_role).
+    for operation in [
+        "sts:AssumeRole",
+        "iam:GetAccountAuthorizationDetails",
+        "iam:ListUsers",
+        "iam:GetLoginProfile",
+        "iam:ListAccessKeys",
+        "iam:GetAccessKeyLastUsed",
+    ] {
+        used.insert(operation.into());
+    }
     // And the guardrails, where SCPs or RCPs are enabled (see
     // member_accounts_and_guardrails_shape_what_sets_can_do).
     for operation in [
@@ -1587,8 +1598,18 @@ fn member_accounts_are_read_through_the_member_role() {
         .filter(|a| a.id != *refused)
         .map(|a| a.id.as_str())
         .collect();
-    assert_eq!(read_ids, want, "every member account but the refusing one");
-    assert!(!read_ids.contains(management.as_str()));
+    let mut want = want;
+    want.insert(management.as_str());
+    assert_eq!(
+        read_ids, want,
+        "every member account but the refusing one, and the management account"
+    );
+    // The management account is read with the scanning credentials, not through a role.
+    let own = read
+        .iter()
+        .find(|m| m.account_id == management.as_str())
+        .unwrap();
+    assert_eq!(own.role_arn, "");
     // The refusal is a gap for exactly that account.
     let member_gaps: Vec<&ssoaudit::snapshot::Gap> = live
         .gaps
@@ -1662,7 +1683,7 @@ fn member_accounts_are_read_through_the_member_role() {
     let mut member_calls = 0;
     for (account_id, calls) in by_account["accounts"].as_object().unwrap() {
         for operation in calls.as_object().unwrap().keys() {
-            if read_ids.contains(account_id.as_str()) {
+            if read_ids.contains(account_id.as_str()) && *account_id != management {
                 member_calls += 1;
                 assert!(
                     member_allowed.contains(operation),
@@ -1677,15 +1698,13 @@ fn member_accounts_are_read_through_the_member_role() {
         }
     }
     assert!(member_calls > 0);
+    // One per member account, the refusing one included; none for the management account.
     assert_eq!(
         moto.calls()["sts:AssumeRole"],
-        (want.len() + 1) as u64,
+        want.len() as u64,
         "one AssumeRole per member account"
     );
-    assert_eq!(
-        live.metadata.api_calls["sts:AssumeRole"],
-        (want.len() + 1) as u64
-    );
+    assert_eq!(live.metadata.api_calls["sts:AssumeRole"], want.len() as u64);
     // `check` takes the member role from the configuration file too.
     let config = temp_dir("member-config").join("ssoaudit.yaml");
     std::fs::write(
@@ -2046,13 +2065,13 @@ fn member_accounts_and_guardrails_shape_what_sets_can_do() {
     let entitlement: Vec<&str> = out
         .stdout
         .lines()
-        .filter(|l| l.contains("role/acme-plat-gbl-prod-support") && l.ends_with(",entitlement"))
+        .filter(|l| l.contains("role/acme-plat-gbl-prod-support") && l.ends_with(",entitlement,,0"))
         .collect();
     assert!(!entitlement.is_empty(), "{}", out.stdout);
     assert!(
         entitlement
             .iter()
-            .all(|l| l.ends_with(",read-only,entitlement")),
+            .all(|l| l.ends_with(",read-only,entitlement,,0")),
         "{entitlement:?}"
     );
 
@@ -2067,9 +2086,10 @@ fn member_accounts_and_guardrails_shape_what_sets_can_do() {
         "csv",
     ]);
     assert!(
-        out.stdout.lines().any(
-            |l| l.starts_with(&format!("plat-prod,{prod},deploy,")) && l.ends_with(",iam-user")
-        ),
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("plat-prod,{prod},deploy,"))
+                && l.ends_with(",iam-user,,0")),
         "{}",
         out.stdout
     );

@@ -156,7 +156,7 @@ fn sarif_validates_against_the_schema_and_meets_github_requirements() {
         );
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 53);
+    assert_eq!(results.len(), 70);
     assert!(results.len() <= 25_000);
     let mut fingerprints = std::collections::BTreeSet::new();
     for result in results {
@@ -211,6 +211,8 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
         "account_id",
         "account_name",
         "capability",
+        "chain",
+        "hops",
         "permission_set",
         "permission_set_arn",
         "route",
@@ -228,7 +230,7 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
             "access", "changes", "new", "old", "summary", "tool", "version"
         ]
     );
-    assert_eq!(diff["version"], 2);
+    assert_eq!(diff["version"], 3);
     assert_eq!(keys(&diff["old"]), ["captured_at", "path", "source"]);
     assert_eq!(
         keys(&diff["summary"]),
@@ -252,7 +254,7 @@ fn json_outputs_of_diff_access_and_rules_are_frozen_types() {
         keys(&access),
         ["access", "applications", "gaps", "tool", "version"]
     );
-    assert_eq!(access["version"], 3);
+    assert_eq!(access["version"], 4);
     assert_eq!(keys(&access["access"][0]), ROW);
     assert_eq!(
         keys(&access["applications"][0]),

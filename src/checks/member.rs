@@ -55,20 +55,7 @@ pub(super) fn parse(
     Ok(Arc::new(MemberCheck { kind: params.kind }))
 }
 
-/// The path Identity Center provisions its roles under (a Region segment may follow).
-pub const RESERVED_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
-
-/// The permission set name of a reserved role: `AWSReservedSSO_Admin_Access_0123456789abcdef`
-/// → `Admin_Access`.
-pub fn reserved_set_name(role: &MemberRole) -> Option<&str> {
-    if !role.path.starts_with(RESERVED_PATH) {
-        return None;
-    }
-    let rest = role.role.name.strip_prefix("AWSReservedSSO_")?;
-    let (set, suffix) = rest.rsplit_once('_')?;
-    (!set.is_empty() && suffix.len() == 16 && suffix.chars().all(|c| c.is_ascii_hexdigit()))
-        .then_some(set)
-}
+pub use crate::iam::reserved_set_name;
 
 impl Check for MemberCheck {
     fn describe(&self) -> String {

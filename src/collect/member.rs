@@ -6,7 +6,9 @@
 //! `GetLoginProfile`, `ListAccessKeys` and `GetAccessKeyLastUsed`. Read-only calls only: no
 //! credential report, since generating one is a write. Accounts are read concurrently; one
 //! whose role cannot be assumed or read is a gap naming the account and the call, and the rest
-//! is still read. The management account is not read here (the scanning credentials read it).
+//! is still read. The management account's IAM is read the same way with the scanning
+//! credentials (no role to assume there; its entry has an empty `role_arn`), so role chains
+//! that end in it are seen.
 
 use super::Scan;
 use super::calls::{CallError, Service};
@@ -115,6 +117,18 @@ pub(crate) async fn collect(
             read_account(&scan, &sts, &config, account_id, role_arn, external_id).await
         });
     }
+    // The management account, with the scanning credentials.
+    if let Some(account) = accounts.iter().find(|a| a.id == management) {
+        let (scan, config, account_id) = (scan.clone(), config.clone(), account.id.clone());
+        tasks.spawn(async move {
+            let iam = aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&config)
+                    .region(aws_config::Region::new("us-east-1"))
+                    .build(),
+            );
+            read_iam(&scan, &iam, account_id, String::new(), Service::Iam).await
+        });
+    }
     let mut members = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         if let Some(member) = joined.expect("member account task") {
@@ -135,19 +149,6 @@ async fn read_account(
     role_arn: String,
     external_id: Option<String>,
 ) -> Option<MemberAccount> {
-    let gap = |operation: &str, error: &CallError| {
-        scan.gap(
-            DataArea::MemberAccounts,
-            if operation == "AssumeRole" {
-                Service::Sts
-            } else {
-                Service::MemberIam
-            },
-            operation,
-            &format!("{account_id} {role_arn}"),
-            error,
-        )
-    };
     let assumed = scan
         .caller
         .call(Service::Sts, "AssumeRole", || {
@@ -166,7 +167,13 @@ async fn read_account(
     }) {
         Ok(credentials) => credentials,
         Err(error) => {
-            gap("AssumeRole", &error);
+            scan.gap(
+                DataArea::MemberAccounts,
+                Service::Sts,
+                "AssumeRole",
+                &format!("{account_id} {role_arn}"),
+                &error,
+            );
             return None;
         }
     };
@@ -182,12 +189,38 @@ async fn read_account(
             ))
             .build(),
     );
+    read_iam(scan, &iam, account_id, role_arn, Service::MemberIam).await
+}
+
+/// One account's IAM through `iam`, or None (with a gap) when it cannot be read. `role_arn` is
+/// the role the client's credentials are of, empty for the scanning credentials.
+async fn read_iam(
+    scan: &Scan,
+    iam: &aws_sdk_iam::Client,
+    account_id: String,
+    role_arn: String,
+    service: Service,
+) -> Option<MemberAccount> {
+    let through = if role_arn.is_empty() {
+        "(scanning credentials)"
+    } else {
+        role_arn.as_str()
+    };
+    let gap = |operation: &str, error: &CallError| {
+        scan.gap(
+            DataArea::MemberAccounts,
+            service,
+            operation,
+            &format!("{account_id} {through}"),
+            error,
+        )
+    };
     let mut member = MemberAccount {
         account_id: account_id.clone(),
         role_arn: role_arn.clone(),
         ..Default::default()
     };
-    if let Err(error) = authorization_details(scan, &iam, &mut member).await {
+    if let Err(error) = authorization_details(scan, iam, service, &mut member).await {
         gap("GetAccountAuthorizationDetails", &error);
         return None;
     }
@@ -197,7 +230,7 @@ async fn read_account(
     loop {
         let page = scan
             .caller
-            .call(Service::MemberIam, "ListUsers", || {
+            .call(service, "ListUsers", || {
                 iam.list_users()
                     .max_items(1000)
                     .set_marker(marker.clone())
@@ -227,7 +260,7 @@ async fn read_account(
     }
     for user in &mut member.users {
         user.password_last_used = password_used.get(&user.arn).cloned();
-        if let Err((operation, error)) = user_credentials(scan, &iam, user).await {
+        if let Err((operation, error)) = user_credentials(scan, iam, service, user).await {
             gap(operation, &error);
         }
     }
@@ -275,6 +308,7 @@ fn attached(list: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
 async fn authorization_details(
     scan: &Scan,
     iam: &aws_sdk_iam::Client,
+    service: Service,
     member: &mut MemberAccount,
 ) -> Result<(), CallError> {
     use aws_sdk_iam::types::EntityType;
@@ -282,7 +316,7 @@ async fn authorization_details(
     loop {
         let page = scan
             .caller
-            .call(Service::MemberIam, "GetAccountAuthorizationDetails", || {
+            .call(service, "GetAccountAuthorizationDetails", || {
                 iam.get_account_authorization_details()
                     .set_filter(Some(vec![
                         EntityType::Role,
@@ -375,11 +409,12 @@ async fn authorization_details(
 async fn user_credentials(
     scan: &Scan,
     iam: &aws_sdk_iam::Client,
+    service: Service,
     user: &mut IamUser,
 ) -> Result<(), (&'static str, CallError)> {
     let login = scan
         .caller
-        .call(Service::MemberIam, "GetLoginProfile", || {
+        .call(service, "GetLoginProfile", || {
             iam.get_login_profile().user_name(&user.name).send()
         })
         .await;
@@ -390,7 +425,7 @@ async fn user_credentials(
     };
     let keys = scan
         .caller
-        .call(Service::MemberIam, "ListAccessKeys", || {
+        .call(service, "ListAccessKeys", || {
             iam.list_access_keys().user_name(&user.name).send()
         })
         .await
@@ -399,7 +434,7 @@ async fn user_credentials(
         let id = key.access_key_id().unwrap_or_default().to_string();
         let used = scan
             .caller
-            .call(Service::MemberIam, "GetAccessKeyLastUsed", || {
+            .call(service, "GetAccessKeyLastUsed", || {
                 iam.get_access_key_last_used().access_key_id(&id).send()
             })
             .await

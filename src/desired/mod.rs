@@ -2,6 +2,7 @@
 //! file line of every declaration, and the permission sets the component creates.
 
 pub mod component;
+pub mod teams;
 pub mod yaml;
 
 use crate::snapshot::PrincipalType;
@@ -61,6 +62,11 @@ pub struct DesiredState {
     /// Values written with an atmos function or template, which only atmos resolves: never
     /// compared; the drift they could hide is a gap.
     pub unresolved: Vec<UnresolvedValue>,
+    /// Whether the file holds the aws-sso (or aws-identity-center) component: without it the
+    /// drift rules are skipped.
+    pub has_sso: bool,
+    /// The team roles of `aws-teams` and `aws-team-roles` the file declares.
+    pub roles: Vec<teams::DeclaredRole>,
 }
 
 /// A stack value the loader cannot resolve (`!terraform.output`, `!store`, `{{ ... }}`, ...).
@@ -156,17 +162,30 @@ impl DesiredState {
         };
         let root =
             yaml::parse(text).map_err(|(line, column, message)| error(line, column, message))?;
-        let (vars_line, vars) = find_vars(&root).ok_or_else(|| {
-            error(
+        let roles = teams::read(&root);
+        let Some((vars_line, vars)) = find_vars(&root) else {
+            if !roles.is_empty() {
+                // Team roles alone: the chains they declare, no aws-sso drift.
+                return Ok(DesiredState {
+                    path: path.to_string(),
+                    partition: "aws".into(),
+                    vars_line: 1,
+                    roles,
+                    ..Default::default()
+                });
+            }
+            return Err(error(
                 1,
                 1,
-                "no aws-sso vars: expected `components.terraform.aws-sso.vars`, a top-level `vars` (atmos describe component), or `account_assignments`".into(),
-            )
-        })?;
+                "no aws-sso, aws-teams or aws-team-roles vars: expected `components.terraform.aws-sso.vars` (or aws-identity-center, aws-teams, aws-team-roles), the output of `atmos describe stacks` or `atmos describe component`, or `account_assignments`".into(),
+            ));
+        };
         let mut state = DesiredState {
             path: path.to_string(),
             partition: "aws".into(),
             vars_line: vars_line.max(1),
+            has_sso: true,
+            roles,
             ..Default::default()
         };
         let expect_map = |node: &Spanned<Node>, what: &str| -> Result<(), DesiredError> {
@@ -439,8 +458,10 @@ fn vars_of(component: &Spanned<Node>) -> Option<(u32, &Spanned<Node>)> {
 fn find_vars(root: &Spanned<Node>) -> Option<(u32, &Spanned<Node>)> {
     if let Some(components) = root.value.get("components") {
         let terraform = components.value.get("terraform")?;
-        if let Some(component) = terraform.value.get("aws-sso") {
-            return vars_of(component);
+        for name in ["aws-sso", "aws-identity-center"] {
+            if let Some(component) = terraform.value.get(name) {
+                return vars_of(component);
+            }
         }
         // A component instance named otherwise (aws-sso/main, aws-identity-center, ...).
         return terraform
@@ -453,7 +474,15 @@ fn find_vars(root: &Spanned<Node>) -> Option<(u32, &Spanned<Node>)> {
     if let Some(found) = vars_of(root) {
         return Some(found);
     }
-    root.value.get("account_assignments").map(|_| (1, root))
+    if let Some(found) = root.value.get("account_assignments").map(|_| (1, root)) {
+        return Some(found);
+    }
+    // `atmos describe stacks`: the first stack that holds the component.
+    root.value
+        .entries()
+        .iter()
+        .filter(|(_, stack)| stack.value.get("components").is_some())
+        .find_map(|(_, stack)| find_vars(stack))
 }
 
 #[cfg(test)]

@@ -87,17 +87,30 @@ pub fn evaluate_with(
     desired: Option<&DesiredState>,
     unused_days: Option<u32>,
 ) -> Evaluation {
-    let model = Model::new(snapshot);
+    // The team roles a stack declares stand in for accounts that were not read.
+    let (declared, _) = match desired {
+        Some(d) if !d.roles.is_empty() => {
+            crate::desired::teams::as_member_accounts(&d.roles, snapshot, &d.path)
+        }
+        _ => Default::default(),
+    };
+    let model = Model::with_declared(snapshot, &declared);
     let cache = ValueCache::new(&model);
     let mut evaluation = Evaluation::default();
     let mut drift_items: Option<Vec<DriftItem>> = None;
-    let unread: Vec<DataArea> = snapshot.unread_areas().iter().map(|(a, _)| *a).collect();
+    let mut unread: Vec<DataArea> = snapshot.unread_areas().iter().map(|(a, _)| *a).collect();
+    if !declared.is_empty() {
+        // The roles a stack declares are something to decide from: rules on chains run on
+        // them, still marked incomplete by the gap of the accounts not read.
+        unread.retain(|a| *a != DataArea::MemberAccounts);
+    }
     for rule in rules {
         let check = match &rule.logic {
             Logic::Check(check) => Some(check.clone()),
             Logic::Condition(_) => None,
         };
-        if check.as_ref().is_some_and(|c| c.needs_desired()) && desired.is_none() {
+        // Drift compares with the aws-sso component: skipped when the file given has none.
+        if check.as_ref().is_some_and(|c| c.needs_desired()) && desired.is_none_or(|d| !d.has_sso) {
             evaluation.skipped.push(rule.id.clone());
             continue;
         }
@@ -472,7 +485,7 @@ impl RuleRun<'_, '_, '_, '_> {
                 let entities = [target.account, target.facts, principal, None];
                 let values = |root: usize| cache.assignment_root(position, root);
                 let outcome = decider.decide(&base, roots, entities, &values);
-                self.record(outcome, &values, |run| {
+                self.record(outcome, &values, assignment.chain, |run| {
                     run.assignment_refs(assignment, None)
                 });
             }
@@ -488,7 +501,7 @@ impl RuleRun<'_, '_, '_, '_> {
         for i in 0..count {
             let values = |_: usize| cache.entity(self.rule.subject, i);
             let outcome = decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
-            self.record(outcome, &values, |run| run.entity_refs(i));
+            self.record(outcome, &values, None, |run| run.entity_refs(i));
         }
     }
 
@@ -559,10 +572,12 @@ impl RuleRun<'_, '_, '_, '_> {
     }
 
     /// Turns a decision into a finding (true), nothing (false) or a rule error.
+    /// A chained route's finding names every hop and what allows it.
     fn record(
         &mut self,
         outcome: Result<bool, String>,
         values: RootValues,
+        chain: Option<u32>,
         refs: impl FnOnce(&Self) -> Refs,
     ) {
         match outcome {
@@ -571,8 +586,11 @@ impl RuleRun<'_, '_, '_, '_> {
                 let roots = self.rule.subject.roots();
                 let all: Vec<Value> = (0..roots.len()).map(values).collect();
                 let (resource, account, principal, permission_set, via) = refs(self);
-                let message =
+                let mut message =
                     render::render_with_brief(&self.rule.message, &all, roots, &self.rule.params);
+                if let Some(c) = chain {
+                    message = chained_message(message, &self.cache.model.chains[c as usize]);
+                }
                 self.push(resource, message, account, principal, permission_set, via);
             }
             Err(error) => {
@@ -591,9 +609,9 @@ impl RuleRun<'_, '_, '_, '_> {
             .get(assignment.account_id)
             .map(|&i| snapshot.organization.accounts[i].name.clone())
             .unwrap_or_else(|| assignment.account_id.to_string());
-        let set_name = match assignment.entitlement {
-            Some(_) => crate::iam::role_label(assignment.grant_arn).to_string(),
-            None => model
+        let set_name = match (assignment.entitlement, assignment.chain) {
+            (Some(_), _) | (_, Some(_)) => crate::iam::role_label(assignment.grant_arn).to_string(),
+            (None, None) => model
                 .permission_set_index
                 .get(assignment.grant_arn)
                 .map(|&i| snapshot.permission_sets[i].name.clone())
@@ -623,20 +641,32 @@ impl RuleRun<'_, '_, '_, '_> {
             arn: assignment.grant_arn.to_string(),
             name: set_name,
         };
-        let base_id = format!(
+        let mut base_id = format!(
             "{}/{}/{}/{}",
             assignment.account_id,
             assignment.grant_arn,
             assignment.principal_type.as_str(),
             assignment.principal_id
         );
+        // A chained route: the path tells it from the others to the same role.
+        let through = assignment.chain.map(|c| {
+            let chain = &model.chains[c as usize];
+            base_id.push_str("/chain/");
+            base_id.push_str(&chain.start_arn);
+            for hop in &chain.hops[..chain.hops.len() - 1] {
+                base_id.push('>');
+                base_id.push_str(&hop.to);
+            }
+            format!(" through {}", chain.path)
+        });
+        let through = through.as_deref().unwrap_or_default();
         match user {
             None => (
                 Resource {
                     kind: crate::vocabulary::ResourceKind::Assignment,
                     id: base_id,
                     name: format!(
-                        "{} {} on {}",
+                        "{} {} on {}{through}",
                         principal.name, permission_set.name, account.name
                     ),
                 },
@@ -656,15 +686,16 @@ impl RuleRun<'_, '_, '_, '_> {
                     Resource {
                         kind: crate::vocabulary::ResourceKind::Access,
                         id: format!(
-                            "{}/{}/USER/{}/via/{}/{}",
+                            "{}/{}/USER/{}/via/{}/{}{}",
                             assignment.account_id,
                             assignment.grant_arn,
                             user.id,
                             assignment.principal_type.as_str(),
-                            assignment.principal_id
+                            assignment.principal_id,
+                            base_id.find("/chain/").map_or("", |at| &base_id[at..])
                         ),
                         name: format!(
-                            "{} {} on {}",
+                            "{} {} on {}{through}",
                             user.user_name, permission_set.name, account.name
                         ),
                     },
@@ -722,7 +753,7 @@ impl RuleRun<'_, '_, '_, '_> {
                     _ => cache.assignment_root(position, root - 1),
                 };
                 let outcome = inner.decide(base, roots, entities, &values);
-                self.record(outcome, &values, |run| {
+                self.record(outcome, &values, assignment.chain, |run| {
                     run.assignment_refs(assignment, Some(u))
                 });
             }
@@ -753,3 +784,40 @@ type Refs = (
     Option<PermissionSetRef>,
     Option<PrincipalRef>,
 );
+
+/// A finding's message and brief form for a route reached through `chain`: the message names
+/// every hop and the statements that allow it; the brief form says how many hops (the path is
+/// in the resource's name).
+fn chained_message(
+    (mut full, brief): (String, Option<String>),
+    chain: &crate::model::Chain,
+) -> (String, Option<String>) {
+    if !full.ends_with('.') {
+        full.push('.');
+    }
+    let mut brief = brief.unwrap_or_else(|| full.clone());
+    let hops = chain.hops.len();
+    let summary = format!(
+        " Reached through a chain of {hops} role assumption{}{}",
+        if hops == 1 { "" } else { "s" },
+        if chain.conditional {
+            ", conditional on what the snapshot cannot decide"
+        } else {
+            ""
+        },
+    );
+    full.push_str(&format!(
+        "{summary}: {}.",
+        crate::chains::explanation(&chain.hops)
+    ));
+    let note = format!("{summary}.");
+    let room = render::BRIEF_LIMIT.saturating_sub(note.chars().count() + 2);
+    if let Some((limit, _)) = brief.char_indices().nth(room) {
+        let cut = brief[..limit].rfind(' ').unwrap_or(limit);
+        brief.truncate(cut);
+        brief.push_str(" …");
+    }
+    brief.push_str(&note);
+    let brief = (brief != full).then_some(brief);
+    (full, brief)
+}

@@ -280,6 +280,7 @@ fn reason(analysis: &Analysis, i: usize) -> String {
 /// What AWS itself calls read-only: the actions its `ReadOnlyAccess` managed policy grants.
 /// The action catalog classifies a few of them (and some it does not know yet) as writes; a
 /// set that grants nothing beyond them and no other write is read-only.
+#[derive(Clone)]
 pub struct ReadOnlyBaseline {
     actions: super::evaluate::ActionSet,
     /// Lowercase patterns of the policy that name no catalog action.

@@ -85,6 +85,12 @@ pub struct Statement {
     /// It applies to every resource (`*`, an ARN of wildcards, or `NotResource`).
     pub every_resource: bool,
     pub conditional: bool,
+    /// The `Resource` patterns as written (or `NotResource`'s when `not_resource`), for
+    /// questions about one resource.
+    pub resources: std::sync::Arc<[String]>,
+    pub not_resource: bool,
+    /// The `Condition` block as written, for questions about one request.
+    pub condition: Option<std::sync::Arc<Value>>,
 }
 
 impl Statement {
@@ -97,7 +103,7 @@ impl Statement {
     }
 
     /// Whether it applies to an action the catalog does not know, by its literal name.
-    fn names_literal(&self, name: &str) -> bool {
+    pub(crate) fn names_literal(&self, name: &str) -> bool {
         let name = name.to_ascii_lowercase();
         let hit = self.actions.iter().any(|p| {
             let p = p.to_ascii_lowercase();
@@ -163,19 +169,21 @@ pub fn statements(document: &Value, catalog: &Catalog) -> Result<Vec<Statement>,
                 (None, Some(n)) => (true, strings(Some(n)).map_err(at)?),
                 _ => return Err(at("needs exactly one of `Action` and `NotAction`".into())),
             };
-            let every_resource = match (statement.get("Resource"), statement.get("NotResource")) {
-                (Some(r), None) => strings(Some(r))
-                    .map_err(at)?
-                    .iter()
-                    .any(|r| is_every_resource(r)),
-                // Everything but some resources: as good as every resource for an auditor.
-                (None, Some(n)) => {
-                    strings(Some(n)).map_err(at)?;
-                    true
-                }
-                (None, None) => true,
-                _ => return Err(at("has both `Resource` and `NotResource`".into())),
-            };
+            let (every_resource, resources, not_resource) =
+                match (statement.get("Resource"), statement.get("NotResource")) {
+                    (Some(r), None) => {
+                        let resources = strings(Some(r)).map_err(at)?;
+                        (
+                            resources.iter().any(|r| is_every_resource(r)),
+                            resources,
+                            false,
+                        )
+                    }
+                    // Everything but some resources: as good as every resource for an auditor.
+                    (None, Some(n)) => (true, strings(Some(n)).map_err(at)?, true),
+                    (None, None) => (true, vec!["*".to_string()], false),
+                    _ => return Err(at("has both `Resource` and `NotResource`".into())),
+                };
             let conditional = statement
                 .get("Condition")
                 .is_some_and(|c| c.as_object().is_none_or(|m| !m.is_empty()));
@@ -206,6 +214,12 @@ pub fn statements(document: &Value, catalog: &Catalog) -> Result<Vec<Statement>,
                 unknown_actions,
                 every_resource,
                 conditional,
+                resources: resources.into(),
+                not_resource,
+                condition: statement
+                    .get("Condition")
+                    .filter(|_| conditional)
+                    .map(|c| std::sync::Arc::new(c.clone())),
             })
         })
         .collect()
@@ -489,7 +503,7 @@ impl Analysis {
     }
 
     /// The levels of the ceiling policies, in the order of `ceilings`.
-    fn ceiling_levels(&self) -> Vec<u8> {
+    pub fn ceiling_levels(&self) -> Vec<u8> {
         let mut levels: Vec<u8> = self
             .policies
             .iter()

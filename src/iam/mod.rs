@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod evaluate;
 pub mod guardrails;
 pub mod managed;
+pub mod request;
 
 use crate::snapshot::{PermissionSet, Snapshot};
 use evaluate::{Analysis, Policy, Role};
@@ -373,6 +374,21 @@ pub fn analyse_in(
     Analysis::new(policies, unknown, malformed)
 }
 
+/// The path Identity Center provisions its roles under (a Region segment may follow).
+pub const RESERVED_PATH: &str = "/aws-reserved/sso.amazonaws.com/";
+
+/// The permission set name of a reserved role: `AWSReservedSSO_Admin_Access_0123456789abcdef`
+/// → `Admin_Access`.
+pub fn reserved_set_name(role: &crate::snapshot::MemberRole) -> Option<&str> {
+    if !role.path.starts_with(RESERVED_PATH) {
+        return None;
+    }
+    let rest = role.role.name.strip_prefix("AWSReservedSSO_")?;
+    let (set, suffix) = rest.rsplit_once('_')?;
+    (!set.is_empty() && suffix.len() == 16 && suffix.chars().all(|c| c.is_ascii_hexdigit()))
+        .then_some(set)
+}
+
 /// The account of an IAM ARN: `arn:aws:iam::123456789012:role/x` → `123456789012`.
 pub fn arn_account(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or_default()
@@ -398,12 +414,20 @@ pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) 
     let management = &snapshot.metadata.management_account_id;
     let unknown_role = |why: String| Analysis::new(Vec::new(), vec![why], Vec::new());
     let (role, service_linked) = if !account.is_empty() && account == management {
-        match snapshot
+        // The roles entitlements reach, or the management account's IAM as read.
+        let read = snapshot
             .account_access
             .iter()
             .flat_map(|a| &a.roles)
             .find(|r| r.arn == arn)
-        {
+            .or_else(|| {
+                member_account(snapshot, account)?
+                    .roles
+                    .iter()
+                    .map(|r| &r.role)
+                    .find(|r| r.arn == arn)
+            });
+        match read {
             Some(role) => (role, false),
             None => {
                 return unknown_role(format!(
@@ -427,6 +451,18 @@ pub fn analyse_role(snapshot: &Snapshot, arn: &str, cache: &mut StatementCache) 
             }
         }
     };
+    analyse_role_as(snapshot, account, role, service_linked, cache)
+}
+
+/// The analysis of `role` in `account`: its inline, attached and boundary policies, under the
+/// account's guardrails unless it is service-linked.
+pub fn analyse_role_as(
+    snapshot: &Snapshot,
+    account: &str,
+    role: &crate::snapshot::Role,
+    service_linked: bool,
+    cache: &mut StatementCache,
+) -> Analysis {
     let inline: Vec<(String, &serde_json::Value)> = role
         .inline_policies
         .iter()

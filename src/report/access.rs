@@ -1,6 +1,7 @@
 //! The `access` report: effective access as a table, CSV, or JSON through a frozen, versioned
-//! output type (`version: 3`: version 1 had no `applications`, version 2 no entitlements:
-//! `route` and `gaps`), separate from the internal rows.
+//! output type (`version: 4`: version 1 had no `applications`, version 2 no entitlements:
+//! `route` and `gaps`, version 3 no role chains: `chain` and `hops`), separate from the
+//! internal rows.
 
 use super::json::Tool;
 use crate::access::{AccessRow, AccessRowRef, ApplicationAccessRow, Filter};
@@ -8,7 +9,7 @@ use crate::model::Model;
 use serde::Serialize;
 use std::io::Write;
 
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Serialize)]
 pub struct AccessReport<'a> {
@@ -40,9 +41,15 @@ pub struct AccessOut<'a> {
     /// `administrator`, `write`, `read-only` or `unknown`: what the permission set (or role)
     /// can do.
     pub capability: &'static str,
-    /// `assignment` (a permission set) or `entitlement` (an account access manager
-    /// entitlement to the IAM role `permission_set_arn`).
+    /// `assignment` (a permission set), `entitlement` (an account access manager
+    /// entitlement to the IAM role `permission_set_arn`), `chain` (the role
+    /// `permission_set_arn`, reached by assuming roles from an assignment or entitlement) or
+    /// `iam-user`.
     pub route: &'static str,
+    /// A chained row's path of roles, empty for the other routes.
+    pub chain: &'a str,
+    /// A chained row's number of role assumptions, 0 for the other routes.
+    pub hops: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -62,6 +69,8 @@ impl<'a> AccessOut<'a> {
             user_active: row.user_active,
             capability: row.capability,
             route: row.route,
+            chain: &row.chain,
+            hops: row.hops,
             message,
         }
     }
@@ -141,6 +150,9 @@ impl JsonWriter {
             text(out, row.capability)?;
             out.write_all(b",\n      \"route\": ")?;
             text(out, row.route)?;
+            out.write_all(b",\n      \"chain\": ")?;
+            text(out, row.chain)?;
+            write!(out, ",\n      \"hops\": {}", row.hops)?;
             out.write_all(b"\n    }")?;
             self.rows += 1;
         }
@@ -163,7 +175,7 @@ pub enum Stream {
 }
 
 /// The CSV header row.
-pub const CSV_HEADER: [&str; 12] = [
+pub const CSV_HEADER: [&str; 14] = [
     "account_name",
     "account_id",
     "user_name",
@@ -176,6 +188,8 @@ pub const CSV_HEADER: [&str; 12] = [
     "user_active",
     "capability",
     "route",
+    "chain",
+    "hops",
 ];
 
 /// A cell a spreadsheet would not read as a formula: names come from the IdP, and a display
@@ -213,6 +227,7 @@ pub fn write_stream(
                         return;
                     }
                     let active = if row.user_active { "true" } else { "false" };
+                    let hops = row.hops.to_string();
                     let record = [
                         row.account_name,
                         row.account_id,
@@ -226,6 +241,8 @@ pub fn write_stream(
                         active,
                         row.capability,
                         row.route,
+                        row.chain,
+                        &hops,
                     ]
                     .map(csv_cell);
                     if let Err(error) = csv.write_record(record.iter().map(|c| c.as_bytes())) {
@@ -272,6 +289,16 @@ pub fn table(
     for row in rows {
         let via = match (row.via_type == "GROUP", row.route == "entitlement") {
             _ if row.route == "iam-user" => "IAM user (outside Identity Center)".into(),
+            _ if row.route == "chain" => format!(
+                "{}, chain of {}: {}",
+                if row.via_type == "GROUP" {
+                    format!("group {}", row.via_name)
+                } else {
+                    "direct".to_string()
+                },
+                row.hops,
+                row.chain
+            ),
             (true, false) => format!("group {}", row.via_name),
             (false, false) => "direct assignment".into(),
             (true, true) => format!("group {}, entitlement", row.via_name),

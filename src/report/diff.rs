@@ -90,10 +90,10 @@ pub fn table(input: &DiffInput) -> String {
     out
 }
 
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
-/// The JSON of `diff`: a frozen, versioned output type (`version: 2`; version 1 had no `route`
-/// in access rows).
+/// The JSON of `diff`: a frozen, versioned output type (`version: 3`; version 1 had no `route`
+/// in access rows, version 2 no `chain` and `hops`).
 #[derive(Serialize)]
 pub struct DiffReport<'a> {
     pub version: u32,

@@ -20,6 +20,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/billing-admin-billing-only.yaml"),
     ),
     (
+        "chain-admin-on-management-account.yaml",
+        include_str!("../../rules/chain-admin-on-management-account.yaml"),
+    ),
+    (
         "devops-no-root-account-write.yaml",
         include_str!("../../rules/devops-no-root-account-write.yaml"),
     ),

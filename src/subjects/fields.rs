@@ -606,7 +606,58 @@ pub const USER_FIELDS: &[Field] = &[
     ),
 ];
 
+/// What chained routes are made of: assignments and entitlements, and the roles (with their
+/// trust policies) of the member accounts.
+const CHAIN_READS: &[A] = &[A::Assignments, A::Entitlements, A::MemberAccounts];
+
 pub const ASSIGNMENT_FIELDS: &[Field] = &[
+    field(
+        "route",
+        T::String,
+        "how the principal gets in: `assignment` (a permission set), `entitlement` (an account access manager entitlement to an IAM role) or `chain` (an IAM role reached by assuming roles from an assignment or entitlement; `permission_set` is then that role; chains are followed where the member accounts' roles were read)",
+        &[A::Assignments, A::Entitlements],
+        Build::Assignment(|r| {
+            let route = &r.model.routes[r.position];
+            string(match (route.entitlement, route.chain) {
+                (_, Some(_)) => "chain",
+                (Some(_), None) => "entitlement",
+                (None, None) => "assignment",
+            })
+        }),
+    ),
+    field(
+        "chain",
+        T::String,
+        "a chained route's path of roles, each with its account's name (`role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Set_… (identity) → role/team (identity) → role/admin (root)`), empty for the other routes",
+        CHAIN_READS,
+        Build::Assignment(|r| match r.model.routes[r.position].chain {
+            Some(c) => string(&r.model.chains[c as usize].path),
+            None => string(""),
+        }),
+    ),
+    field(
+        "hops",
+        T::Int,
+        "a chained route's number of role assumptions (0 for the other routes); a chained session lasts at most one hour",
+        CHAIN_READS,
+        Build::Assignment(|r| match r.model.routes[r.position].chain {
+            Some(c) => int(r.model.chains[c as usize].hops.len()),
+            None => int(0),
+        }),
+    ),
+    field(
+        "chain_conditional",
+        T::Bool,
+        "some hop of a chained route depends on a condition the snapshot cannot decide (a tag, MFA, an external id): the chain may or may not be usable",
+        CHAIN_READS,
+        Build::Assignment(|r| {
+            Value::Bool(
+                r.model.routes[r.position]
+                    .chain
+                    .is_some_and(|c| r.model.chains[c as usize].conditional),
+            )
+        }),
+    ),
     field(
         "holders",
         T::Int,

@@ -394,9 +394,7 @@ impl<'m, 's> ValueCache<'m, 's> {
         ValueCache {
             model,
             accounts: cells(snapshot.organization.accounts.len()),
-            permission_sets: cells(
-                snapshot.permission_sets.len() + model.roles.len() + model.variants.len(),
-            ),
+            permission_sets: cells(model.first_chain_role() + model.chain_roles.len()),
             groups: cells(snapshot.groups.len()),
             users: cells(snapshot.users.len()),
             group_principals: cells(snapshot.groups.len()),
@@ -438,10 +436,14 @@ impl<'m, 's> ValueCache<'m, 's> {
             let model = self.model;
             let sets = model.snapshot.permission_sets.len();
             let first_variant = sets + model.roles.len();
+            let first_chain_role = model.first_chain_role();
             // A set as provisioned in an account: the set's fields, the variant's capabilities.
             let set = match position {
+                p if p >= first_chain_role => {
+                    return self.role(model.chain_roles[p - first_chain_role], p);
+                }
                 p if p >= first_variant => model.variants[p - first_variant].set,
-                p if p >= sets => return self.role(position - sets),
+                p if p >= sets => return self.role(model.roles[p - sets], p),
                 p => p,
             };
             value_of(
@@ -458,16 +460,24 @@ impl<'m, 's> ValueCache<'m, 's> {
         })
     }
 
-    /// The `permission_set` value of the `r`th IAM role entitlements reach: its attached
-    /// policies as a set's managed policies, its capabilities from its policies.
-    fn role(&self, r: usize) -> Value {
+    /// The `permission_set` value of an IAM role entitlements or chains reach (at `position`
+    /// in the policy facts): its attached policies as a set's managed policies, its
+    /// capabilities from its policies.
+    fn role(&self, arn: &str, position: usize) -> Value {
         let model = self.model;
-        let arn = model.roles[r];
         let read = model
             .snapshot
             .account_access
             .iter()
             .flat_map(|a| &a.roles)
+            .chain(
+                model
+                    .snapshot
+                    .member_accounts
+                    .iter()
+                    .flatten()
+                    .flat_map(|m| m.roles.iter().map(|r| &r.role)),
+            )
             .find(|role| role.arn == arn);
         let set = PermissionSet {
             arn: arn.to_string(),
@@ -487,8 +497,7 @@ impl<'m, 's> ValueCache<'m, 's> {
             &PermissionSetRow {
                 set: &set,
                 facts: &facts,
-                capabilities: &model.policy_facts().capabilities
-                    [model.snapshot.permission_sets.len() + r],
+                capabilities: &model.policy_facts().capabilities[position],
                 assigned: &assigned,
                 assignment_count: count,
                 kind: "iam_role",

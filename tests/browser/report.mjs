@@ -1,12 +1,12 @@
 // Opens an HTML report of `ssoaudit check` in Debian's Chromium (headless, no network), reads
 // what it shows, works its filters and its access matrix as a user would, and takes
-// screenshots. Usage: node report.mjs REPORT.html OUT_DIR [ACCOUNT GROUP]
+// screenshots. Usage: node report.mjs REPORT.html OUT_DIR [ACCOUNT GROUP [OTHER_GROUP]]
 // Prints one JSON object of what it saw; exits non-zero on a script error in the page.
 import { chromium } from "playwright-core";
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 
-const [report, out, account, group] = process.argv.slice(2);
+const [report, out, account, group, otherGroup] = process.argv.slice(2);
 const started = Date.now();
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -65,6 +65,12 @@ if (account) {
   await page.keyboard.press("Enter");
   seen.cell_open = await cell.evaluate((d) => d.open);
   seen.cell_users = await cell.locator("li").allTextContents();
+  if (otherGroup) {
+    await page.fill("#m-group", otherGroup);
+    const other = page.locator("#matrix-table tbody details").first();
+    seen.other_chips = await other.locator("summary .chip").allTextContents();
+    seen.other_classes = await other.locator("summary .chip").evaluateAll((chips) => chips.map((c) => c.className));
+  }
   await page.locator("#matrix").scrollIntoViewIfNeeded();
   await page.fill("#m-group", "");
   await page.fill("#m-account", "");

@@ -80,10 +80,11 @@ pub const BUILTIN_IDS: &[&str] = &[
     "management-account-access-outside-permission-sets",
     "iam-user-outside-identity-center",
     "reserved-role-drift",
+    "chain-admin-on-management-account",
 ];
 
 /// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 36;
+pub const ALL_BUILTIN_RULES: usize = 37;
 
 /// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
 pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {

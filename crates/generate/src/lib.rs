@@ -713,9 +713,120 @@ fn reference_member_accounts(snapshot: &Snapshot, variant: Variant) -> Vec<Membe
                 });
             }
         }
+        if account.name == "plat-dev" {
+            // A Cloud Posse team role: PowerUserAccess sessions of plat-dev may assume it, and
+            // it may assume the `acme-*` roles of any account.
+            member.roles.push(team_role(
+                id,
+                "acme-plat-gbl-dev-terraform",
+                cloud_posse_trust(
+                    id,
+                    &[format!("arn:aws:iam::{id}:role/aws-reserved/sso.amazonaws.com*/AWSReservedSSO_PowerUserAccess_*")],
+                    &[],
+                ),
+                vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+                Some(json!({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "TeamRoleAccess",
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                    "Resource": "arn:aws:iam::*:role/acme-*"
+                }]})),
+            ));
+        }
         members.push(member);
     }
+    // The management account, read with the scanning credentials: the roles of Cloud Posse's
+    // aws-team-roles there. Both trust plat-dev's terraform role; in the compliant
+    // organization the administrator role denies it by name (RoleDenyAssumeRole), in the
+    // violating one it does not (planted: developers become administrator of core-root in two
+    // hops).
+    let terraform = "arn:aws:iam::100000000008:role/acme-plat-gbl-dev-terraform".to_string();
+    let denied = match variant {
+        Variant::Compliant => vec![terraform.clone()],
+        Variant::Violating => Vec::new(),
+    };
+    members.push(MemberAccount {
+        account_id: management.clone(),
+        role_arn: String::new(),
+        roles: vec![
+            team_role(
+                management,
+                "acme-core-gbl-root-admin",
+                cloud_posse_trust("100000000008", std::slice::from_ref(&terraform), &denied),
+                vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+                None,
+            ),
+            team_role(
+                management,
+                "acme-core-gbl-root-observer",
+                cloud_posse_trust("100000000008", std::slice::from_ref(&terraform), &[]),
+                vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+                None,
+            ),
+        ],
+        ..Default::default()
+    });
+    members.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     members
+}
+
+/// A role as Cloud Posse's aws-team-roles component makes it.
+fn team_role(
+    account: &str,
+    name: &str,
+    trust: serde_json::Value,
+    managed: Vec<String>,
+    inline: Option<serde_json::Value>,
+) -> MemberRole {
+    MemberRole {
+        role: Role {
+            arn: format!("arn:aws:iam::{account}:role/{name}"),
+            name: name.into(),
+            trust_policy: Some(trust),
+            managed_policies: managed,
+            inline_policies: inline
+                .map(|document| RoleInlinePolicy {
+                    name: "team-role-access".into(),
+                    document,
+                })
+                .into_iter()
+                .collect(),
+            permissions_boundary: None,
+        },
+        path: "/".into(),
+        last_used: None,
+    }
+}
+
+/// The trust policy of Cloud Posse's team-assume-role-policy module: the trusted account's
+/// root narrowed to the trusted principals by `aws:PrincipalArn`, and a deny of the denied
+/// ones and of every IAM user.
+fn cloud_posse_trust(
+    trusted_account: &str,
+    trusted: &[String],
+    denied: &[String],
+) -> serde_json::Value {
+    let mut denied_arns: Vec<String> = denied.to_vec();
+    denied_arns.push("arn:aws:iam::*:user/*".into());
+    json!({"Version": "2012-10-17", "Statement": [
+        {
+            "Sid": "RoleAssumeRole",
+            "Effect": "Allow",
+            "Principal": {"AWS": [format!("arn:aws:iam::{trusted_account}:root")]},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {"aws:PrincipalType": "AssumedRole"},
+                "ArnLike": {"aws:PrincipalArn": trusted}
+            }
+        },
+        {
+            "Sid": "RoleDenyAssumeRole",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            "Condition": {"ArnLike": {"aws:PrincipalArn": denied_arns}}
+        }
+    ]})
 }
 
 /// Sign-in and access evidence for a generated organization, as an audit of a large
@@ -2136,3 +2247,159 @@ pub fn stack_for(snapshot: &Snapshot, drift_every: usize) -> String {
     }
     text
 }
+
+/// Roles of every account for the role-chain benchmark, `per_account` in each, as a Cloud Posse
+/// organization has them: the first account is the identity account, where the first five
+/// permission sets are team-access sets (each assigned there to one group) and five `aws-teams`
+/// team roles trust them; every account has five `aws-team-roles` roles trusting those teams
+/// (admin denied to two of them), the `AWSReservedSSO_*` roles of the sets assigned in it, and
+/// application roles (trusting their own account or a service) up to `per_account`.
+pub fn add_team_roles(snapshot: &mut Snapshot, per_account: usize) {
+    const TEAMS: [&str; 5] = ["admin", "devops", "developers", "observer", "billing"];
+    const TEAM_ROLES: [(&str, &str); 5] = [
+        ("admin", "AdministratorAccess"),
+        ("terraform", "PowerUserAccess"),
+        ("planner", "ReadOnlyAccess"),
+        ("observer", "job-function/ViewOnlyAccess"),
+        ("support", "AWSSupportAccess"),
+    ];
+    let accounts: Vec<String> = snapshot
+        .organization
+        .accounts
+        .iter()
+        .map(|a| a.id.clone())
+        .collect();
+    let identity = accounts[1].clone();
+    let assume = |resource: &str| {
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "RoleAssumeRole", "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"], "Resource": resource}]})
+    };
+    // The team-access sets: the first five sets, renamed, allowed to assume any role, each
+    // assigned in the identity account to one group.
+    let mut team_sets = Vec::new();
+    for (i, team) in TEAMS.iter().enumerate() {
+        let title = format!("{}{}", team[..1].to_uppercase(), &team[1..]);
+        let set = &mut snapshot.permission_sets[i];
+        set.name = format!("Identity{title}TeamAccess");
+        set.managed_policies = vec!["arn:aws:iam::aws:policy/job-function/ViewOnlyAccess".into()];
+        set.customer_managed_policies.clear();
+        set.permissions_boundary = None;
+        set.inline_policy = Some(assume("*"));
+        team_sets.push((set.arn.clone(), set.name.clone()));
+        let group = snapshot.groups[4 + i].id.clone();
+        snapshot.assignments.push(Assignment {
+            account_id: identity.clone(),
+            permission_set_arn: set.arn.clone(),
+            principal_type: PrincipalType::Group,
+            principal_id: group,
+        });
+    }
+    let mut sets_in: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for a in &snapshot.assignments {
+        sets_in
+            .entry(a.account_id.as_str())
+            .or_default()
+            .insert(a.permission_set_arn.as_str());
+    }
+    let names: BTreeMap<&str, &str> = snapshot
+        .permission_sets
+        .iter()
+        .map(|p| (p.arn.as_str(), p.name.as_str()))
+        .collect();
+    let team_arn = |team: &str| format!("arn:aws:iam::{identity}:role/acme-identity-{team}");
+    let mut members = Vec::new();
+    for (n, account) in accounts.iter().enumerate() {
+        let mut roles = Vec::new();
+        if *account == identity {
+            for (team, (_, set)) in TEAMS.iter().zip(&team_sets) {
+                let trusted = [format!(
+                    "arn:aws:iam::{identity}:role/aws-reserved/sso.amazonaws.com*/AWSReservedSSO_{set}_*"
+                )];
+                roles.push(team_role(
+                    account,
+                    &format!("acme-identity-{team}"),
+                    cloud_posse_trust(&identity, &trusted, &[]),
+                    vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+                    Some(assume("arn:aws:iam::*:role/*")),
+                ));
+            }
+        }
+        for (r, (role, policy)) in TEAM_ROLES.iter().enumerate() {
+            // admin: admin and devops teams, developers denied; the others: two teams each.
+            let (trusted, denied): (Vec<&str>, Vec<&str>) = match r {
+                0 => (vec!["admin", "devops", "developers"], vec!["developers"]),
+                _ => (vec![TEAMS[r], TEAMS[(r + 1) % 5]], vec![]),
+            };
+            roles.push(team_role(
+                account,
+                &format!("acme-{n:04}-{role}"),
+                cloud_posse_trust(
+                    &identity,
+                    &trusted.iter().map(|t| team_arn(t)).collect::<Vec<_>>(),
+                    &denied.iter().map(|t| team_arn(t)).collect::<Vec<_>>(),
+                ),
+                vec![format!("arn:aws:iam::aws:policy/{policy}")],
+                None,
+            ));
+        }
+        for (k, set) in sets_in
+            .get(account.as_str())
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if roles.len() >= per_account {
+                break;
+            }
+            let name = format!(
+                "AWSReservedSSO_{}_{:016x}",
+                names[set],
+                0xabc0_0000u64 + k as u64
+            );
+            roles.push(MemberRole {
+                role: Role {
+                    arn: format!("arn:aws:iam::{account}:role{RESERVED}{name}"),
+                    name,
+                    trust_policy: Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                        "Principal": {"Federated": format!("arn:aws:iam::{account}:saml-provider/AWSSSO_0123_DO_NOT_DELETE")},
+                        "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"]}]})),
+                    ..Default::default()
+                },
+                path: RESERVED.into(),
+                last_used: None,
+            });
+        }
+        let mut app = 0;
+        while roles.len() < per_account {
+            let trust = if app % 2 == 0 {
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "sts:AssumeRole"}]})
+            } else {
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+            };
+            roles.push(team_role(
+                account,
+                &format!("app-{n:04}-{app:02}"),
+                trust,
+                vec!["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".into()],
+                None,
+            ));
+            app += 1;
+        }
+        members.push(MemberAccount {
+            account_id: account.clone(),
+            role_arn: if *account == snapshot.organization.management_account_id {
+                String::new()
+            } else {
+                format!("arn:aws:iam::{account}:role/ssoaudit-read")
+            },
+            roles,
+            ..Default::default()
+        });
+    }
+    snapshot.member_accounts = Some(members);
+    snapshot.normalize();
+}
+
+const RESERVED: &str = "/aws-reserved/sso.amazonaws.com/";
