@@ -30,6 +30,8 @@ pub struct GraphRole<'s> {
     pub arn: &'s str,
     pub account: &'s str,
     trust: Option<&'s serde_json::Value>,
+    /// The role as read or declared.
+    pub role: &'s Role,
 }
 
 /// One hop: from a session (an ARN) to a role, and what allows it on each side.
@@ -99,26 +101,74 @@ fn principal_account(principal: &str) -> Option<&str> {
     principal.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
+/// Whether a session of `caller` (a role ARN) whose policies are `analysis` may assume the
+/// role `target` whose trust policy is `trust`: None when either side (the caller's identity
+/// policies after its boundary and SCPs, the trust policy, the RCPs over the target's account)
+/// denies it, else what the identity side, the trust and the RCPs say (each allowed or
+/// conditional). The caller's policies need not allow it when the trust names the caller's
+/// role itself in the same account.
+pub fn assume(
+    snapshot: &Snapshot,
+    caller: &str,
+    analysis: &Analysis,
+    target: &str,
+    trust: &serde_json::Value,
+) -> Option<(Verdict, Verdict, Option<Verdict>)> {
+    let account = crate::iam::arn_account(caller);
+    let target_account = crate::iam::arn_account(target);
+    let request = Request {
+        action: ASSUME_ROLE,
+        resource: target,
+        resource_account: target_account,
+        principal_arn: caller,
+        principal_account: account,
+        principal_type: "AssumedRole",
+        org_id: Some(snapshot.organization.id.as_str()).filter(|id| !id.is_empty()),
+    };
+    let (trust_verdict, explicit) = match request::trust(trust, &request) {
+        Ok(t) => (t.verdict, t.explicit),
+        Err(error) => (
+            Verdict::Conditional(format!("its trust policy cannot be read: {error}")),
+            false,
+        ),
+    };
+    if trust_verdict.is_denied() {
+        return None;
+    }
+    let grants_needed = !(explicit && target_account == account);
+    let identity = request::identity(analysis, &request, grants_needed);
+    if identity.is_denied() {
+        return None;
+    }
+    let control = request::resource_control(snapshot, &request);
+    if control.as_ref().is_some_and(Verdict::is_denied) {
+        return None;
+    }
+    Some((identity, trust_verdict, control))
+}
+
 impl<'s> Graph<'s> {
     /// The graph of a snapshot's roles; None when it holds no role with a trust policy (no
     /// member account read, no role of the management account).
     pub fn new(snapshot: &'s Snapshot, declared: &'s [MemberAccount]) -> Option<Graph<'s>> {
         let mut roles: Vec<GraphRole<'s>> = Vec::new();
         let mut by_arn: HashMap<&'s str, usize> = HashMap::default();
-        let mut add = |arn: &'s str, trust: Option<&'s serde_json::Value>| {
+        let mut add = |role: &'s Role| {
+            let arn = role.arn.as_str();
             if !by_arn.contains_key(arn) {
                 by_arn.insert(arn, roles.len());
                 roles.push(GraphRole {
                     arn,
                     account: crate::iam::arn_account(arn),
-                    trust,
+                    trust: role.trust_policy.as_ref(),
+                    role,
                 });
             }
         };
         let mut declared_roles: HashMap<&'s str, &'s Role> = HashMap::default();
         for member in snapshot.member_accounts.iter().flatten().chain(declared) {
             for role in member.roles.iter().filter(|r| assumable(&r.path)) {
-                add(&role.role.arn, role.role.trust_policy.as_ref());
+                add(&role.role);
             }
         }
         for role in declared.iter().flat_map(|m| &m.roles) {
@@ -126,7 +176,7 @@ impl<'s> Graph<'s> {
         }
         for role in snapshot.account_access.iter().flat_map(|a| &a.roles) {
             if assumable(&role_path(&role.arn)) {
-                add(&role.arn, role.trust_policy.as_ref());
+                add(role);
             }
         }
         if roles.iter().all(|r| r.trust.is_none()) {
@@ -217,34 +267,11 @@ impl<'s> Graph<'s> {
                 continue;
             }
             let Some(trust) = role.trust else { continue };
-            let request = Request {
-                action: ASSUME_ROLE,
-                resource: role.arn,
-                resource_account: role.account,
-                principal_arn: caller,
-                principal_account: account,
-                principal_type: "AssumedRole",
-                org_id: Some(self.snapshot.organization.id.as_str()).filter(|id| !id.is_empty()),
+            let Some((identity, trust_verdict, control)) =
+                assume(self.snapshot, caller, analysis, role.arn, trust)
+            else {
+                continue;
             };
-            let (trust_verdict, explicit) = match request::trust(trust, &request) {
-                Ok(t) => (t.verdict, t.explicit),
-                Err(error) => (
-                    Verdict::Conditional(format!("its trust policy cannot be read: {error}")),
-                    false,
-                ),
-            };
-            if trust_verdict.is_denied() {
-                continue;
-            }
-            let grants_needed = !(explicit && role.account == account);
-            let identity = request::identity(analysis, &request, grants_needed);
-            if identity.is_denied() {
-                continue;
-            }
-            let control = request::resource_control(self.snapshot, &request);
-            if control.as_ref().is_some_and(Verdict::is_denied) {
-                continue;
-            }
             let mut conditions = Vec::new();
             let mut label = |verdict: &Verdict, what: &str| match verdict {
                 Verdict::Allowed(by) if by.is_empty() => what.to_string(),
@@ -469,7 +496,12 @@ mod tests {
             MemberAccount {
                 account_id: x.into(),
                 roles: vec![
-                    role(x, "a", trusting("*", None), Some("arn:aws:iam::*:role/*")),
+                    role(
+                        x,
+                        "a",
+                        trusting("arn:aws:iam::999999999999:root", None),
+                        Some("arn:aws:iam::*:role/*"),
+                    ),
                     role(x, "c", trusting(&b, None), Some(&b)),
                 ],
                 ..Default::default()

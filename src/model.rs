@@ -482,11 +482,38 @@ impl<'s> Model<'s> {
         let mut facts = self.policy_facts.take().expect("computed above");
         let owned = Arc::get_mut(&mut facts).expect("not shared yet");
         let baseline = read_only_baseline(snapshot);
+        // Roles with the same policies under the same guardrails (a team role in every
+        // account) can do the same: their capabilities are worked out once.
+        let mut same: HashMap<String, usize> = HashMap::default();
+        let mut ceilings: HashMap<&str, Option<crate::iam::guardrails::Ceiling>> =
+            HashMap::default();
         for &r in &targets {
             let analysis = graph.take_analysis(r);
-            owned
-                .capabilities
-                .push(crate::iam::capabilities::of_with(&analysis, &baseline));
+            let role = &graph.roles[r];
+            let ceiling = ceilings.entry(role.account).or_insert_with(|| {
+                crate::iam::guardrails::ceiling(
+                    snapshot,
+                    role.account,
+                    crate::snapshot::Guardrails::SCP,
+                )
+            });
+            let key = capability_key(
+                role.role,
+                ceiling,
+                role.account == snapshot.metadata.management_account_id,
+            );
+            // What could not be read is said with the role's name: worked out on its own.
+            let whole = analysis.unknown_policies.is_empty() && analysis.malformed.is_empty();
+            let capabilities = match same.get(&key).filter(|_| whole) {
+                Some(&at) => owned.capabilities[at].clone(),
+                None => {
+                    if whole {
+                        same.insert(key, owned.capabilities.len());
+                    }
+                    crate::iam::capabilities::of_with(&analysis, &baseline)
+                }
+            };
+            owned.capabilities.push(capabilities);
             owned.analyses.push(analysis);
             owned
                 .by_arn
@@ -802,6 +829,36 @@ fn variant_key(
         .collect();
     let management = account == snapshot.metadata.management_account_id;
     Some((set, management, documents, ceiling))
+}
+
+/// What a role's capabilities follow from: its policies (inline ones with the role's name,
+/// which their labels carry), its boundary, the guardrails over its account.
+fn capability_key(
+    role: &crate::snapshot::Role,
+    ceiling: &Option<crate::iam::guardrails::Ceiling>,
+    management: bool,
+) -> String {
+    let ceiling: Vec<(&str, &[usize])> = ceiling
+        .iter()
+        .flatten()
+        .map(|l| (l.target.as_str(), l.policies.as_slice()))
+        .collect();
+    let inline: Vec<(&str, String)> = role
+        .inline_policies
+        .iter()
+        .map(|p| (p.name.as_str(), p.document.to_string()))
+        .collect();
+    format!(
+        "{:?}\0{:?}\0{:?}\0{}\0{management}\0{ceiling:?}",
+        role.managed_policies,
+        role.permissions_boundary,
+        inline,
+        if inline.is_empty() {
+            ""
+        } else {
+            role.name.as_str()
+        },
+    )
 }
 
 /// Read-only is judged against the ReadOnlyAccess the snapshot carries, if any.

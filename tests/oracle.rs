@@ -382,3 +382,240 @@ fn scp_ceilings_agree_with_iam_simulate() {
         disagreements.join("\n")
     );
 }
+
+/// Whether a session may assume a role, decided by ssoaudit's chain edges and by
+/// @cloud-copilot/iam-simulate, over callers (team-access sets, team roles, roles without
+/// `sts:AssumeRole`, same and other accounts) and trust policies (Cloud Posse's, account roots
+/// with and without conditions, explicit ARNs, denies, `NotPrincipal`-free wildcards, service
+/// principals).
+#[test]
+fn role_assumption_decisions_agree_with_iam_simulate() {
+    let (identity, target, outside) = ("111111111111", "222222222222", "333333333333");
+    let allow = |action: &str, resource: &str| {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": action, "Resource": resource}]})
+    };
+    let reserved = |set: &str| {
+        format!(
+            "arn:aws:iam::{identity}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_{set}_0123456789abcdef"
+        )
+    };
+    let devops_team = format!("arn:aws:iam::{identity}:role/acme-core-gbl-identity-devops");
+    let developers_team = format!("arn:aws:iam::{identity}:role/acme-core-gbl-identity-developers");
+    let app = format!("arn:aws:iam::{target}:role/app");
+    let callers: Vec<(String, serde_json::Value)> = vec![
+        (
+            reserved("IdentityDevopsTeamAccess"),
+            allow("sts:AssumeRole", "*"),
+        ),
+        (
+            reserved("IdentityDevelopersTeamAccess"),
+            allow("sts:AssumeRole", &developers_team),
+        ),
+        (
+            devops_team.clone(),
+            allow("sts:AssumeRole", "arn:aws:iam::*:role/*"),
+        ),
+        (
+            developers_team.clone(),
+            allow("sts:AssumeRole", "arn:aws:iam::*:role/*-observer"),
+        ),
+        (reserved("ReadOnlyAccess"), allow("s3:Get*", "*")),
+        (app.clone(), allow("s3:*", "*")),
+        (format!("arn:aws:iam::{target}:role/ops"), allow("*", "*")),
+        (
+            format!("arn:aws:iam::{outside}:role/vendor"),
+            allow("*", "*"),
+        ),
+    ];
+    let account_root = |account: &str| format!("arn:aws:iam::{account}:root");
+    let statement = |principal: serde_json::Value, condition: Option<serde_json::Value>| {
+        let mut s = serde_json::json!({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"});
+        if let Some(c) = condition {
+            s["Condition"] = c;
+        }
+        s
+    };
+    let document = |statements: Vec<serde_json::Value>| serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let cloud_posse = document(vec![
+        serde_json::json!({"Sid": "RoleAssumeRole", "Effect": "Allow",
+            "Principal": {"AWS": [account_root(identity)]},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            "Condition": {"StringEquals": {"aws:PrincipalType": "AssumedRole"},
+                          "ArnLike": {"aws:PrincipalArn": [devops_team.clone(), developers_team.clone(),
+                              format!("arn:aws:iam::{identity}:role/aws-reserved/sso.amazonaws.com*/AWSReservedSSO_IdentityDevopsTeamAccess_*")]}}}),
+        serde_json::json!({"Sid": "RoleDenyAssumeRole", "Effect": "Deny", "Principal": {"AWS": "*"},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            "Condition": {"ArnLike": {"aws:PrincipalArn": [developers_team.clone(), "arn:aws:iam::*:user/*"]}}}),
+    ]);
+    let trusts: Vec<(&str, serde_json::Value)> = vec![
+        ("cloud-posse", cloud_posse),
+        (
+            "identity-root",
+            document(vec![statement(
+                serde_json::json!({"AWS": account_root(identity)}),
+                None,
+            )]),
+        ),
+        (
+            "target-root",
+            document(vec![statement(
+                serde_json::json!({"AWS": account_root(target)}),
+                None,
+            )]),
+        ),
+        (
+            "bare-account-id",
+            document(vec![statement(serde_json::json!({"AWS": identity}), None)]),
+        ),
+        (
+            "explicit-app",
+            document(vec![statement(
+                serde_json::json!({"AWS": app.clone()}),
+                None,
+            )]),
+        ),
+        (
+            "explicit-devops",
+            document(vec![statement(
+                serde_json::json!({"AWS": [devops_team.clone()]}),
+                None,
+            )]),
+        ),
+        (
+            "anyone-acme-roles",
+            document(vec![statement(
+                serde_json::json!({"AWS": "*"}),
+                Some(
+                    serde_json::json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/acme-*"}}),
+                ),
+            )]),
+        ),
+        (
+            "identity-root-not-reserved",
+            document(vec![statement(
+                serde_json::json!({"AWS": account_root(identity)}),
+                Some(
+                    serde_json::json!({"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/aws-reserved/*"}}),
+                ),
+            )]),
+        ),
+        (
+            "account-equals",
+            document(vec![statement(
+                serde_json::json!({"AWS": "*"}),
+                Some(
+                    serde_json::json!({"StringEquals": {"aws:PrincipalAccount": [identity, target]}}),
+                ),
+            )]),
+        ),
+        (
+            "users-only",
+            document(vec![statement(
+                serde_json::json!({"AWS": account_root(identity)}),
+                Some(serde_json::json!({"StringEquals": {"aws:PrincipalType": "User"}})),
+            )]),
+        ),
+        (
+            "deny-all-but-devops",
+            document(vec![
+                statement(
+                    serde_json::json!({"AWS": [account_root(identity), account_root(target)]}),
+                    None,
+                ),
+                serde_json::json!({"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": devops_team.clone()}}}),
+            ]),
+        ),
+        (
+            "service-only",
+            document(vec![statement(
+                serde_json::json!({"Service": "lambda.amazonaws.com"}),
+                None,
+            )]),
+        ),
+    ];
+    let snapshot = ssoaudit::snapshot::Snapshot::default();
+    let mut cases = Vec::new();
+    let mut ours = BTreeMap::new();
+    for (caller, policy) in &callers {
+        let analysis = Analysis::new(
+            vec![Policy {
+                label: "p".into(),
+                role: Role::Grants,
+                statements: statements(policy, Catalog::get()).unwrap(),
+            }],
+            Vec::new(),
+            Vec::new(),
+        );
+        for (name, trust) in &trusts {
+            let role = format!("arn:aws:iam::{target}:role/{name}");
+            let id = format!("{caller} -> {name}");
+            let word = match ssoaudit::chains::assume(&snapshot, caller, &analysis, &role, trust) {
+                None => "Denied",
+                Some((identity, trust, control)) => {
+                    let conditional = [Some(identity), Some(trust), control]
+                        .into_iter()
+                        .flatten()
+                        .any(|v| matches!(v, ssoaudit::iam::request::Verdict::Conditional(_)));
+                    if conditional {
+                        "Conditional"
+                    } else {
+                        "Allowed"
+                    }
+                }
+            };
+            ours.insert(id.clone(), word);
+            cases.push(serde_json::json!({
+                "id": id, "identity": [policy], "trust": trust, "caller": caller, "target": role
+            }));
+        }
+    }
+    let mut child = Command::new("node")
+        .arg(root().join("tests/oracle/simulate/assume.mjs"))
+        .current_dir(root().join("tests/oracle/simulate"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs (scripts/test installs the simulator)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "iam-simulate failed");
+    let theirs: BTreeMap<String, String> = serde_json::from_slice(&output.stdout).unwrap();
+    let (mut compared, mut allowed, mut disagreements) = (0, 0, Vec::new());
+    for (id, word) in &ours {
+        let other = theirs[id].as_str();
+        assert_ne!(other, "Unknown", "{id}: the simulator could not run it");
+        assert_ne!(
+            *word, "Conditional",
+            "{id}: every condition here is decidable"
+        );
+        compared += 1;
+        if *word == "Allowed" {
+            allowed += 1;
+        }
+        if *word != other {
+            disagreements.push(format!("{id}: ours {word}, iam-simulate {other}"));
+        }
+    }
+    println!(
+        "{compared} role assumptions compared ({allowed} allowed), {} callers x {} trust policies",
+        callers.len(),
+        trusts.len()
+    );
+    assert!(
+        allowed > 10 && compared - allowed > 10,
+        "{allowed} of {compared}"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} of {compared} decisions differ:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}

@@ -338,7 +338,9 @@ pub fn identity(analysis: &Analysis, request: &Request, grants_needed: bool) -> 
 }
 
 /// How a trust statement's principal applies to the caller: whether it matches, and whether
-/// it names the caller itself (not its account).
+/// it names the caller itself (not its account). A wildcard names everyone, the caller too: in
+/// the caller's own account it needs no identity policy, as with a resource policy granting
+/// `*` (as @cloud-copilot/iam-simulate decides it too).
 fn principal(statement: &Value, request: &Request) -> (bool, bool) {
     let (value, negated) = match (statement.get("Principal"), statement.get("NotPrincipal")) {
         (Some(p), None) => (p, false),
@@ -346,17 +348,19 @@ fn principal(statement: &Value, request: &Request) -> (bool, bool) {
         _ => return (false, false),
     };
     let (hit, explicit) = match value {
-        Value::String(s) if s == "*" => (true, false),
+        Value::String(s) if s == "*" => (true, true),
         Value::Object(kinds) => {
             let mut hit = (false, false);
             if let Some(aws) = kinds.get("AWS") {
                 for p in condition_values(aws).unwrap_or_default() {
-                    if p == "*"
-                        || p == request.principal_account
+                    if p == request.principal_account
                         || p == format!("arn:aws:iam::{}:root", request.principal_account)
                     {
                         hit.0 = true;
-                    } else if p == request.principal_arn || session_of(&p, request.principal_arn) {
+                    } else if p == "*"
+                        || p == request.principal_arn
+                        || session_of(&p, request.principal_arn)
+                    {
                         hit = (true, true);
                     }
                 }
@@ -653,16 +657,22 @@ mod tests {
         // An explicit role ARN: allowed, and explicit.
         let explicit = check(json!({"AWS": team}));
         assert!(matches!(explicit.verdict, Verdict::Allowed(_)) && explicit.explicit);
-        // The account id, the root ARN, `*`: allowed, not explicit.
+        // The account id, the root ARN: allowed, not explicit (the caller's policies decide).
         for p in [
             json!({"AWS": IDENTITY}),
             json!({"AWS": format!("arn:aws:iam::{IDENTITY}:root")}),
-            json!("*"),
-            json!({"AWS": "*"}),
         ] {
             let v = check(p.clone());
             assert!(
                 matches!(v.verdict, Verdict::Allowed(_)) && !v.explicit,
+                "{p}"
+            );
+        }
+        // `*` names everyone, the caller too.
+        for p in [json!("*"), json!({"AWS": "*"})] {
+            let v = check(p.clone());
+            assert!(
+                matches!(v.verdict, Verdict::Allowed(_)) && v.explicit,
                 "{p}"
             );
         }
