@@ -529,6 +529,19 @@ fn the_same_chains_come_from_the_stack_configuration_and_a_stack_change_adds_one
         "{after}"
     );
 
+    // A role declared in an account the organization does not have is a gap, not dropped.
+    let elsewhere = std::fs::read_to_string(root().join(STACKS))
+        .unwrap()
+        .replace("          stage: root\n", "          stage: nowhere\n");
+    let path = dir.join("elsewhere.yaml");
+    std::fs::write(&path, elsewhere).unwrap();
+    let report = declared_findings(&bare, path.to_str().unwrap());
+    let gaps = report["incomplete"].to_string();
+    assert!(
+        gaps.contains("acme-core-gbl-nowhere-admin") && gaps.contains("does not have"),
+        "{report}"
+    );
+
     // Roles read live win over the declaration: with the accounts read (and no such roles in
     // them), the stack adds nothing.
     snapshot["member_accounts"] = json!([

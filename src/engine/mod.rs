@@ -88,7 +88,7 @@ pub fn evaluate_with(
     unused_days: Option<u32>,
 ) -> Evaluation {
     // The team roles a stack declares stand in for accounts that were not read.
-    let (declared, _) = match desired {
+    let (declared, unplaced) = match desired {
         Some(d) if !d.roles.is_empty() => {
             crate::desired::teams::as_member_accounts(&d.roles, snapshot, &d.path)
         }
@@ -128,6 +128,16 @@ pub fn evaluate_with(
             _ => rule,
         };
         let mut gaps = gaps_for(snapshot, rule);
+        // A declared role whose account the organization lacks is left out of the chains:
+        // said, not dropped.
+        if rule.requires.contains(&DataArea::MemberAccounts) {
+            gaps.extend(unplaced.iter().map(|role| Gap {
+                area: DataArea::MemberAccounts,
+                operation: "stack:declared-role".into(),
+                resource: role.clone(),
+                error: "the stack declares this role in an account the organization does not have (its tenant-stage names no account): it is left out of the role chains".into(),
+            }));
+        }
         if rule.requires.contains(&DataArea::Capabilities) {
             // Roles entitlements reach count for rules that see routes into accounts.
             let sees_roles = matches!(rule.subject, SubjectKind::Assignment | SubjectKind::Access);
