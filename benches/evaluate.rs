@@ -136,7 +136,7 @@ fn main() {
         peak_load = PEAK.load(Ordering::Relaxed) - baseline;
 
         let started = Instant::now();
-        let evaluation = engine::evaluate_with(&snapshot, &rules, now, Some(&desired), None);
+        let evaluation = engine::evaluate_with(&snapshot, &rules, now, Some(&desired), None, None);
         eval_times.push(started.elapsed());
         peak_total = PEAK.load(Ordering::Relaxed) - baseline;
         findings = evaluation.findings.len();
@@ -159,6 +159,7 @@ fn main() {
                 std::slice::from_ref(rule),
                 now,
                 Some(&desired),
+                None,
                 None,
             );
             println!(
@@ -253,7 +254,7 @@ fn main() {
         );
     }
     let started = Instant::now();
-    let evaluation = engine::evaluate_with(&plain, &rules, now, Some(&desired), None);
+    let evaluation = engine::evaluate_with(&plain, &rules, now, Some(&desired), None, None);
     let chained_eval = started.elapsed();
     let chain_findings = evaluation
         .findings

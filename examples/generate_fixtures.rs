@@ -4,8 +4,8 @@
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use ssoaudit_generate::{
-    Variant, member_refused, reference, reference_history, reference_week_later,
-    reference_without_events,
+    Variant, member_refused, reference, reference_history, reference_previous,
+    reference_week_later, reference_without_events,
 };
 use std::io::Write;
 
@@ -26,6 +26,9 @@ fn main() -> std::io::Result<()> {
     // The violating organization scanned with a member role that plat-staging refuses.
     let name = "fixtures/reference-violating-member-refused.snapshot.json";
     std::fs::write(name, member_refused().to_canonical_json())?;
+    println!("wrote {name}");
+    let name = "fixtures/reference-violating-previous.snapshot.json";
+    std::fs::write(name, reference_previous().to_canonical_json())?;
     println!("wrote {name}");
     let name = "fixtures/reference-compliant-week-later.snapshot.json";
     std::fs::write(name, reference_week_later().to_canonical_json())?;

@@ -298,6 +298,10 @@ pub struct CheckArgs {
     /// resolved findings.
     #[arg(long, value_name = "REPORT.json")]
     pub baseline: Option<PathBuf>,
+    /// The snapshot of the previous scheduled run: enables the rules that compare with it
+    /// (`user-idp-identity-changed`).
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]

@@ -99,6 +99,7 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
         Some(path) => Snapshot::load(path)?,
         None => scan_with(&args.scan, inputs.member_role.clone())?,
     };
+    let previous = args.previous.as_deref().map(Snapshot::load).transpose()?;
 
     let mut evaluation = engine::evaluate_with(
         &snapshot,
@@ -106,6 +107,7 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
         now,
         inputs.desired.as_ref(),
         args.unused_days,
+        previous.as_ref(),
     );
     suppress::apply(
         &mut evaluation.findings,

@@ -51,6 +51,11 @@ pub struct Model<'s> {
     pub chain_roles: Vec<&'s str>,
     /// The chains of the chained routes (`Route::chain`).
     pub chains: Vec<Chain>,
+    /// An IdP provisions the Identity Store: some user or group carries an external id.
+    pub identity_source_external: bool,
+    /// Group names the stack given with `--desired` declares in the aws-sso component's
+    /// `groups` (created by Terraform, not by the IdP); None without a stack.
+    pub declared_groups: Option<BTreeSet<String>>,
     /// Sign-in evidence per user, built on first use.
     user_evidence: OnceLock<Vec<UserEvidence<'s>>>,
     /// The last use of each assignment by any holder, built on first use.
@@ -357,6 +362,18 @@ impl<'s> Model<'s> {
             variants,
             chain_roles: Vec::new(),
             chains: Vec::new(),
+            identity_source_external: snapshot
+                .users
+                .iter()
+                .filter_map(|u| u.external_ids.as_ref())
+                .chain(
+                    snapshot
+                        .groups
+                        .iter()
+                        .filter_map(|g| g.external_ids.as_ref()),
+                )
+                .any(|ids| !ids.is_empty()),
+            declared_groups: None,
             user_evidence: OnceLock::new(),
             assignment_last_used: OnceLock::new(),
             policy_facts: OnceLock::new(),

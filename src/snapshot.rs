@@ -361,6 +361,14 @@ impl Snapshot {
                 "not in this snapshot: it was written before ssoaudit read applications",
             ));
         }
+        let external_ids_unread = self.users.iter().any(|u| u.external_ids.is_none())
+            || self.groups.iter().any(|g| g.external_ids.is_none());
+        if external_ids_unread {
+            unread.push((
+                DataArea::ExternalIds,
+                "not in this snapshot: it was written before ssoaudit read the external ids SCIM provisioning gives users and groups",
+            ));
+        }
         if self.member_accounts.is_none() {
             unread.push((
                 DataArea::MemberAccounts,
@@ -546,6 +554,22 @@ pub struct User {
     pub emails: Vec<Email>,
     /// False for users disabled or suspended in the identity source.
     pub active: bool,
+    /// The identifiers the external IdP gave the user when it provisioned it over SCIM; empty
+    /// for a user created in Identity Center itself. None in a snapshot written before
+    /// ssoaudit read them (rules about provisioning are then incomplete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ids: Option<Vec<ExternalId>>,
+    /// When the Identity Store created the user (RFC 3339), where it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// An identifier an external IdP gave a user or group (Identity Store `ExternalId`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalId {
+    pub issuer: String,
+    pub id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -565,6 +589,11 @@ pub struct Group {
     pub display_name: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// As for users: empty for a group created in Identity Center (by hand or by Terraform).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ids: Option<Vec<ExternalId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -827,6 +856,14 @@ impl Snapshot {
         self.permission_sets.sort_by(|a, b| a.arn.cmp(&b.arn));
         for user in &mut self.users {
             user.emails.sort();
+            if let Some(ids) = &mut user.external_ids {
+                ids.sort();
+            }
+        }
+        for group in &mut self.groups {
+            if let Some(ids) = &mut group.external_ids {
+                ids.sort();
+            }
         }
         self.users.sort_by(|a, b| a.id.cmp(&b.id));
         self.groups.sort_by(|a, b| a.id.cmp(&b.id));

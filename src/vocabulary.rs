@@ -67,6 +67,9 @@ vocabulary! {
         Entitlements => "entitlements",
         /// CloudTrail sign-in and access evidence.
         Events => "events",
+        /// The external ids an IdP gives the users and groups it provisions over SCIM (none on
+        /// users and groups created in Identity Center).
+        ExternalIds => "external_ids",
         Groups => "groups",
         /// Service and resource control policies and where they are attached: the ceiling on
         /// what any policy allows in a member account.

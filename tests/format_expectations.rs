@@ -47,6 +47,8 @@ fn report(format: &str) -> String {
         VIOLATING,
         "--desired",
         STACK,
+        "--previous",
+        "fixtures/reference-violating-previous.snapshot.json",
         "--allow-gaps",
         "--now",
         NOW,

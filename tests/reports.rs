@@ -156,7 +156,7 @@ fn sarif_validates_against_the_schema_and_meets_github_requirements() {
         );
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 70);
+    assert_eq!(results.len(), 73);
     assert!(results.len() <= 25_000);
     let mut fingerprints = std::collections::BTreeSet::new();
     for result in results {

@@ -35,6 +35,16 @@ struct Expected {
 const VIOLATING_STACK: &str = "fixtures/stacks/reference-violating.yaml";
 const COMPLIANT_STACK: &str = "fixtures/stacks/reference-compliant.yaml";
 
+/// The previous run's snapshot each organization is checked against: the violating one a week
+/// earlier (IdP identities changed since), the compliant one itself (nothing changed).
+fn previous(snapshot: &str) -> &'static str {
+    if snapshot == VIOLATING {
+        "fixtures/reference-violating-previous.snapshot.json"
+    } else {
+        COMPLIANT
+    }
+}
+
 fn findings(rule: &str, snapshot: &str, stack: &str) -> (i32, Vec<serde_json::Value>) {
     let out = run(&[
         "check",
@@ -42,6 +52,8 @@ fn findings(rule: &str, snapshot: &str, stack: &str) -> (i32, Vec<serde_json::Va
         snapshot,
         "--desired",
         stack,
+        "--previous",
+        previous(snapshot),
         "--only",
         rule,
         "--allow-gaps",

@@ -9,6 +9,7 @@
 mod drift;
 mod events;
 mod failures_burst;
+mod identity_changed;
 mod member;
 mod mfa_unverifiable;
 mod required_names;
@@ -33,6 +34,8 @@ pub struct CheckInput<'a, 's> {
     pub desired: Option<(&'a DesiredState, &'a [DriftItem])>,
     pub now: chrono::DateTime<chrono::Utc>,
     pub subject: SubjectKind,
+    /// The snapshot given with `--previous`, for checks that compare with it.
+    pub previous: Option<&'a crate::snapshot::Snapshot>,
 }
 
 /// One finding of a check, before its message is rendered.
@@ -59,6 +62,11 @@ pub trait Check: Send + Sync + fmt::Debug {
     }
     /// It compares with the stack file given with `--desired`, and is skipped without one.
     fn needs_desired(&self) -> bool {
+        false
+    }
+    /// It compares with the previous run's snapshot given with `--previous`, and is skipped
+    /// without one.
+    fn needs_previous(&self) -> bool {
         false
     }
     /// The root variable its message template can use.
@@ -98,8 +106,9 @@ pub fn parse(
         "drift" => drift::parse(kind, text, at_check),
         "events" => events::parse(subject, kind, text, at_check),
         "member-accounts" => member::parse(subject, text, at_check),
+        "identity-changed" => identity_changed::parse(subject, at_check),
         other => Err(at_check(format!(
-            "unknown check `{other}`; expected required-names, drift, events or member-accounts"
+            "unknown check `{other}`; expected required-names, drift, events, member-accounts or identity-changed"
         ))),
     }
 }

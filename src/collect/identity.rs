@@ -3,7 +3,7 @@
 
 use super::Scan;
 use super::calls::Service;
-use crate::snapshot::{Email, Group, Membership, User};
+use crate::snapshot::{Email, ExternalId, Group, Membership, User};
 use crate::vocabulary::DataArea;
 use aws_sdk_identitystore::Client;
 use aws_sdk_identitystore::types::{MemberId, UserStatus};
@@ -88,6 +88,8 @@ async fn users(scan: &Scan, client: &Client, store: &str) -> Option<Vec<User>> {
                         })
                         .collect(),
                     active: !matches!(user.user_status(), Some(UserStatus::Disabled)),
+                    external_ids: Some(user.external_ids().iter().map(external_id).collect()),
+                    created_at: user.created_at().and_then(rfc3339),
                 }
             }));
             scan.progress
@@ -117,6 +119,8 @@ async fn groups(scan: &Scan, client: &Client, store: &str) -> Option<Vec<Group>>
                 id: group.group_id().to_string(),
                 display_name: group.display_name().unwrap_or_default().to_string(),
                 description: group.description().map(str::to_string),
+                external_ids: Some(group.external_ids().iter().map(external_id).collect()),
+                created_at: group.created_at().and_then(rfc3339),
             }));
             scan.progress
                 .counters
@@ -125,6 +129,17 @@ async fn groups(scan: &Scan, client: &Client, store: &str) -> Option<Vec<Group>>
         }
     );
     complete.then_some(groups)
+}
+
+fn external_id(id: &aws_sdk_identitystore::types::ExternalId) -> ExternalId {
+    ExternalId {
+        issuer: id.issuer().to_string(),
+        id: id.id().to_string(),
+    }
+}
+
+fn rfc3339(time: &aws_smithy_types::DateTime) -> Option<String> {
+    time.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
 }
 
 async fn memberships(scan: &Scan, client: &Client, store: &str, group_id: &str) -> Vec<Membership> {

@@ -67,6 +67,9 @@ pub struct DesiredState {
     pub has_sso: bool,
     /// The team roles of `aws-teams` and `aws-team-roles` the file declares.
     pub roles: Vec<teams::DeclaredRole>,
+    /// Groups the component creates itself in the Identity Store (`groups`), for IdPs whose
+    /// SCIM does not sync groups.
+    pub groups: Vec<String>,
 }
 
 /// A stack value the loader cannot resolve (`!terraform.output`, `!store`, `{{ ... }}`, ...).
@@ -416,6 +419,18 @@ impl DesiredState {
                 } else {
                     state.roles_accessible = names;
                 }
+            }
+        }
+        if let Some(list) = vars.value.get("groups") {
+            for item in list.value.items() {
+                // A plain name, or an object with a name (display_name in newer versions).
+                let name = item
+                    .value
+                    .get("display_name")
+                    .or_else(|| item.value.get("name"))
+                    .map(|n| scalar(n, "groups.name"))
+                    .unwrap_or_else(|| scalar(item, "groups"))?;
+                state.groups.push(name);
             }
         }
         if let Some(list) = vars.value.get("overridable_additional_permission_sets") {

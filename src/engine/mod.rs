@@ -38,6 +38,8 @@ pub struct Evaluation {
     pub rules_evaluated: usize,
     /// Drift rules not evaluated because no stack file was given.
     pub skipped: Vec<String>,
+    /// Rules not evaluated because no previous snapshot was given (`--previous`).
+    pub skipped_previous: Vec<String>,
     /// New, unchanged and resolved findings, when compared with a `--baseline` report.
     pub baseline: Option<crate::baseline::Comparison>,
 }
@@ -75,7 +77,7 @@ pub fn evaluate(
     rules: &[Rule],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Evaluation {
-    evaluate_with(snapshot, rules, now, None, None)
+    evaluate_with(snapshot, rules, now, None, None, None)
 }
 
 /// Evaluates `rules`; drift rules compare with `desired` and are skipped without it.
@@ -86,6 +88,7 @@ pub fn evaluate_with(
     now: chrono::DateTime<chrono::Utc>,
     desired: Option<&DesiredState>,
     unused_days: Option<u32>,
+    previous: Option<&Snapshot>,
 ) -> Evaluation {
     // The team roles a stack declares stand in for accounts that were not read.
     let (declared, unplaced) = match desired {
@@ -94,7 +97,10 @@ pub fn evaluate_with(
         }
         _ => Default::default(),
     };
-    let model = Model::with_declared(snapshot, &declared);
+    let mut model = Model::with_declared(snapshot, &declared);
+    model.declared_groups = desired
+        .filter(|d| d.has_sso)
+        .map(|d| d.groups.iter().cloned().collect());
     let cache = ValueCache::new(&model);
     let mut evaluation = Evaluation::default();
     let mut drift_items: Option<Vec<DriftItem>> = None;
@@ -112,6 +118,10 @@ pub fn evaluate_with(
         // Drift compares with the aws-sso component: skipped when the file given has none.
         if check.as_ref().is_some_and(|c| c.needs_desired()) && desired.is_none_or(|d| !d.has_sso) {
             evaluation.skipped.push(rule.id.clone());
+            continue;
+        }
+        if check.as_ref().is_some_and(|c| c.needs_previous()) && previous.is_none() {
+            evaluation.skipped_previous.push(rule.id.clone());
             continue;
         }
         let overridden;
@@ -156,7 +166,26 @@ pub fn evaluate_with(
         // absence (no use, no sign-in) do the same on any events gap (a short history, an
         // unreadable log file): they would report what they did not see. Rules about what
         // happened still report what was seen, marked incomplete.
-        let nothing_to_read = rule.requires.iter().any(|a| unread.contains(a))
+        // A rule comparing with the previous snapshot has nothing to compare with where that
+        // snapshot did not read what the rule reads.
+        let mut previous_unread = false;
+        if let (Some(previous), Some(check)) = (previous, &check)
+            && check.needs_previous()
+        {
+            for (area, why) in previous.unread_areas() {
+                if rule.requires.contains(&area) {
+                    previous_unread = true;
+                    gaps.push(Gap {
+                        area,
+                        operation: "previous snapshot".into(),
+                        resource: previous.metadata.captured_at.clone(),
+                        error: format!("the previous snapshot (--previous): {why}"),
+                    });
+                }
+            }
+        }
+        let nothing_to_read = previous_unread
+            || rule.requires.iter().any(|a| unread.contains(a))
             || (rule.requires.contains(&DataArea::Events)
                 && rule.concludes_from_absence
                 && gaps.iter().any(|g| g.area == DataArea::Events));
@@ -188,6 +217,7 @@ pub fn evaluate_with(
                     desired,
                     now,
                     subject: rule.subject,
+                    previous,
                 };
                 let root = check.message_root();
                 for finding in check.run(&input) {

@@ -228,7 +228,16 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
                 .map(|(s, n)| (s.as_str(), n))
                 .collect(),
             rules_evaluated: evaluation.rules_evaluated,
-            skipped_rules: evaluation.skipped.iter().map(String::as_str).collect(),
+            skipped_rules: {
+                let mut ids: Vec<&str> = evaluation
+                    .skipped
+                    .iter()
+                    .chain(&evaluation.skipped_previous)
+                    .map(String::as_str)
+                    .collect();
+                ids.sort_unstable();
+                ids
+            },
             incomplete_rules: evaluation.incomplete.len(),
             fail_on: input.fail_on.map(|s| s.as_str()).unwrap_or("never"),
             baseline: evaluation.baseline.as_ref().map(|b| BaselineOut {

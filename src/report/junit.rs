@@ -53,6 +53,12 @@ pub fn write(input: &ReportInput) -> String {
             skipped += 1;
             cases.push_str("      <skipped message=\"drift rule: no stack file (--desired)\"/>\n");
         }
+        if evaluation.skipped_previous.contains(&rule.id) {
+            skipped += 1;
+            cases.push_str(
+                "      <skipped message=\"compares with the previous run: no previous snapshot (--previous)\"/>\n",
+            );
+        }
         if !failing.is_empty() {
             failures += 1;
             let body: Vec<String> = failing

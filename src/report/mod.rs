@@ -207,6 +207,17 @@ pub fn summary_line(input: &ReportInput) -> String {
             }
         ));
     }
+    if !evaluation.skipped_previous.is_empty() {
+        line.push_str(&format!(
+            "; {} rule{} skipped (no --previous)",
+            evaluation.skipped_previous.len(),
+            if evaluation.skipped_previous.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
     if !evaluation.incomplete.is_empty() {
         line.push_str(&format!(
             "; {} incomplete (collection gaps)",

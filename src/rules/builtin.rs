@@ -68,6 +68,10 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/group-assigned-without-members.yaml"),
     ),
     (
+        "group-created-by-hand.yaml",
+        include_str!("../../rules/group-created-by-hand.yaml"),
+    ),
+    (
         "iam-user-outside-identity-center.yaml",
         include_str!("../../rules/iam-user-outside-identity-center.yaml"),
     ),
@@ -148,7 +152,19 @@ pub static BUILTIN_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/unused-permission-set.yaml"),
     ),
     (
+        "user-created-by-hand.yaml",
+        include_str!("../../rules/user-created-by-hand.yaml"),
+    ),
+    (
+        "user-idp-identity-changed.yaml",
+        include_str!("../../rules/user-idp-identity-changed.yaml"),
+    ),
+    (
         "user-inactive-with-access.yaml",
         include_str!("../../rules/user-inactive-with-access.yaml"),
+    ),
+    (
+        "user-provisioned-never-signed-in.yaml",
+        include_str!("../../rules/user-provisioned-never-signed-in.yaml"),
     ),
 ];

@@ -481,6 +481,47 @@ pub const GROUP_FIELDS: &[Field] = &[
         &[A::Groups, A::Assignments],
         Build::Group(|r| int(r.assignment_count)),
     ),
+    field(
+        "external_ids",
+        T::ListOfStrings,
+        "the identifiers the IdP gave the group when it provisioned it over SCIM (`issuer id`); empty for a group created in Identity Center (by hand, or by Terraform)",
+        &[A::Groups, A::ExternalIds],
+        Build::Group(|r| external_ids(r.group.external_ids.as_deref())),
+    ),
+    field(
+        "identity_source",
+        T::String,
+        "`external` when an IdP provisions the Identity Store (some user or group carries an external id), else `identity_center`",
+        &[A::Users, A::Groups, A::ExternalIds],
+        Build::Group(|r| string(identity_source(r.external_source))),
+    ),
+    field(
+        "created_at",
+        T::OptionalTimestamp,
+        "when the Identity Store created the group, or null where it does not say",
+        GROUPS,
+        Build::Group(|r| timestamp(r.group.created_at.as_deref())),
+    ),
+    field(
+        "declared_in_stack",
+        T::Bool,
+        "the stack given with `--desired` declares the group in the aws-sso component's `groups` (groups Terraform creates itself); false without `--desired`",
+        &[A::Groups, A::DesiredState],
+        Build::Group(|r| Value::Bool(r.declared == Some(true))),
+    ),
+    field(
+        "stack",
+        T::String,
+        "what the stack says of the group: `declared in the stack's groups`, `not in the stack's groups`, or `no stack file given (--desired)`",
+        &[A::Groups, A::DesiredState],
+        Build::Group(|r| {
+            string(match r.declared {
+                Some(true) => "declared in the stack's groups",
+                Some(false) => "not in the stack's groups",
+                None => "no stack file given (--desired)",
+            })
+        }),
+    ),
 ];
 
 const USERS: &[A] = &[A::Users];
@@ -542,6 +583,27 @@ pub const USER_FIELDS: &[Field] = &[
         "false for disabled or suspended users",
         USERS,
         Build::User(|r| Value::Bool(r.user.active)),
+    ),
+    field(
+        "external_ids",
+        T::ListOfStrings,
+        "the identifiers the IdP gave the user when it provisioned it over SCIM (`issuer id`); empty for a user created in Identity Center",
+        &[A::Users, A::ExternalIds],
+        Build::User(|r| external_ids(r.user.external_ids.as_deref())),
+    ),
+    field(
+        "identity_source",
+        T::String,
+        "`external` when an IdP provisions the Identity Store (some user or group carries an external id), else `identity_center`",
+        &[A::Users, A::Groups, A::ExternalIds],
+        Build::User(|r| string(identity_source(r.model.identity_source_external))),
+    ),
+    field(
+        "created_at",
+        T::OptionalTimestamp,
+        "when the Identity Store created (provisioned) the user, or null where it does not say",
+        USERS,
+        Build::User(|r| timestamp(r.user.created_at.as_deref())),
     ),
     field(
         "groups",
@@ -922,6 +984,38 @@ pub const MEMBER_FIELDS: &[Field] = &[
         "what was found",
         &[A::MemberAccounts],
         Build::Member(|r| string(&r.detail)),
+    ),
+];
+
+/// What a `check: identity-changed` rule's message can show.
+pub const IDENTITY_FIELDS: &[Field] = &[
+    field(
+        "name",
+        T::String,
+        "the user's name",
+        &[A::Users],
+        Build::Identity(|r| string(&r.name)),
+    ),
+    field(
+        "id",
+        T::String,
+        "the Identity Store user id",
+        &[A::Users],
+        Build::Identity(|r| string(&r.id)),
+    ),
+    field(
+        "external_ids",
+        T::String,
+        "its external ids now (`issuer id`, comma-separated)",
+        &[A::Users, A::ExternalIds],
+        Build::Identity(|r| string(&r.external_ids)),
+    ),
+    field(
+        "detail",
+        T::String,
+        "what changed since the previous snapshot",
+        &[A::Users, A::ExternalIds],
+        Build::Identity(|r| string(&r.detail)),
     ),
 ];
 

@@ -10,7 +10,7 @@ mod fields;
 pub mod rows;
 
 pub use fields::*;
-pub use rows::{EventRow, MemberRow, from_json, string};
+pub use rows::{EventRow, IdentityRow, MemberRow, from_json, string};
 
 use crate::model::Model;
 use crate::snapshot::{Account, PermissionSet, PrincipalType, User};
@@ -145,7 +145,7 @@ pub fn field_reference() -> String {
         ));
     }
     out.push_str("\nEvery condition can also use `params` (the rule's parameters), `now` (a timestamp), `days(n)` (a duration of n days, as in `user.last_sign_in < now - days(90)`), `iso_seconds(text)` (an ISO 8601 duration in seconds) and `allows(permission_set, \"svc:Action\")` (`allowed`, `conditional` or `denied`, from the set's policies).\n");
-    let tables: [(&str, &[Field]); 9] = [
+    let tables: [(&str, &[Field]); 10] = [
         ("account", ACCOUNT_FIELDS),
         ("permission_set", PERMISSION_SET_FIELDS),
         ("group", GROUP_FIELDS),
@@ -157,6 +157,10 @@ pub fn field_reference() -> String {
         (
             "iam (messages of `check: member-accounts` rules)",
             MEMBER_FIELDS,
+        ),
+        (
+            "change (messages of `check: identity-changed` rules)",
+            IDENTITY_FIELDS,
         ),
     ];
     for (name, fields) in tables {
@@ -225,6 +229,7 @@ pub enum Build {
     Drift(fn(&DriftRow) -> Value),
     Event(fn(&EventRow) -> Value),
     Member(fn(&MemberRow) -> Value),
+    Identity(fn(&IdentityRow) -> Value),
     Missing(fn(&str) -> Value),
 }
 
@@ -305,6 +310,15 @@ impl Row for MemberRow {
     fn value(&self, build: Build) -> Option<Value> {
         match build {
             Build::Member(f) => Some(f(self)),
+            _ => None,
+        }
+    }
+}
+
+impl Row for IdentityRow {
+    fn value(&self, build: Build) -> Option<Value> {
+        match build {
+            Build::Identity(f) => Some(f(self)),
             _ => None,
         }
     }
@@ -541,6 +555,10 @@ impl<'m, 's> ValueCache<'m, 's> {
                     group: &self.model.snapshot.groups[position],
                     member_count: self.model.group_members[position].len(),
                     assignment_count: self.model.assignments_per_group[position],
+                    external_source: self.model.identity_source_external,
+                    declared: self.model.declared_groups.as_ref().map(|declared| {
+                        declared.contains(&self.model.snapshot.groups[position].display_name)
+                    }),
                 },
             )
         })
@@ -755,6 +773,12 @@ mod tests {
             "iam",
             MEMBER_FIELDS,
             &value_of(MEMBER_FIELDS, &MemberRow::default()),
+            &mut seen,
+        );
+        check(
+            "change",
+            IDENTITY_FIELDS,
+            &value_of(IDENTITY_FIELDS, &IdentityRow::default()),
             &mut seen,
         );
         check(

@@ -32,6 +32,10 @@ pub struct GroupRow<'a> {
     pub group: &'a Group,
     pub member_count: usize,
     pub assignment_count: usize,
+    /// Whether an IdP provisions the Identity Store.
+    pub external_source: bool,
+    /// Whether the stack declares it in `groups`; None without a stack.
+    pub declared: Option<bool>,
 }
 
 pub struct UserRow<'a, 's> {
@@ -88,6 +92,15 @@ pub struct MemberRow {
     pub detail: String,
 }
 
+/// What a `check: identity-changed` finding's message can show.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityRow {
+    pub name: String,
+    pub id: String,
+    pub external_ids: String,
+    pub detail: String,
+}
+
 pub fn string(s: &str) -> Value {
     Value::String(Arc::new(s.to_string()))
 }
@@ -105,6 +118,24 @@ pub fn timestamp(time: Option<&str>) -> Value {
     time.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(Value::Timestamp)
         .unwrap_or(Value::Null)
+}
+
+/// External ids as `issuer id` strings (none when not read).
+pub fn external_ids(ids: Option<&[crate::snapshot::ExternalId]>) -> Value {
+    Value::List(Arc::new(
+        ids.unwrap_or_default()
+            .iter()
+            .map(|e| string(&format!("{} {}", e.issuer, e.id)))
+            .collect(),
+    ))
+}
+
+pub fn identity_source(external: bool) -> &'static str {
+    if external {
+        "external"
+    } else {
+        "identity_center"
+    }
 }
 
 pub fn list_of_strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {

@@ -81,10 +81,14 @@ pub const BUILTIN_IDS: &[&str] = &[
     "iam-user-outside-identity-center",
     "reserved-role-drift",
     "chain-admin-on-management-account",
+    "user-created-by-hand",
+    "group-created-by-hand",
+    "user-provisioned-never-signed-in",
 ];
 
-/// Every rule of the built-in pack: the ones above and the drift rules (which need --desired).
-pub const ALL_BUILTIN_RULES: usize = 37;
+/// Every rule of the built-in pack: the ones above, the drift rules (which need --desired) and
+/// user-idp-identity-changed (which needs --previous).
+pub const ALL_BUILTIN_RULES: usize = 41;
 
 /// The findings the planted cases of the fixture CloudTrail history give (rule id, resource).
 pub fn planted_evidence() -> std::collections::BTreeSet<(String, String)> {

@@ -6,6 +6,7 @@ Prints how the snapshot's ids map to the ones moto made: accounts, organizationa
 groups, users, permission sets, and the instance, Identity Store and organization ids.
 """
 
+import datetime
 import json
 import sys
 import urllib.request
@@ -125,6 +126,24 @@ def main():
         mapping["users"][user["id"]] = user_id
         if not user["active"]:
             control(endpoint, "user-status", {"user_id": user_id, "status": "DISABLED"})
+    # External ids and creation times: SCIM sets the first, the store the second; neither
+    # goes through CreateUser or CreateGroup.
+    def directory_entry(item):
+        entry = {}
+        if item.get("external_ids"):
+            entry["ExternalIds"] = [{"Issuer": e["issuer"], "Id": e["id"]} for e in item["external_ids"]]
+        if item.get("created_at"):
+            entry["CreatedAt"] = datetime.datetime.fromisoformat(
+                item["created_at"].replace("Z", "+00:00")).timestamp()
+        return entry
+    entries = {}
+    for kind, items in (("groups", snapshot["groups"]), ("users", snapshot["users"])):
+        for item in items:
+            entry = directory_entry(item)
+            if entry:
+                entries[mapping[kind][item["id"]]] = entry
+    if entries:
+        control(endpoint, "directory", {"entries": entries})
     for membership in snapshot["memberships"]:
         identity.create_group_membership(
             IdentityStoreId=store,

@@ -157,6 +157,9 @@ class Extension:
         self.outdated = {}
         self.boundaries = {}
         self.user_status = {}
+        # Identity Store id -> what SCIM provisioning and the store add to a user or group
+        # that moto's CreateUser/CreateGroup cannot take: {"ExternalIds": [...], "CreatedAt": n}.
+        self.directory = {}
         # Instance settings: account instances listed beside moto's, the audited instance's
         # encryption and Regions, IAM centralized root access features.
         self.account_instances = []
@@ -291,7 +294,10 @@ class Extension:
         handler = getattr(self, "handle_" + service.replace("-", "_") + "_" + operation, None)
         if handler is not None:
             return handler(params)(environ, start_response)
-        if name in ("identitystore:ListUsers", "identitystore:DescribeUser"):
+        if name in (
+            "identitystore:ListUsers", "identitystore:DescribeUser",
+            "identitystore:ListGroups", "identitystore:DescribeGroup",
+        ):
             return self.with_user_status(environ, start_response)
         if name == "sso-admin:ListInstances" and self.account_instances:
             return self.with_account_instances(environ, start_response)
@@ -359,6 +365,12 @@ class Extension:
             users = document.get("Users", [document] if "UserId" in document else [])
             for user in users:
                 user["UserStatus"] = self.user_status.get(user["UserId"], "ENABLED")
+            groups = document.get("Groups", [document] if "GroupId" in document else [])
+            for item, key in [(u, "UserId") for u in users] + [(g, "GroupId") for g in groups]:
+                extra = self.directory.get(item[key], {})
+                item["ExternalIds"] = extra.get("ExternalIds", [])
+                if "CreatedAt" in extra:
+                    item["CreatedAt"] = extra["CreatedAt"]
             chunks = json.dumps(document).encode()
             captured["headers"] = [
                 (k, v) for k, v in captured["headers"] if k.lower() != "content-length"
@@ -536,6 +548,10 @@ class Extension:
                 return json_response({"uploaded": uploaded})
             if path == "user-status":
                 self.user_status[data["user_id"]] = data["status"]
+                return json_response({})
+            if path == "directory":
+                # {"entries": {id: {"ExternalIds": [{"Issuer", "Id"}], "CreatedAt": epoch}}}
+                self.directory.update(data.get("entries", {}))
                 return json_response({})
         return error("NotFound", path, 404)
 

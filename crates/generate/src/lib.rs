@@ -72,6 +72,10 @@ const GROUPS: &[(&str, &str)] = &[
     ("BillingAdmin", "Billing and cost management"),
 ];
 
+/// The issuer of the external ids the reference organization's IdP (Okta, over SCIM) gives
+/// the users and groups it provisions.
+pub const SCIM_ISSUER: &str = "https://acme.okta.com";
+
 fn group_id(name: &str) -> String {
     let n: u32 = name.bytes().map(u32::from).sum();
     format!("906700aaaa-{n:08x}-1111-2222-3333-{:012x}", name.len())
@@ -347,6 +351,11 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
             id: group_id(name),
             display_name: name.to_string(),
             description: Some(description.to_string()),
+            external_ids: Some(vec![ExternalId {
+                issuer: SCIM_ISSUER.into(),
+                id: format!("00g{}", name.to_lowercase()),
+            }]),
+            created_at: Some("2026-03-02T09:00:00Z".into()),
         })
         .collect();
     let users: Vec<User> = USERS
@@ -362,6 +371,11 @@ pub fn reference_without_events(variant: Variant) -> Snapshot {
                 kind: Some("work".into()),
             }],
             active: true,
+            external_ids: Some(vec![ExternalId {
+                issuer: SCIM_ISSUER.into(),
+                id: format!("00u{}", user_name.replace('.', "")),
+            }]),
+            created_at: Some(format!("2026-03-{:02}T09:00:00Z", 2 + i)),
         })
         .collect();
     let mut memberships = Vec::new();
@@ -1055,6 +1069,15 @@ fn plant_violations(
     };
     let group = |kind: PrincipalType, id: String| (kind, id);
 
+    // user-created-by-hand: a user made in the Identity Center console, not provisioned by
+    // the IdP (no external id), who still holds BillingAdmin's access.
+    if let Some(umar) = users
+        .iter_mut()
+        .find(|u| u.user_name.starts_with("umar.farouk"))
+    {
+        umar.external_ids = Some(Vec::new());
+        umar.created_at = Some("2026-09-14T08:12:00Z".into());
+    }
     // required-groups-exist: SCIM synced the group as "developers"; "Developers" is missing.
     if let Some(developers) = groups.iter_mut().find(|g| g.display_name == "Developers") {
         developers.display_name = "developers".into();
@@ -1102,6 +1125,9 @@ fn plant_violations(
         id: group_id("Contractors"),
         display_name: "Contractors".into(),
         description: Some("External contractors".into()),
+        // group-created-by-hand: made in the console, not pushed by the IdP.
+        external_ids: Some(Vec::new()),
+        created_at: Some("2026-10-19T14:03:00Z".into()),
     });
     add(
         "plat-prod",
@@ -1280,6 +1306,11 @@ pub fn large(scale: Scale, seed: u64) -> Snapshot {
             id: format!("906700bbbb-{i:08x}-0000-0000-0000-000000000000"),
             display_name: format!("team-{i:03}"),
             description: None,
+            external_ids: Some(vec![ExternalId {
+                issuer: SCIM_ISSUER.into(),
+                id: format!("00g{i:08}"),
+            }]),
+            created_at: None,
         });
     }
     let first_new_user = snapshot.users.len();
@@ -1294,6 +1325,11 @@ pub fn large(scale: Scale, seed: u64) -> Snapshot {
                 kind: Some("work".into()),
             }],
             active: i % 50 != 0,
+            external_ids: Some(vec![ExternalId {
+                issuer: SCIM_ISSUER.into(),
+                id: format!("00u{i:08}"),
+            }]),
+            created_at: None,
         });
     }
     let group_count = snapshot.groups.len();
@@ -1456,6 +1492,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
             id: format!("906700dddd-{i:08x}-0000-0000-0000-000000000000"),
             display_name: format!("group-{i:02}"),
             description: None,
+            ..Default::default()
         })
         .collect();
     snapshot.users = (0..2_000)
@@ -1469,6 +1506,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
                 kind: None,
             }],
             active: true,
+            ..Default::default()
         })
         .collect();
     for user in &snapshot.users {
@@ -1600,6 +1638,41 @@ pub fn reference_week_later() -> Snapshot {
             "Action": ["secretsmanager:GetSecretValue"], "Resource": ["*"]
         }));
     }
+    snapshot.normalize();
+    snapshot
+}
+
+/// The violating organization as the previous scheduled run saw it, a week earlier, for
+/// `user-idp-identity-changed` (`check --previous`): ivan.petrov was then linked to another
+/// identity of the IdP, and kofi.mensah's identity belonged to k.mensah, a user since deleted.
+pub fn reference_previous() -> Snapshot {
+    let mut snapshot = reference(Variant::Violating);
+    snapshot.metadata.captured_at = "2026-11-21T09:00:00Z".into();
+    snapshot.metadata.source = "fixture: reference architecture (violating, a week earlier)".into();
+    let relink = |snapshot: &mut Snapshot, prefix: &str, id: &str| {
+        if let Some(user) = snapshot
+            .users
+            .iter_mut()
+            .find(|u| u.user_name.starts_with(prefix))
+        {
+            user.external_ids = Some(vec![ExternalId {
+                issuer: SCIM_ISSUER.into(),
+                id: id.into(),
+            }]);
+        }
+    };
+    relink(&mut snapshot, "ivan.petrov", "00u7q2kd9xivan");
+    relink(&mut snapshot, "kofi.mensah", "00u3kofi0ld");
+    let mut deleted = snapshot.users[0].clone();
+    deleted.id = user_id(90);
+    deleted.user_name = "k.mensah@acme.example".into();
+    deleted.display_name = Some("K. Mensah".into());
+    deleted.emails[0].value = deleted.user_name.clone();
+    deleted.external_ids = Some(vec![ExternalId {
+        issuer: SCIM_ISSUER.into(),
+        id: "00ukofimensah".into(),
+    }]);
+    snapshot.users.push(deleted);
     snapshot.normalize();
     snapshot
 }
