@@ -6,35 +6,14 @@
 //!
 //! Run: `cargo bench --bench access` (`-- --scale 0.1` for a smaller organization).
 
+#[path = "support/measured.rs"]
+mod measured;
+
+use measured::measured;
 use ssoaudit::snapshot::Snapshot;
 use ssoaudit_generate::{Scale, large};
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
-
-/// Runs the binary under /usr/bin/time; returns (seconds, peak RSS in MiB).
-fn measured(args: &[&str]) -> (f64, f64) {
-    let started = Instant::now();
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "MAXRSS %M", env!("CARGO_BIN_EXE_ssoaudit")])
-        .args(args)
-        .output()
-        .expect("ssoaudit runs");
-    let seconds = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // diff exits 1 when access grew.
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "ssoaudit {args:?} failed: {stderr}"
-    );
-    let rss: f64 = stderr
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("MAXRSS "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN);
-    (seconds, rss / 1024.0)
-}
 
 fn size_mib(path: &Path) -> f64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / (1 << 20) as f64

@@ -32,6 +32,10 @@ pub enum Command {
     /// level, administrator-equivalence and escalation paths with their sources, conditional
     /// grants, and what is unknown.
     PermissionSet(Box<PermissionSetArgs>),
+    /// What scheduled runs say over time, from a folder of their snapshots and JSON reports:
+    /// findings by severity, rule and account, new and resolved, how long findings stay open,
+    /// time to fix, seats per account by capability, users and groups added and removed.
+    History(Box<HistoryArgs>),
     /// List or explain rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -87,6 +91,11 @@ pub enum CheckFormat {
     /// One self-contained HTML file: summary and gaps, findings with filters, the access
     /// matrix, what each permission set can do, the evidence coverage.
     Html,
+    /// OCSF 1.3 Compliance Findings (class 2003), one JSON document per line: for Security
+    /// Lake, Security Hub and data lakes.
+    Ocsf,
+    /// One row per finding, typed columns (for Athena, DuckDB, Spark).
+    Parquet,
 }
 
 impl From<CheckFormat> for ssoaudit::report::Format {
@@ -99,6 +108,8 @@ impl From<CheckFormat> for ssoaudit::report::Format {
             CheckFormat::Markdown => F::Markdown,
             CheckFormat::Junit => F::Junit,
             CheckFormat::Html => F::Html,
+            CheckFormat::Ocsf => F::Ocsf,
+            CheckFormat::Parquet => F::Parquet,
         }
     }
 }
@@ -302,6 +313,60 @@ pub struct CheckArgs {
     /// (`user-idp-identity-changed`).
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
+    /// Also write the findings as OCSF Parquet under this folder, in an Amazon Security Lake
+    /// custom source's layout (`ext/{source}/region=.../accountId=.../eventDay=.../`): copy it
+    /// to the lake's bucket as the source's provider role.
+    #[arg(long, value_name = "DIR")]
+    pub security_lake: Option<PathBuf>,
+    /// A folder of scheduled runs (snapshots and JSON reports) whose history the HTML report
+    /// plots (`--format html`): findings by severity, administrator seats, time to fix.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// The custom source name of `--security-lake` (at most 20 characters).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "ssoaudit",
+        requires = "security_lake"
+    )]
+    pub security_lake_source: String,
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    /// Folders (or files) of snapshots and JSON reports (`check --format json`) of scheduled
+    /// runs; runs are ordered by capture time (or a YYYY-MM-DD date in the file name).
+    #[arg(required = true, value_name = "DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// The rules snapshots are evaluated with, at their capture time.
+    #[command(flatten)]
+    pub selection: RuleSelection,
+    /// Leave out runs captured before this date (YYYY-MM-DD) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Only findings and access of this account (its name).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Only findings of this rule.
+    #[arg(long, value_name = "ID")]
+    pub rule: Option<String>,
+    /// Output format: the last runs as a table, the whole history as JSON (frozen, versioned),
+    /// one row per run as CSV or Parquet, or an HTML page with plots.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Table)]
+    pub format: HistoryFormat,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum HistoryFormat {
+    Table,
+    Json,
+    Csv,
+    Parquet,
+    /// A page of plots (inline SVG) with the numbers behind them.
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -333,6 +398,8 @@ pub enum AccessFormat {
     Table,
     Json,
     Csv,
+    /// One row per access row, typed columns.
+    Parquet,
 }
 
 #[derive(Args)]

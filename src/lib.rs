@@ -16,6 +16,7 @@ pub mod engine;
 pub mod events;
 pub mod evidence;
 pub mod findings;
+pub mod history;
 pub mod iam;
 pub mod model;
 pub mod outcome;

@@ -11,7 +11,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 use cli::{
     AccessArgs, AccessFormat, CheckArgs, CheckFormat, Cli, Command, DiffArgs, DiffFormat, Format,
-    PermissionSetArgs, RuleSelection, RulesCommand, ScanArgs, SnapshotArgs,
+    HistoryArgs, HistoryFormat, PermissionSetArgs, RuleSelection, RulesCommand, ScanArgs,
+    SnapshotArgs,
 };
 use ssoaudit::engine;
 use ssoaudit::evidence::{self, EvidenceError};
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff(args),
         Command::Access(args) => access(*args),
         Command::PermissionSet(args) => permission_set(*args),
+        Command::History(args) => history(*args),
         Command::Rules(RulesCommand::List { selection, format }) => load_rules(&selection)
             .and_then(|rules| {
                 let text = match format {
@@ -121,11 +123,27 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
         ));
     }
 
+    let history = match &args.history {
+        Some(dir) => {
+            let rules = load_rules(&args.selection)?;
+            Some(ssoaudit::history::build(
+                std::slice::from_ref(dir),
+                &rules,
+                &Default::default(),
+            )?)
+        }
+        None => None,
+    };
     let input = ReportInput {
         evaluation: &evaluation,
         rules,
         fail_on,
         snapshot_source: &snapshot.metadata.source,
+        captured_at: &snapshot.metadata.captured_at,
+        now,
+        region: &snapshot.metadata.region,
+        management_account_id: &snapshot.organization.management_account_id,
+        history: history.as_ref(),
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let terminal = report::Terminal {
@@ -140,6 +158,21 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
     let format = args.format.into();
     let write = |out: &mut dyn Write| report::write(format, &input, &snapshot, terminal, out);
     write_to(args.output.as_deref(), write)?;
+    if let Some(dir) = &args.security_lake {
+        if args.security_lake_source.is_empty() || args.security_lake_source.len() > 20 {
+            return Err(InputError(format!(
+                "--security-lake-source takes a name of 1 to 20 characters, not `{}`",
+                args.security_lake_source
+            )));
+        }
+        let files = report::parquet::security_lake(&input, dir, &args.security_lake_source)?;
+        eprintln!(
+            "wrote {} OCSF Parquet file{} under {}",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+            dir.display()
+        );
+    }
     if args.format != CheckFormat::Table || args.output.is_some() {
         eprintln!("{}", report::summary_line(&input));
     }
@@ -211,6 +244,54 @@ fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), InputError> 
     write_to(output, |out| out.write_all(text.as_bytes()))
 }
 
+fn history(args: HistoryArgs) -> Result<Outcome, InputError> {
+    let rules = load_rules(&args.selection)?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+                })
+                .map_err(|_| {
+                    InputError(format!(
+                        "--since takes a date (2026-10-01) or an RFC 3339 time, not `{text}`"
+                    ))
+                })
+        })
+        .transpose()?;
+    let options = ssoaudit::history::Options {
+        since,
+        account: args.account.clone(),
+        rule: args.rule.clone(),
+    };
+    let history = ssoaudit::history::build(&args.inputs, &rules, &options)?;
+    if history.runs.is_empty() {
+        return Err(InputError("no run is left after --since".into()));
+    }
+    write_to(args.output.as_deref(), |out| match args.format {
+        HistoryFormat::Table => out.write_all(report::history::table(&history).as_bytes()),
+        HistoryFormat::Html => out.write_all(report::plots::page(&history).as_bytes()),
+        HistoryFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &history)?;
+            out.write_all(b"\n")
+        }
+        HistoryFormat::Csv | HistoryFormat::Parquet => {
+            let mut frame =
+                ssoaudit::history::runs_frame(&history).map_err(std::io::Error::other)?;
+            if args.format == HistoryFormat::Csv {
+                ssoaudit::history::write_csv(&mut frame, out)
+            } else {
+                ssoaudit::history::write_parquet(&mut frame, out)
+            }
+        }
+    })?;
+    Ok(Outcome::Clean)
+}
+
 fn diff(args: DiffArgs) -> Result<Outcome, InputError> {
     let old = Snapshot::load(&args.old)?;
     let new = Snapshot::load(&args.new)?;
@@ -254,6 +335,17 @@ fn access(args: AccessArgs) -> Result<Outcome, InputError> {
             let rows = ssoaudit::access::effective_access(&snapshot, &filter);
             let text = report::access::table(&rows, &applications, &gaps);
             emit(args.output.as_deref(), &text)?;
+            return Ok(Outcome::Clean);
+        }
+        AccessFormat::Parquet => {
+            for gap in &gaps {
+                eprintln!("warning: access may be missing: {}", report::gap_text(gap));
+            }
+            let rows = ssoaudit::access::effective_access(&snapshot, &filter);
+            let mut frame = report::parquet::access_frame(&rows)?;
+            write_to(args.output.as_deref(), |out| {
+                report::parquet::write_frame(&mut frame, out)
+            })?;
             return Ok(Outcome::Clean);
         }
         AccessFormat::Json => report::access::Stream::Json,

@@ -239,9 +239,11 @@ fn junit_has_one_case_per_rule_and_validates_against_the_schema() {
         attribute(xml, "testsuite", "errors"),
         report["incomplete"].as_array().unwrap().len()
     );
-    // Drift rules without a stack file are skipped, not passed.
-    assert_eq!(attribute(xml, "testsuite", "skipped"), 8);
-    assert_eq!(xml.matches("<skipped ").count(), 8);
+    // Drift rules without a stack file, and the rule that compares with a previous run
+    // without one, are skipped, not passed.
+    assert_eq!(attribute(xml, "testsuite", "skipped"), 9);
+    assert_eq!(xml.matches("<skipped ").count(), 9);
+    assert_eq!(xml.matches("no previous snapshot (--previous)").count(), 1);
     // Every finding is in its rule's failure, escaped.
     for (_, message) in json_findings(REFUSED) {
         let escaped = message
@@ -327,7 +329,7 @@ fn a_baseline_lets_known_findings_pass_and_new_ones_fail() {
         now["summary"]["baseline"],
         serde_json::json!({
             "new": 2,
-            "unchanged": 68,
+            "unchanged": 71,
             "resolved": 1,
             "resolved_findings": [{
                 "rule_id": gone_rule(&earlier),

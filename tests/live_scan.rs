@@ -103,9 +103,11 @@ fn live_snapshot_equals_the_seeded_fixture_and_check_agrees() {
     // role chain is seen (the roles it runs through are not read).
     assert_eq!(
         rules.len(),
-        BUILTIN_IDS.len() - 9,
+        BUILTIN_IDS.len() - 10,
         "every built-in rule but the evidence, member-account and chain ones fires live too"
     );
+    // The provisioning rules read the external ids the scan read.
+    assert!(rules.contains("user-created-by-hand") && rules.contains("group-created-by-hand"));
     assert!(!rules.contains("chain-admin-on-management-account"));
 }
 

@@ -141,7 +141,14 @@ impl Check for Drift {
                         } else {
                             ResourceKind::User
                         },
-                        id: format!("{}/{}", item.principal_type, item.principal_name),
+                        // One finding per declaration: the account it is declared for
+                        // keeps their fingerprints apart.
+                        id: format!(
+                            "{}/{}/{}",
+                            or_key(&item.account_id),
+                            item.principal_type,
+                            item.principal_name
+                        ),
                         name: item.principal_name.clone(),
                     },
                     DriftKind::MissingPermissionSet

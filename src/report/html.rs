@@ -242,9 +242,33 @@ pub fn write(input: &ReportInput, overview: &Overview) -> String {
         .expect("the page has a summary");
     let (middle, tail) = rest.split_once("{{DATA}}").expect("the page has data");
     let mut page = String::with_capacity(json.len() + PAGE.len() + 256);
-    page.push_str(head);
-    page.push_str(&escape(&summary_line(input)));
-    page.push_str(middle);
+    match input.history {
+        // The history section after the last section, its styles at the end of the sheet.
+        Some(history) => {
+            let (before_style, after_style) =
+                head.split_once("</style>").expect("the page has styles");
+            page.push_str(before_style);
+            page.push_str(super::plots::STYLE);
+            page.push_str("</style>");
+            page.push_str(after_style);
+            page.push_str(&escape(&summary_line(input)));
+            let (before_main, after_main) = middle
+                .split_once("</main>")
+                .expect("the page has a main element");
+            page.push_str(&before_main.replace(
+                r##"<a href="#coverage">Evidence coverage</a>"##,
+                r##"<a href="#coverage">Evidence coverage</a><a href="#history">History</a>"##,
+            ));
+            page.push_str(&super::plots::section(history));
+            page.push_str("</main>");
+            page.push_str(after_main);
+        }
+        None => {
+            page.push_str(head);
+            page.push_str(&escape(&summary_line(input)));
+            page.push_str(middle);
+        }
+    }
     page.push_str(&json);
     page.push_str(tail);
     page

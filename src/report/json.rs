@@ -56,6 +56,11 @@ impl Tool {
 #[derive(Serialize)]
 pub struct SnapshotInfo<'a> {
     pub source: &'a str,
+    /// When the snapshot was captured (RFC 3339).
+    pub captured_at: &'a str,
+    /// The time the rules were evaluated for (`--now`, else the clock), RFC 3339: with
+    /// `captured_at`, what lets a folder of reports alone make a history.
+    pub evaluated_at: String,
 }
 
 #[derive(Serialize)]
@@ -219,6 +224,8 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
         catalogs: Catalogs::current(),
         snapshot: SnapshotInfo {
             source: input.snapshot_source,
+            captured_at: input.captured_at,
+            evaluated_at: input.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         },
         summary: Summary {
             findings: evaluation.findings.len() - suppressed_count(evaluation),

@@ -3,11 +3,15 @@
 
 pub mod access;
 pub mod diff;
+pub mod history;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod ocsf;
+pub mod parquet;
 pub mod permission_set;
+pub mod plots;
 pub mod rules;
 pub mod sarif;
 pub mod table;
@@ -25,6 +29,8 @@ pub enum Format {
     Markdown,
     Junit,
     Html,
+    Ocsf,
+    Parquet,
 }
 
 /// Where a table goes: colour and width only on a terminal.
@@ -51,6 +57,11 @@ pub fn write(
             out.write_all(markdown::write(input, markdown::GITHUB_COMMENT_LIMIT).as_bytes())
         }
         Format::Junit => out.write_all(junit::write(input).as_bytes()),
+        Format::Ocsf => ocsf::write(input, out),
+        Format::Parquet => {
+            let mut frame = parquet::findings_frame(input).map_err(std::io::Error::other)?;
+            parquet::write_frame(&mut frame, out)
+        }
         Format::Html => {
             let model = crate::model::Model::new(snapshot);
             let overview = crate::overview::of(&model);
@@ -66,6 +77,16 @@ pub struct ReportInput<'a> {
     /// The threshold the exit code uses, shown in summaries.
     pub fail_on: Option<Severity>,
     pub snapshot_source: &'a str,
+    /// When the snapshot was captured (RFC 3339), as its metadata says.
+    pub captured_at: &'a str,
+    /// The time the rules were evaluated for (`--now`, else the clock).
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// The Region of the Identity Center instance (OCSF `cloud.region`).
+    pub region: &'a str,
+    /// The account Identity Center runs in: the account of findings about no one account.
+    pub management_account_id: &'a str,
+    /// Scheduled runs to plot in the HTML report (`--history`).
+    pub history: Option<&'a crate::history::History>,
 }
 
 /// What a gap says was not read: its operation and resource, when it names them.

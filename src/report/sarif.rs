@@ -392,6 +392,11 @@ mod tests {
             rules: &rules,
             fail_on: Some(Severity::Low),
             snapshot_source: "test",
+            captured_at: "2026-11-28T00:00:00Z",
+            now: chrono::DateTime::UNIX_EPOCH,
+            region: "us-east-1",
+            management_account_id: "100000000001",
+            history: None,
         })
     }
 

@@ -175,3 +175,19 @@ pub fn assert_valid_sarif(sarif: &serde_json::Value) {
         .collect();
     assert!(errors.is_empty(), "schema errors: {errors:#?}");
 }
+
+/// Runs the test environment's Python (`.venv`, installed by scripts/test) with `args` and
+/// returns what it printed, as JSON; fails the test when it fails.
+#[allow(dead_code)]
+pub fn python_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
+    let output = Command::new(root().join(".venv/bin/python"))
+        .args(args)
+        .output()
+        .expect("the test environment's python (scripts/test installs it)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json(&String::from_utf8_lossy(&output.stdout))
+}

@@ -2476,3 +2476,183 @@ pub fn add_team_roles(snapshot: &mut Snapshot, per_account: usize) {
 }
 
 const RESERVED: &str = "/aws-reserved/sso.amazonaws.com/";
+
+/// One weekly run of [`weekly_runs`]: the snapshot, and what the generator changed since the
+/// week before, for tests to check `ssoaudit history` against.
+pub struct WeeklyRun {
+    pub snapshot: Snapshot,
+    /// User and group names added and removed since the week before.
+    pub users_added: Vec<String>,
+    pub users_removed: Vec<String>,
+    pub groups_added: Vec<String>,
+    pub groups_removed: Vec<String>,
+    /// Findings gained (+) or lost (-) per rule since the week before.
+    pub findings_delta: BTreeMap<String, i64>,
+    /// Active users with administrator access gained (+) or lost (-) per account.
+    pub admin_seats_delta: BTreeMap<String, i64>,
+}
+
+/// `weeks` weekly snapshots (at least 12) of the compliant reference organization without
+/// events, captured every Sunday from 2026-09-06, with changes between them:
+/// week 1 nina.walsh joins DevOps; week 2 julia.rossi gets AdministratorAccess on plat-prod
+/// directly, removed in week 4; week 3 a user made by hand (temp.admin) joins Managers, deleted
+/// in week 5; week 6 a hand-made Contractors group gets ReadOnlyAccess on plat-prod, deleted in
+/// week 9; week 8 vera.novak leaves; week 11 nina.walsh is disabled. Later weeks change nothing.
+pub fn weekly_runs(weeks: usize) -> Vec<WeeklyRun> {
+    let mut snapshot = reference_without_events(Variant::Compliant);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-09-06T06:00:00Z")
+        .expect("valid")
+        .with_timezone(&chrono::Utc);
+    let set_arn = |s: &Snapshot, name: &str| {
+        s.permission_sets
+            .iter()
+            .find(|p| p.name == name)
+            .expect("set")
+            .arn
+            .clone()
+    };
+    let account = |name: &str| ACCOUNTS.iter().find(|a| a.0 == name).expect("account").1;
+    // DevOps holds AdministratorAccess everywhere but core-root; Managers everywhere.
+    let devops_admin: Vec<&str> = ACCOUNTS
+        .iter()
+        .map(|a| a.0)
+        .filter(|a| *a != "core-root")
+        .collect();
+    let every: Vec<&str> = ACCOUNTS.iter().map(|a| a.0).collect();
+    let seats = |accounts: &[&str], delta: i64| -> BTreeMap<String, i64> {
+        accounts.iter().map(|a| (a.to_string(), delta)).collect()
+    };
+    let new_user = |name: &str, index: usize, provisioned: bool| User {
+        id: user_id(index),
+        user_name: format!("{name}@acme.example"),
+        display_name: Some(name.to_string()),
+        emails: vec![Email {
+            value: format!("{name}@acme.example"),
+            primary: true,
+            kind: Some("work".into()),
+        }],
+        active: true,
+        external_ids: Some(if provisioned {
+            vec![ExternalId {
+                issuer: SCIM_ISSUER.into(),
+                id: format!("00u{}", name.replace('.', "")),
+            }]
+        } else {
+            Vec::new()
+        }),
+        created_at: None,
+    };
+    let julia_admin = Assignment {
+        account_id: account("plat-prod").into(),
+        permission_set_arn: set_arn(&snapshot, "AdministratorAccess"),
+        principal_type: PrincipalType::User,
+        principal_id: user_id(9),
+    };
+    let mut runs = Vec::with_capacity(weeks);
+    for week in 0..weeks {
+        let mut run = WeeklyRun {
+            snapshot: Snapshot::default(),
+            users_added: Vec::new(),
+            users_removed: Vec::new(),
+            groups_added: Vec::new(),
+            groups_removed: Vec::new(),
+            findings_delta: BTreeMap::new(),
+            admin_seats_delta: BTreeMap::new(),
+        };
+        let mut delta = |rule: &str, n: i64| {
+            *run.findings_delta.entry(rule.to_string()).or_default() += n;
+        };
+        match week {
+            1 => {
+                snapshot.users.push(new_user("nina.walsh", 40, true));
+                snapshot.memberships.push(Membership {
+                    group_id: group_id("DevOps"),
+                    user_id: user_id(40),
+                });
+                run.users_added.push("nina.walsh@acme.example".into());
+                run.admin_seats_delta = seats(&devops_admin, 1);
+            }
+            2 => {
+                snapshot.assignments.push(julia_admin.clone());
+                delta("no-direct-user-assignments", 1);
+                run.admin_seats_delta = seats(&["plat-prod"], 1);
+            }
+            3 => {
+                snapshot.users.push(new_user("temp.admin", 41, false));
+                snapshot.memberships.push(Membership {
+                    group_id: group_id("Managers"),
+                    user_id: user_id(41),
+                });
+                run.users_added.push("temp.admin@acme.example".into());
+                delta("user-created-by-hand", 1);
+                run.admin_seats_delta = seats(&every, 1);
+            }
+            4 => {
+                snapshot.assignments.retain(|a| *a != julia_admin);
+                delta("no-direct-user-assignments", -1);
+                run.admin_seats_delta = seats(&["plat-prod"], -1);
+            }
+            5 => {
+                snapshot.users.retain(|u| u.id != user_id(41));
+                snapshot.memberships.retain(|m| m.user_id != user_id(41));
+                run.users_removed.push("temp.admin@acme.example".into());
+                delta("user-created-by-hand", -1);
+                run.admin_seats_delta = seats(&every, -1);
+            }
+            6 => {
+                snapshot.groups.push(Group {
+                    id: group_id("Contractors"),
+                    display_name: "Contractors".into(),
+                    description: None,
+                    external_ids: Some(Vec::new()),
+                    created_at: None,
+                });
+                snapshot.assignments.push(Assignment {
+                    account_id: account("plat-prod").into(),
+                    permission_set_arn: set_arn(&snapshot, "ReadOnlyAccess"),
+                    principal_type: PrincipalType::Group,
+                    principal_id: group_id("Contractors"),
+                });
+                run.groups_added.push("Contractors".into());
+                delta("group-created-by-hand", 1);
+                delta("group-assigned-without-members", 1);
+            }
+            8 => {
+                let vera = snapshot
+                    .users
+                    .iter()
+                    .find(|u| u.user_name.starts_with("vera.novak"))
+                    .expect("vera")
+                    .id
+                    .clone();
+                snapshot.users.retain(|u| u.id != vera);
+                snapshot.memberships.retain(|m| m.user_id != vera);
+                run.users_removed.push("vera.novak@acme.example".into());
+            }
+            9 => {
+                snapshot.groups.retain(|g| g.id != group_id("Contractors"));
+                snapshot
+                    .assignments
+                    .retain(|a| a.principal_id != group_id("Contractors"));
+                run.groups_removed.push("Contractors".into());
+                delta("group-created-by-hand", -1);
+                delta("group-assigned-without-members", -1);
+            }
+            11 => {
+                if let Some(nina) = snapshot.users.iter_mut().find(|u| u.id == user_id(40)) {
+                    nina.active = false;
+                }
+                delta("user-inactive-with-access", 1);
+                run.admin_seats_delta = seats(&devops_admin, -1);
+            }
+            _ => {}
+        }
+        snapshot.metadata.captured_at = (start + chrono::Duration::weeks(week as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        snapshot.metadata.source = format!("fixture: reference architecture, week {week}");
+        snapshot.normalize();
+        run.snapshot = snapshot.clone();
+        runs.push(run);
+    }
+    runs
+}
