@@ -145,9 +145,15 @@ fn plot(
     let every = n.div_ceil(8).max(1);
     for (i, run) in runs.iter().enumerate() {
         if i % every == 0 || i + 1 == n {
+            // The first and last labels end at the plot's edges, not past them.
+            let anchor = match i {
+                0 if n > 1 => "start",
+                _ if i + 1 == n && n > 1 => "end",
+                _ => "middle",
+            };
             let _ = write!(
                 svg,
-                r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+                r#"<text x="{:.1}" y="{}" text-anchor="{anchor}">{}</text>"#,
                 x(i),
                 TOP + h + 18.0,
                 escape(&run[..run.len().min(10)])
