@@ -5,6 +5,7 @@
 use crate::model::Model;
 use crate::snapshot::{PrincipalType, Snapshot};
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct AccessRow {
@@ -216,13 +217,9 @@ pub fn account_rows<'s>(
 /// Every access row matching `filter`, one account at a time in the order of
 /// [`effective_access`]: `each` gets the account's (name, id) and its rows, sorted. Memory
 /// holds one account's rows, not the organization's.
-pub fn for_each_account<'s>(
-    model: &'s Model<'_>,
-    filter: &Filter,
-    each: &mut dyn FnMut(AccountKey<'s>, &[AccessRowRef<'s>]),
-) {
+/// The routes of each account, and the accounts whose only way in is an IAM user, sorted.
+fn accounts_with_access<'s>(model: &'s Model<'_>) -> Vec<(AccountKey<'s>, Vec<usize>)> {
     let mut by_account = routes_by_account(model);
-    // Accounts whose only way in is an IAM user are listed too.
     for member in model.snapshot.member_accounts.iter().flatten() {
         if member.users.iter().any(signs_in)
             && !by_account
@@ -238,7 +235,15 @@ pub fn for_each_account<'s>(
         }
     }
     by_account.sort_by(|a, b| a.0.cmp(&b.0));
-    for (account, routes) in by_account {
+    by_account
+}
+
+pub fn for_each_account<'s>(
+    model: &'s Model<'_>,
+    filter: &Filter,
+    each: &mut dyn FnMut(AccountKey<'s>, &[AccessRowRef<'s>]),
+) {
+    for (account, routes) in accounts_with_access(model) {
         if let Some(wanted) = &filter.account
             && *wanted != account.0
             && *wanted != account.1
@@ -255,6 +260,49 @@ pub fn for_each_account<'s>(
             each(account, &rows);
         }
     }
+}
+
+/// Active users of each account by their highest capability there (read-only, write, unknown,
+/// administrator, indexed by [`capability_rank`]): what `access` would list, counted without
+/// expanding and sorting its rows. IAM users that can sign in count too.
+pub fn seats_by_account<'s>(model: &'s Model<'_>) -> Vec<(AccountKey<'s>, [usize; 4])> {
+    let filter = Filter::default();
+    let mut out = Vec::new();
+    let mut best: HashMap<&str, u8> = HashMap::new();
+    for (account, routes) in accounts_with_access(model) {
+        best.clear();
+        for &position in &routes {
+            let route = &model.routes[position];
+            let target = model.assignment_targets[position];
+            let rank = capability_rank(
+                target
+                    .facts
+                    .map(|p| capability_word(&model.policy_facts().capabilities[p as usize]))
+                    .unwrap_or("unknown"),
+            );
+            let (_, users) = self::route(
+                model,
+                &filter,
+                route.principal_type,
+                target.principal.map(|p| p as usize),
+                route.principal_id,
+            );
+            for user in users.into_iter().filter(|u| u.active) {
+                let entry = best.entry(user.id.as_str()).or_insert(rank);
+                *entry = (*entry).max(rank);
+            }
+        }
+        for row in iam_user_rows(model, account, &filter) {
+            let entry = best.entry(row.user_id).or_insert(0);
+            *entry = (*entry).max(capability_rank(row.capability));
+        }
+        let mut seats = [0; 4];
+        for rank in best.values() {
+            seats[*rank as usize] += 1;
+        }
+        out.push((account, seats));
+    }
+    out
 }
 
 /// The `iam-user` rows of every member account (see [`iam_user_rows`]).

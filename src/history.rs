@@ -8,7 +8,7 @@
 //! resolved since the run before, how long open findings have been open, time to fix,
 //! administrator seats per account.
 
-use crate::access::{self, Filter};
+use crate::access;
 use crate::engine;
 use crate::model::Model;
 use crate::rules::Rule;
@@ -18,6 +18,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The version of the frozen JSON output.
 pub const FORMAT_VERSION: u32 = 1;
@@ -151,7 +152,7 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Reads one file: a snapshot (evaluated with `rules` at its capture time) or a report.
-fn read_run(path: &Path, rules: &[Rule], catalog: &mut Catalog) -> Result<Run, HistoryError> {
+fn read_run(path: &Path, rules: &[Rule], catalog: &Mutex<Catalog>) -> Result<Run, HistoryError> {
     let bytes = std::fs::read(path).map_err(|e| error(path, e.to_string()))?;
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_string();
     if head.contains("\"schema_version\"") {
@@ -178,7 +179,7 @@ fn of_snapshot(
     snapshot: &Snapshot,
     captured_at: DateTime<Utc>,
     rules: &[Rule],
-    catalog: &mut Catalog,
+    catalog: &Mutex<Catalog>,
 ) -> Run {
     let evaluation = engine::evaluate(snapshot, rules, captured_at);
     let account_names: HashMap<&str, &str> = snapshot
@@ -187,46 +188,35 @@ fn of_snapshot(
         .iter()
         .map(|a| (a.id.as_str(), a.name.as_str()))
         .collect();
-    let findings = catalog.ids(evaluation.findings.iter().map(|f| {
-        RunFinding {
-            rule_id: f.rule_id.clone(),
-            severity: f.severity.as_str().to_string(),
-            account: f
-                .account
-                .as_ref()
-                .map(|a| a.name.clone())
-                .unwrap_or_default(),
-            fingerprint: f.fingerprint.clone(),
-            resource: f.resource.name.clone(),
-        }
-    }));
+    let findings = catalog
+        .lock()
+        .expect("catalog")
+        .ids(evaluation.findings.iter().map(|f| {
+            RunFinding {
+                rule_id: f.rule_id.clone(),
+                severity: f.severity.as_str().to_string(),
+                account: f
+                    .account
+                    .as_ref()
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+                fingerprint: f.fingerprint.clone(),
+                resource: f.resource.name.clone(),
+            }
+        }));
     drop(evaluation);
     // Effective access: each active user's highest capability in each account.
     let model = Model::new(snapshot);
     let mut access = Vec::new();
-    access::for_each_account(&model, &Filter::default(), &mut |(name, id), rows| {
-        let mut best: HashMap<&str, u8> = HashMap::new();
-        for row in rows.iter().filter(|r| r.user_active) {
-            let level = match row.capability {
-                "administrator" => 4,
-                "unknown" => 3,
-                "write" => 2,
-                _ => 1,
-            };
-            let entry = best.entry(row.user_id).or_insert(0);
-            *entry = (*entry).max(level);
-        }
+    for ((name, id), seats) in access::seats_by_account(&model) {
         let account = account_names.get(id).copied().unwrap_or(name).to_string();
-        for (level, word) in [
-            (4, "administrator"),
-            (3, "unknown"),
-            (2, "write"),
-            (1, "read-only"),
-        ] {
-            let n = best.values().filter(|l| **l == level).count() as i64;
-            access.push((account.clone(), word, n));
+        for (rank, word) in ["read-only", "write", "unknown", "administrator"]
+            .into_iter()
+            .enumerate()
+        {
+            access.push((account.clone(), word, seats[rank] as i64));
         }
-    });
+    }
     Run {
         path: path.display().to_string(),
         kind: "snapshot",
@@ -253,7 +243,7 @@ fn of_snapshot(
 fn of_report(
     path: &Path,
     report: &serde_json::Value,
-    catalog: &mut Catalog,
+    catalog: &Mutex<Catalog>,
 ) -> Result<Run, HistoryError> {
     let version = report["version"].as_u64();
     if version != Some(u64::from(crate::report::json::FORMAT_VERSION))
@@ -285,7 +275,7 @@ fn of_report(
                 "the report records no capture time (written before ssoaudit recorded it) and its file name no date (YYYY-MM-DD)",
             )
         })?;
-    let findings = catalog.ids(
+    let findings = catalog.lock().expect("catalog").ids(
         report["findings"]
             .as_array()
             .expect("checked")
@@ -399,10 +389,41 @@ pub fn build(
     rules: &[Rule],
     options: &Options,
 ) -> Result<History, HistoryError> {
+    // Runs are read side by side, one per core: each holds one snapshot at a time and keeps
+    // only its reduced rows; the catalog of findings is shared.
+    let paths = files(inputs)?;
+    let catalog = Mutex::new(Catalog::default());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(paths.len())
+        .max(1);
+    let mut read: Vec<Option<Result<Run, HistoryError>>> = (0..paths.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        done.push((i, read_run(path, rules, &catalog)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for handle in handles {
+            for (i, run) in handle.join().expect("a history worker") {
+                read[i] = Some(run);
+            }
+        }
+    });
+    let catalog = catalog.into_inner().expect("catalog");
     let mut runs = Vec::new();
-    let mut catalog = Catalog::default();
-    for path in files(inputs)? {
-        let run = read_run(&path, rules, &mut catalog)?;
+    for run in read.into_iter().flatten() {
+        let run = run?;
         if options.since.is_some_and(|since| run.captured_at < since) {
             continue;
         }

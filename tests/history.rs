@@ -518,3 +518,32 @@ fn the_plots_render_in_chromium_and_equal_the_json() {
         severity.len()
     );
 }
+
+#[test]
+fn seats_counted_per_account_equal_the_access_rows() {
+    // History counts seats without expanding rows: the counts equal what `access` lists (each
+    // active user's highest capability per account), on an organization with entitlements,
+    // chains, member-account IAM users and a disabled user.
+    let snapshot = ssoaudit::snapshot::Snapshot::load(&root().join(VIOLATING)).unwrap();
+    let model = ssoaudit::model::Model::new(&snapshot);
+    let rows = ssoaudit::access::effective_access(&snapshot, &Default::default());
+    let mut expected: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let mut best: BTreeMap<(String, String), u8> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.user_active) {
+        let rank = ssoaudit::access::capability_rank(row.capability);
+        let entry = best
+            .entry((row.account_id.clone(), row.user_id.clone()))
+            .or_insert(rank);
+        *entry = (*entry).max(rank);
+    }
+    for ((account, _), rank) in best {
+        expected.entry(account).or_default()[rank as usize] += 1;
+    }
+    let counted: BTreeMap<String, [usize; 4]> = ssoaudit::access::seats_by_account(&model)
+        .into_iter()
+        .filter(|(_, seats)| seats.iter().sum::<usize>() > 0)
+        .map(|((_, id), seats)| (id.to_string(), seats))
+        .collect();
+    assert!(expected.len() >= 11, "{expected:?}");
+    assert_eq!(counted, expected);
+}
