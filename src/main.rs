@@ -124,6 +124,11 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
     }
 
     let history = match &args.history {
+        Some(_) if args.format != CheckFormat::Html => {
+            return Err(InputError(
+                "--history plots the runs in the HTML report: use it with --format html (or run `ssoaudit history DIR`)".into(),
+            ));
+        }
         Some(dir) => {
             let rules = load_rules(&args.selection)?;
             Some(ssoaudit::history::build(

@@ -508,6 +508,24 @@ fn the_plots_render_in_chromium_and_equal_the_json() {
     assert_eq!(checked.code, 1, "{}", checked.stderr);
     let html = std::fs::read_to_string(&check_page).unwrap();
     assert!(html.contains(r#"<section id="history""#) && html.contains(r##"<a href="#history">"##));
+    // Anywhere but in the HTML report the plots would be lost: said, not ignored.
+    let json_report = run(&[
+        "check",
+        "--snapshot",
+        VIOLATING,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+        "--history",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(json_report.code, 2);
+    assert!(
+        json_report.stderr.contains("use it with --format html"),
+        "{}",
+        json_report.stderr
+    );
     let seen = browse(&check_page, &out);
     assert_eq!(seen["errors"], serde_json::json!([]));
     assert_eq!(
