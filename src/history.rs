@@ -182,12 +182,6 @@ fn of_snapshot(
     catalog: &Mutex<Catalog>,
 ) -> Run {
     let evaluation = engine::evaluate(snapshot, rules, captured_at);
-    let account_names: HashMap<&str, &str> = snapshot
-        .organization
-        .accounts
-        .iter()
-        .map(|a| (a.id.as_str(), a.name.as_str()))
-        .collect();
     let findings = catalog
         .lock()
         .expect("catalog")
@@ -208,8 +202,9 @@ fn of_snapshot(
     // Effective access: each active user's highest capability in each account.
     let model = Model::new(snapshot);
     let mut access = Vec::new();
-    for ((name, id), seats) in access::seats_by_account(&model) {
-        let account = account_names.get(id).copied().unwrap_or(name).to_string();
+    // Accounts as `access` names them: the organization's name, or the id of one it lacks.
+    for ((name, _), seats) in access::seats_by_account(&model) {
+        let account = name.to_string();
         for (rank, word) in ["read-only", "write", "unknown", "administrator"]
             .into_iter()
             .enumerate()
