@@ -20,6 +20,12 @@
 //! the calls, the time against the rate-limit floor, and the time of the same scan without the
 //! member role: member accounts are read beside the Identity Center calls that set the floor.
 //!
+//! `--night SCALE`: the organization scaled SCALE times (10: 2,000 accounts, 20,000 provisioned
+//! pairs, 20,000 users), scanned in full, then changed 50 times through the APIs (recorded as
+//! CloudTrail records them) and scanned with `--incremental`; reports the calls and time of
+//! both, then scans in full again and requires the incremental snapshot to equal it
+//! (`--no-verify` skips that).
+//!
 //! `--budget N[,N...]`: instead, scans the reference violating organization against a server
 //! whose IAM Identity Center budget (sso-admin and Identity Store together) allows only N
 //! requests/s, as when another client spends the rest of the account's quota; reports
@@ -319,8 +325,141 @@ fn budget(rate: f64) {
     }
 }
 
+/// The canonical bytes of a snapshot without what depends on the run.
+fn state_bytes(snapshot: &ssoaudit::snapshot::Snapshot) -> Vec<u8> {
+    let mut copy = snapshot.clone();
+    copy.metadata.captured_at.clear();
+    copy.metadata.api_calls.clear();
+    copy.metadata.scan_duration_ms = None;
+    copy.metadata.incremental = None;
+    copy.to_canonical_json().into_bytes()
+}
+
+/// A night of a large organization: a full scan (the previous night's snapshot), 50 changes
+/// made through the APIs and recorded as CloudTrail records them, then `snapshot --incremental`
+/// from the previous night's snapshot; with `verify`, a full scan of the changed organization
+/// that the incremental snapshot must equal.
+fn night(latency_ms: u64, scale: usize, verify: bool) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snapshot = ssoaudit_generate::scan_benchmark_scaled(11, scale);
+    let dir = std::env::temp_dir().join("ssoaudit-scan-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = dir.join(format!("organization-x{scale}.json"));
+    std::fs::write(&fixture, snapshot.to_canonical_json()).unwrap();
+    let pairs: usize = snapshot
+        .permission_sets
+        .iter()
+        .map(|s| s.provisioned_accounts.len())
+        .sum();
+    println!(
+        "organization: {} accounts, {} permission sets ({pairs} provisioned pairs), {} groups, {} users, {} memberships, {} assignments; {latency_ms} ms latency per request",
+        snapshot.organization.accounts.len(),
+        snapshot.permission_sets.len(),
+        snapshot.groups.len(),
+        snapshot.users.len(),
+        snapshot.memberships.len(),
+        snapshot.assignments.len(),
+    );
+    let moto = Moto::start();
+    let started = Instant::now();
+    moto.seed(&fixture);
+    println!("seeded in {:.1?}", started.elapsed());
+
+    let scan_to = |path: &Path, extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ssoaudit"));
+        command
+            .args(["snapshot", "--quiet"])
+            .args(extra)
+            .arg("-o")
+            .arg(path);
+        environment(&mut command, &moto);
+        timed(&moto, latency_ms, &mut command)
+    };
+    let base = dir.join("night-base.json");
+    let full = scan_to(&base, &[]);
+    report("full scan (the previous night)", &full);
+    println!("  rate-limit floor: {:.1} s", full.floor());
+    let previous = ssoaudit::snapshot::Snapshot::load(&base).expect("a snapshot");
+    assert!(previous.gaps.is_empty(), "gaps: {:?}", previous.gaps);
+
+    moto.control("config", serde_json::json!({"record_writes": true}));
+    let output = Command::new(moto::python())
+        .arg(root.join("tests/moto/edit.py"))
+        .arg(moto.endpoint())
+        .args(["night", "7"])
+        .arg(&base)
+        .output()
+        .expect("edit.py runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let changes: Vec<String> = serde_json::from_slice(&output.stdout).expect("the changes made");
+    println!("{} changes made", changes.len());
+
+    let after = dir.join("night-incremental.json");
+    let incremental = scan_to(&after, &["--incremental", base.to_str().unwrap()]);
+    report("snapshot --incremental", &incremental);
+    let made = ssoaudit::snapshot::Snapshot::load(&after).expect("a snapshot");
+    let how = made.metadata.incremental.clone().expect("how it was made");
+    println!(
+        "  {} change events since {}; assignments listed again on {} pairs, tags of {} accounts; read in full: {:?}",
+        how.change_events,
+        how.changes_since,
+        how.assignment_pairs_read,
+        how.account_tags_read,
+        how.read_in_full
+    );
+    println!(
+        "incremental / full: {} / {} calls ({:.3}), {:.1} / {:.1} s ({:.3})",
+        incremental.total(),
+        full.total(),
+        incremental.total() as f64 / full.total() as f64,
+        incremental.seconds,
+        full.seconds,
+        incremental.seconds / full.seconds
+    );
+    assert!(made.gaps.is_empty(), "gaps: {:?}", made.gaps);
+    if verify {
+        let check = dir.join("night-full.json");
+        let again = scan_to(&check, &[]);
+        println!(
+            "full scan of the changed organization: {} calls, {:.1} s",
+            again.total(),
+            again.seconds
+        );
+        let full_after = ssoaudit::snapshot::Snapshot::load(&check).expect("a snapshot");
+        assert!(
+            state_bytes(&made) == state_bytes(&full_after),
+            "the incremental snapshot differs from the full scan"
+        );
+        println!("the incremental snapshot equals the full scan, byte for byte");
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(scale) = args
+        .iter()
+        .position(|a| a == "--night")
+        .and_then(|i| args.get(i + 1))
+    {
+        let latency_ms: u64 = args
+            .iter()
+            .position(|a| a == "--latency-ms")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50);
+        night(
+            latency_ms,
+            scale
+                .parse()
+                .expect("--night takes the scale (10: 2,000 accounts)"),
+            !args.iter().any(|a| a == "--no-verify"),
+        );
+        return;
+    }
     if let Some(rates) = args
         .iter()
         .position(|a| a == "--budget")

@@ -221,6 +221,7 @@ impl ScanArgs {
                     external_id: self.member_role_external_id.clone(),
                 }
             }),
+            changes_margin: None,
         }
     }
 
@@ -254,8 +255,18 @@ pub struct SnapshotArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Add events to this snapshot instead of scanning the organization.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "incremental")]
     pub base: Option<PathBuf>,
+    /// Scan again since this earlier snapshot of the same organization was captured: read what
+    /// is cheap to read whole, and assignments and account tags only where CloudTrail's write
+    /// events (LookupEvents) say they changed. Anything the events cannot vouch for is read in
+    /// full; `metadata.incremental` records what was read and why.
+    #[arg(long, value_name = "PREVIOUS")]
+    pub incremental: Option<PathBuf>,
+    /// With --incremental: how late CloudTrail may deliver an event (90s, 15m, 1h). Change
+    /// events are read from this long before the previous scan started.
+    #[arg(long, value_parser = parse_margin, default_value = "15m", requires = "incremental", value_name = "DURATION")]
+    pub changes_margin: std::time::Duration,
 }
 
 #[derive(Args)]
@@ -494,6 +505,15 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
         page.render_options_section(&mut out)?;
     }
     Ok(out)
+}
+
+/// A duration that may be zero (`0s`).
+fn parse_margin(text: &str) -> Result<std::time::Duration, String> {
+    let digits = text.trim().trim_end_matches(['s', 'm', 'h']);
+    if !digits.is_empty() && digits.bytes().all(|b| b == b'0') {
+        return Ok(std::time::Duration::ZERO);
+    }
+    parse_duration(text)
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

@@ -225,7 +225,20 @@ fn snapshot(args: SnapshotArgs) -> Result<Outcome, InputError> {
             add_events(&mut snapshot, &args.scan)?;
             snapshot
         }
-        None => scan(&args.scan)?,
+        None => match &args.incremental {
+            Some(previous) => {
+                let base = Snapshot::load(previous)?;
+                let mut options = args.scan.options();
+                options.changes_margin = Some(args.changes_margin);
+                let mut snapshot = evidence::runtime()?
+                    .block_on(ssoaudit::collect::scan_incremental(&options, &base))
+                    .map_err(|e| InputError(e.explain(args.scan.verbose)))?;
+                drop(base);
+                add_events(&mut snapshot, &args.scan)?;
+                snapshot
+            }
+            None => scan(&args.scan)?,
+        },
     };
     write_to(args.output.as_deref(), |out| snapshot.write_canonical(out))?;
     if !snapshot.gaps.is_empty() {

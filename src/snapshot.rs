@@ -447,6 +447,41 @@ pub struct Metadata {
     pub api_calls: BTreeMap<String, u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scan_duration_ms: Option<u64>,
+    /// How `snapshot --incremental` made this snapshot from an earlier one; None for a full
+    /// scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+}
+
+/// How an incremental scan was made: the base it started from, the change events it read, what
+/// it read again because of them, and the parts it read in full, each with why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incremental {
+    /// `captured_at` of the snapshot it started from.
+    pub base_captured_at: String,
+    /// Where the change events came from (`lookup-events`), and the period read.
+    pub changes_source: String,
+    pub changes_since: String,
+    pub changes_until: String,
+    /// Write events of the services a snapshot holds, in that period.
+    pub change_events: u64,
+    /// (account, permission set) pairs whose assignments were listed again.
+    pub assignment_pairs_read: u64,
+    /// Accounts whose tags were read again.
+    pub account_tags_read: u64,
+    /// Parts read in full rather than from the base: `all` when the whole organization was
+    /// scanned.
+    #[serde(default)]
+    pub read_in_full: Vec<FullRead>,
+}
+
+/// A part an incremental scan read in full, and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FullRead {
+    pub part: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

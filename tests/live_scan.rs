@@ -188,6 +188,14 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     }
     // And LookupEvents, with --lookup-events (see lookup_events_feed_the_evidence_rules).
     used.insert("cloudtrail:LookupEvents".into());
+    // And the assignment requests an incremental scan checks the change events against
+    // (tests/incremental.rs checks what it calls is in the policy).
+    for operation in [
+        "sso-admin:ListAccountAssignmentCreationStatus",
+        "sso-admin:ListAccountAssignmentDeletionStatus",
+    ] {
+        used.insert(operation.into());
+    }
     // And CloudTrail Lake, with --cloudtrail-lake.
     for operation in [
         "cloudtrail:StartQuery",

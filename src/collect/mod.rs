@@ -32,6 +32,7 @@ mod account_access;
 mod applications;
 pub mod athena;
 pub mod calls;
+pub mod changes;
 mod cloudtrail;
 mod iam;
 mod identity;
@@ -67,6 +68,9 @@ pub struct ScanOptions {
     pub quiet: bool,
     /// The role to read member accounts through; None: member accounts are not read.
     pub member_role: Option<member::MemberRoleSpec>,
+    /// An incremental scan's change events start this long before its base's scan did: how
+    /// late CloudTrail may deliver an event (default 15 minutes).
+    pub changes_margin: Option<std::time::Duration>,
 }
 
 /// Why a scan could not start, in one plain sentence naming the cause and the fix; the SDK's
@@ -455,7 +459,151 @@ pub async fn trail_s3_events(
 
 /// Scans the organization the credentials reach and returns its snapshot.
 pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
+    scan_from(options, None).await
+}
+
+/// Scans the organization again since `base` was captured: what is cheap to read whole is read
+/// whole, assignments and account tags only where the change events (or the invariants that
+/// check them) say they changed. The snapshot records how it was made
+/// (`metadata.incremental`); whatever cannot be trusted is read in full, and says why.
+pub async fn scan_incremental(
+    options: &ScanOptions,
+    base: &Snapshot,
+) -> Result<Snapshot, ScanError> {
+    scan_from(options, Some(base)).await
+}
+
+/// How long after a call CloudTrail may deliver its event ("on average about 5 minutes", 15 in
+/// older documentation): the change events of an incremental scan start this long before its
+/// base's scan did, unless `--changes-margin` says otherwise.
+pub const DELIVERY_MARGIN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// How far back LookupEvents reads.
+const LOOKUP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(90);
+
+/// What an incremental scan takes from its base, and what it reads again.
+struct Plan<'a> {
+    base: &'a Snapshot,
+    record: crate::snapshot::Incremental,
+    changes: changes::Changes,
+}
+
+impl Plan<'_> {
+    fn full(&self, part: changes::Part) -> bool {
+        self.changes.full.contains_key(&part)
+    }
+}
+
+/// Reads the change events since `base` and decides what to read again; Err(reason) when
+/// nothing of the base can be trusted and the whole organization must be scanned.
+async fn plan<'a>(
+    (scan, config, sso): (&Scan, &aws_config::SdkConfig, &aws_sdk_ssoadmin::Client),
+    base: &'a Snapshot,
+    instance: &sso_admin::Instance,
+    region: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    margin: std::time::Duration,
+    record: &mut crate::snapshot::Incremental,
+) -> Result<Plan<'a>, String> {
+    use changes::Part;
+    let metadata = &base.metadata;
+    if metadata.source != "live" {
+        return Err(format!(
+            "the base was not made by a live scan (source `{}`)",
+            metadata.source
+        ));
+    }
+    if metadata.instance_arn != instance.arn
+        || metadata.identity_store_id != instance.identity_store_id
+    {
+        return Err(format!(
+            "the base is of another instance ({} with identity store {}), not {}",
+            metadata.instance_arn, metadata.identity_store_id, instance.arn
+        ));
+    }
+    let captured = chrono::DateTime::parse_from_rfc3339(&metadata.captured_at)
+        .map_err(|e| {
+            format!(
+                "the base's capture time `{}` is not RFC 3339 ({e})",
+                metadata.captured_at
+            )
+        })?
+        .with_timezone(&chrono::Utc);
+    let started =
+        captured - chrono::TimeDelta::milliseconds(metadata.scan_duration_ms.unwrap_or(0) as i64);
+    let since =
+        started - chrono::TimeDelta::from_std(margin).unwrap_or(chrono::TimeDelta::minutes(15));
+    record.changes_since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    record.changes_until = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if captured > now {
+        return Err(format!(
+            "the base was captured after now ({})",
+            metadata.captured_at
+        ));
+    }
+    if now - since > LOOKUP_WINDOW {
+        return Err(format!(
+            "the base ({}) is older than the 90 days of events LookupEvents keeps",
+            metadata.captured_at
+        ));
+    }
+    let mut regions = vec![region.to_string()];
+    if region != "us-east-1" {
+        regions.push("us-east-1".into());
+    }
+    let events = changes::lookup(scan, config, &regions, since, now).await?;
+    let mut changes = changes::interpret(&events);
+    record.change_events = changes.relevant;
+    // Gaps of the base in a part taken from it: that part is read in full.
+    for gap in &base.gaps {
+        use crate::vocabulary::DataArea;
+        let part = match gap.area {
+            DataArea::Assignments | DataArea::Provisioning => Part::Assignments,
+            DataArea::AccountTags => Part::AccountTags,
+            _ => continue,
+        };
+        changes.full.entry(part).or_insert_with(|| {
+            format!(
+                "the base could not read {} ({} {})",
+                gap.area, gap.operation, gap.resource
+            )
+        });
+    }
+    // Identity Center lists the assignment requests it ran: each must have its event, or the
+    // history misses changes and nothing taken from events can be trusted.
+    let since_secs = since.timestamp();
+    let unverified = match changes::assignment_requests(scan, sso, &instance.arn).await {
+        Ok(requests) => {
+            let missing =
+                changes::missing_requests(&requests, &changes.assignment_requests, since_secs);
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "{} assignment request(s) Identity Center ran since {} have no CloudTrail event (not delivered yet, or missing; first: {}): the change history is incomplete",
+                    missing.len(),
+                    record.changes_since,
+                    missing[0].id
+                )
+            })
+        }
+        Err(error) => Some(format!(
+            "the assignment requests could not be listed to check the events against ({})",
+            error.message()
+        )),
+    };
+    if let Some(reason) = unverified {
+        for part in [Part::Assignments, Part::AccountTags] {
+            changes.full.entry(part).or_insert_with(|| reason.clone());
+        }
+    }
+    Ok(Plan {
+        base,
+        record: record.clone(),
+        changes,
+    })
+}
+
+async fn scan_from(options: &ScanOptions, base: Option<&Snapshot>) -> Result<Snapshot, ScanError> {
     let started = Instant::now();
+    let now = chrono::Utc::now();
     if let Some(error) = missing_profile(options) {
         return Err(error);
     }
@@ -505,6 +653,64 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         }
     }
 
+    // An incremental scan first reads what changed since its base.
+    let mut record = crate::snapshot::Incremental {
+        base_captured_at: base
+            .map(|b| b.metadata.captured_at.clone())
+            .unwrap_or_default(),
+        changes_source: "lookup-events".into(),
+        ..Default::default()
+    };
+    let plan = match base {
+        None => None,
+        Some(base) => {
+            let margin = options.changes_margin.unwrap_or(DELIVERY_MARGIN);
+            match plan(
+                (scan.as_ref(), &config, &sso),
+                base,
+                &instance,
+                &region,
+                now,
+                margin,
+                &mut record,
+            )
+            .await
+            {
+                Ok(plan) => Some(plan),
+                Err(reason) => {
+                    scan.progress.note(&format!("scanning in full: {reason}"));
+                    record.read_in_full.push(crate::snapshot::FullRead {
+                        part: "all".into(),
+                        reason,
+                    });
+                    None
+                }
+            }
+        }
+    };
+    if let Some(plan) = &plan {
+        scan.progress.note(&format!(
+            "{} change events since {}: assignments of {} pairs and tags of {} accounts named",
+            plan.changes.relevant,
+            plan.record.changes_since,
+            plan.changes.pairs.len(),
+            plan.changes.tagged_accounts.len()
+        ));
+    }
+    let kept_tags = plan
+        .as_ref()
+        .filter(|p| !p.full(changes::Part::AccountTags))
+        .map(|p| organizations::KeptTags {
+            tags: p
+                .base
+                .organization
+                .accounts
+                .iter()
+                .map(|a| (a.id.clone(), a.tags.clone()))
+                .collect(),
+            read_again: p.changes.tagged_accounts.clone(),
+        });
+
     // IAM is a global service served from us-east-1.
     let iam_config = aws_sdk_iam::config::Builder::from(&config)
         .region(aws_config::Region::new("us-east-1"))
@@ -522,7 +728,12 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             &instance.arn
         ),
         applications::collect(&scan, &sso, &instance.arn),
-        organizations::collect(scan.clone(), organizations_client.clone(), described),
+        organizations::collect(
+            scan.clone(),
+            organizations_client.clone(),
+            described,
+            kept_tags
+        ),
         identity::collect(
             scan.clone(),
             identity_store,
@@ -538,14 +749,55 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
         organization.management_account_id.clone()
     };
     let account_access_client = aws_sdk_accountaccess::Client::new(&config);
+    // Assignments from the base need every principal and every set's provisioning, the
+    // invariants they are checked against.
+    let since_base = plan.as_ref().and_then(|plan| {
+        let why = if plan.full(changes::Part::Assignments) {
+            None
+        } else if !directory.complete {
+            Some("users or groups could not be listed whole".to_string())
+        } else if !sets.iter().all(|s| s.provisioning_known) {
+            Some("where some permission set is provisioned could not be listed".to_string())
+        } else {
+            return Some(plan);
+        };
+        if let Some(why) = why {
+            record.read_in_full.push(crate::snapshot::FullRead {
+                part: changes::Part::Assignments.as_str().into(),
+                reason: why,
+            });
+        }
+        None
+    });
     let (assignments, (account_access, policy_documents), member_accounts) = tokio::join!(
-        sso_admin::assignments(
-            scan.clone(),
-            sso.clone(),
-            instance.arn.clone(),
-            &sets,
-            &directory
-        ),
+        async {
+            match since_base {
+                Some(plan) => {
+                    let (assignments, listed) = sso_admin::assignments_since(
+                        scan.clone(),
+                        sso.clone(),
+                        instance.arn.clone(),
+                        &sets,
+                        &directory,
+                        plan.base,
+                        &plan.changes.pairs,
+                    )
+                    .await;
+                    (assignments, Some(listed))
+                }
+                None => (
+                    sso_admin::assignments(
+                        scan.clone(),
+                        sso.clone(),
+                        instance.arn.clone(),
+                        &sets,
+                        &directory,
+                    )
+                    .await,
+                    None,
+                ),
+            }
+        },
         async {
             // Entitlements first: the documents of the policies their roles use are read
             // with the sets'.
@@ -584,6 +836,51 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
     } else {
         organization.management_account_id.clone()
     };
+    let (assignments, pairs_listed) = assignments;
+    let incremental = base.map(|_| {
+        if let Some(plan) = &plan {
+            record.change_events = plan.record.change_events;
+            record.changes_since = plan.record.changes_since.clone();
+            record.changes_until = plan.record.changes_until.clone();
+            for (part, reason) in &plan.changes.full {
+                record.read_in_full.push(crate::snapshot::FullRead {
+                    part: part.as_str().into(),
+                    reason: reason.clone(),
+                });
+            }
+            record.account_tags_read = if plan.full(changes::Part::AccountTags) {
+                organization.accounts.len() as u64
+            } else {
+                let known: std::collections::BTreeSet<&str> = plan
+                    .base
+                    .organization
+                    .accounts
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect();
+                organization
+                    .accounts
+                    .iter()
+                    .filter(|a| {
+                        !known.contains(a.id.as_str())
+                            || plan.changes.tagged_accounts.contains(&a.id)
+                    })
+                    .count() as u64
+            };
+        }
+        record.assignment_pairs_read = pairs_listed.map(|n| n as u64).unwrap_or_else(|| {
+            permission_sets
+                .iter()
+                .map(|s| s.provisioned_accounts.len() as u64)
+                .sum()
+        });
+        if plan.is_none() {
+            record.account_tags_read = organization.accounts.len() as u64;
+        }
+        record.read_in_full.sort_by(|a, b| a.part.cmp(&b.part));
+        record.read_in_full.dedup_by(|a, b| a.part == b.part);
+        record.clone()
+    });
     scan.end_progress();
     let mut snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
@@ -597,6 +894,7 @@ pub async fn scan(options: &ScanOptions) -> Result<Snapshot, ScanError> {
             tool_version: Some(env!("CARGO_PKG_VERSION").to_string()),
             api_calls: scan.caller.log.counts(),
             scan_duration_ms: Some(started.elapsed().as_millis() as u64),
+            incremental,
         },
         organization,
         permission_sets,

@@ -39,6 +39,7 @@ pub async fn collect(
     scan: Arc<Scan>,
     client: Client,
     described: Result<(String, String), CallError>,
+    kept_tags: Option<KeptTags>,
 ) -> (Organization, Option<Guardrails>) {
     let mut organization = Organization::default();
     match described {
@@ -94,18 +95,27 @@ pub async fn collect(
         return (organization, None);
     }
     let (organization, guardrails) = tokio::join!(
-        tree(scan.clone(), client.clone(), organization, roots),
+        tree(scan.clone(), client.clone(), organization, roots, kept_tags),
         guardrails(scan.clone(), client.clone(), enabled_types)
     );
     (organization, Some(guardrails))
 }
 
-/// The OU tree below `roots`, level by level, with the accounts under each and their tags.
+/// Tags an incremental scan keeps from its base: those of every account it knew, except the
+/// accounts named to be read again.
+pub struct KeptTags {
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    pub read_again: std::collections::BTreeSet<String>,
+}
+
+/// The OU tree below `roots`, level by level, with the accounts under each and their tags (of
+/// accounts `kept` holds, the kept ones).
 async fn tree(
     scan: Arc<Scan>,
     client: Client,
     mut organization: Organization,
     roots: Vec<OrganizationalUnit>,
+    kept: Option<KeptTags>,
 ) -> Organization {
     let mut level: Vec<OrganizationalUnit> = roots;
     while !level.is_empty() {
@@ -142,7 +152,14 @@ async fn tree(
 
     // Tags, one account at a time under the rate limit.
     let mut tasks = JoinSet::new();
-    for (position, account) in organization.accounts.iter().enumerate() {
+    for (position, account) in organization.accounts.iter_mut().enumerate() {
+        if let Some(kept) = &kept
+            && !kept.read_again.contains(&account.id)
+            && let Some(tags) = kept.tags.get(&account.id)
+        {
+            account.tags = tags.clone();
+            continue;
+        }
         let scan = scan.clone();
         let client = client.clone();
         let id = account.id.clone();

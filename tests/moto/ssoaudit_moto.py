@@ -23,6 +23,11 @@ A WSGI layer in front of moto:
   not re-provisioned in an account (POST /_ssoaudit/outdated);
 - serves CloudTrail LookupEvents (moto has none) over records given to
   POST /_ssoaudit/cloudtrail-events: one lookup attribute, time range, newest first, 50 a page;
+  with record_writes (config), every write of sso-admin, Identity Store, Organizations and IAM
+  is served and recorded there as CloudTrail records it (GET-like POST
+  /_ssoaudit/cloudtrail-recorded returns them; POST cloudtrail-events replaces them, to lose
+  some), CreateAccountAssignment provisions its pair as AWS does, and assignment requests are
+  listed by ListAccountAssignmentCreationStatus / DeletionStatus;
   and CloudTrail Lake StartQuery / DescribeQuery / GetQueryResults for ssoaudit's three
   queries, computed from the same records, rows in the GetQueryResults shape (config:
   lake_running_polls, lake_status per query kind, lake_page_size);
@@ -98,6 +103,28 @@ def s3_operation(request):
     if request.method == "PUT":
         return "PutObject" if has_key else "CreateBucket"
     return request.method
+
+
+# The event sources CloudTrail records each service's calls under.
+RECORDED_SOURCES = {
+    "sso-admin": "sso.amazonaws.com",
+    "identitystore": "identitystore.amazonaws.com",
+    "organizations": "organizations.amazonaws.com",
+    "iam": "iam.amazonaws.com",
+}
+
+
+def is_write(operation):
+    return not operation.startswith(("List", "Describe", "Get", "Lookup", "Is", "Search"))
+
+
+def camel(value):
+    """Keys as CloudTrail writes them: `PermissionSetArn` becomes `permissionSetArn`."""
+    if isinstance(value, dict):
+        return {(k[:1].lower() + k[1:]): camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel(v) for v in value]
+    return value
 
 
 def json_response(body, status=200):
@@ -179,6 +206,11 @@ class Extension:
         self.entitlements = []
         # CloudTrail records served by LookupEvents (newest first) and CloudTrail Lake queries.
         self.trail_events = []
+        # Writes recorded as CloudTrail records (POST /_ssoaudit/config record_writes), in the
+        # event history of this account; assignment requests by kind, for the status listings.
+        self.record_writes = False
+        self.recording_account = "123456789012"
+        self.assignment_requests = {"creation": [], "deletion": []}
         self.queries = {}
         # Athena: the table the statements are run against (DuckDB, the standard CloudTrail
         # table's shape, over trail_events), the queries started, and kinds that fail.
@@ -242,6 +274,9 @@ class Extension:
                     handler = getattr(self, f"handle_{query_service}_" + action, None)
                     if handler is not None:
                         return handler(form)(environ, start_response)
+                    if self.record_writes and query_service == "iam" and is_write(action):
+                        params = {k: v[0] for k, v in form.items() if k not in ("Action", "Version")}
+                        return self.recorded("iam", action, params, "us-east-1", environ, start_response)
             return self.app(environ, start_response)
         name = f"{service}:{operation}"
         params = json.loads(body or b"{}")
@@ -289,6 +324,11 @@ class Extension:
             )(environ, start_response)
         if name == "sso-admin:ListInstances" and getattr(self, "no_instances", False):
             return json_response({"Instances": []})(environ, start_response)
+        if self.record_writes and service in RECORDED_SOURCES and is_write(operation):
+            return self.recorded(service, operation, params, region, environ, start_response)
+        return self.dispatch(service, operation, name, params, environ, start_response)
+
+    def dispatch(self, service, operation, name, params, environ, start_response):
         if name in self.patches:
             return self.patched(name, params, environ, start_response)
         handler = getattr(self, "handle_" + service.replace("-", "_") + "_" + operation, None)
@@ -302,6 +342,87 @@ class Extension:
         if name == "sso-admin:ListInstances" and self.account_instances:
             return self.with_account_instances(environ, start_response)
         return self.app(environ, start_response)
+
+    def recorded(self, service, operation, params, region, environ, start_response):
+        """Serves a write and records it as CloudTrail does: a record in the management
+        account's event history (LookupEvents), with the request's parameters and, on success,
+        the response's elements (keys in lower camel case); a failed call has its error code.
+        Assignment requests are also kept for ListAccountAssignmentCreation/DeletionStatus."""
+        import datetime
+        import uuid
+
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: None
+
+        if service == "iam":
+            chunks = b"".join(self.app(environ, capture))
+        else:
+            chunks = b"".join(
+                self.dispatch(service, operation, f"{service}:{operation}", params, environ, capture)
+            )
+        ok = captured["status"].startswith("200")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        record = {
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "AssumedRole", "accountId": self.recording_account,
+                             "arn": f"arn:aws:sts::{self.recording_account}:assumed-role/admin/editor"},
+            "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": RECORDED_SOURCES[service],
+            "eventName": operation,
+            "awsRegion": "us-east-1" if service in ("organizations", "iam") else region,
+            "sourceIPAddress": "192.0.2.10",
+            "requestParameters": camel(params),
+            "responseElements": None,
+            "requestID": str(uuid.uuid4()),
+            "eventID": str(uuid.uuid4()),
+            "readOnly": False,
+            "eventType": "AwsApiCall",
+            "managementEvent": True,
+            "recipientAccountId": self.recording_account,
+        }
+        answer = {}
+        if ok and service != "iam":
+            answer = json.loads(chunks or b"{}")
+            record["responseElements"] = camel(answer) or None
+        if not ok:
+            try:
+                failure = json.loads(chunks or b"{}")
+                record["errorCode"] = str(failure.get("__type", "Error")).split("#")[-1]
+            except ValueError:
+                record["errorCode"] = "Error"
+        with self.lock:
+            self.trail_events.insert(0, record)
+            for key, kind in (
+                ("AccountAssignmentCreationStatus", "creation"),
+                ("AccountAssignmentDeletionStatus", "deletion"),
+            ):
+                status = answer.get(key)
+                if status and status.get("RequestId"):
+                    self.assignment_requests[kind].append({
+                        "RequestId": status["RequestId"],
+                        "Status": "SUCCEEDED" if status.get("Status") != "FAILED" else "FAILED",
+                        "CreatedDate": now.timestamp(),
+                    })
+            if ok and service == "sso-admin" and operation == "CreateAccountAssignment":
+                # AWS provisions the set into the account with its first assignment there.
+                self.provisioned.setdefault(params["PermissionSetArn"], set()).add(params["TargetId"])
+        return Response(chunks, status=captured["status"], headers=captured["headers"])(
+            environ, start_response
+        )
+
+    def handle_sso_admin_ListAccountAssignmentCreationStatus(self, params):
+        with self.lock:
+            items = list(self.assignment_requests["creation"])
+        return paged_response("AccountAssignmentsCreationStatus", items, params)
+
+    def handle_sso_admin_ListAccountAssignmentDeletionStatus(self, params):
+        with self.lock:
+            items = list(self.assignment_requests["deletion"])
+        return paged_response("AccountAssignmentsDeletionStatus", items, params)
 
     def patched(self, name, params, environ, start_response):
         """The answer of `name` (a handler's or moto's) with the fields of its patch changed:
@@ -418,6 +539,8 @@ class Extension:
                     self.tokens = float(limit["burst"])
                     self.refilled = time.monotonic()
                 self.rate_limit = limit
+                self.record_writes = bool(data.get("record_writes", False))
+                self.recording_account = data.get("recording_account", self.recording_account)
                 return json_response({})
             if path == "iam-account":
                 # IAM of one (member) account: roles with trust, inline and attached policies,
@@ -503,6 +626,8 @@ class Extension:
                 arn, account = data["permission_set_arn"], data["account_id"]
                 self.outdated.setdefault(arn, set()).add(account)
                 return json_response({})
+            if path == "cloudtrail-recorded":
+                return json_response({"records": self.trail_events})
             if path == "cloudtrail-events":
                 self.trail_events = sorted(
                     data["records"], key=lambda r: r["eventTime"], reverse=True
@@ -592,6 +717,7 @@ class Extension:
                     "EventName": record.get("eventName"),
                     "Username": user_name(record),
                     "EventId": record.get("eventID"),
+                    "ReadOnly": str(record.get("readOnly", False)).lower(),
                 }.get(key)
                 if field != value:
                     return False

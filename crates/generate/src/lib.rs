@@ -1408,7 +1408,16 @@ pub fn large(scale: Scale, seed: u64) -> Snapshot {
 /// 50 accounts with one or two groups assigned per (account, set) pair, 30 groups, and 2,000
 /// users in one to three groups each.
 pub fn scan_benchmark(seed: u64) -> Snapshot {
+    scan_benchmark_scaled(seed, 1)
+}
+
+/// The scan benchmark's organization with `scale` times its accounts, groups and users, each
+/// set provisioned to `scale` times as many accounts (scale 10: 2,000 accounts, 20,000 pairs,
+/// 300 groups, 20,000 users). Scale 1 is `scan_benchmark`.
+pub fn scan_benchmark_scaled(seed: u64, scale: usize) -> Snapshot {
     let mut random = Random(seed);
+    let (accounts_count, groups_count, users_count, per_set) =
+        (200 * scale, 30 * scale, 2_000 * scale, 50 * scale);
     let mut snapshot = Snapshot {
         schema_version: SCHEMA_VERSION,
         metadata: Metadata {
@@ -1463,7 +1472,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
                 path: "Root/workloads".into(),
             },
         ],
-        accounts: (0..200)
+        accounts: (0..accounts_count as u64)
             .map(|i| Account {
                 id: format!("{}", 300_000_000_000u64 + i),
                 name: if i == 0 {
@@ -1487,7 +1496,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
             })
             .collect(),
     };
-    snapshot.groups = (0..30)
+    snapshot.groups = (0..groups_count)
         .map(|i| Group {
             id: format!("906700dddd-{i:08x}-0000-0000-0000-000000000000"),
             display_name: format!("group-{i:02}"),
@@ -1495,7 +1504,7 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
             ..Default::default()
         })
         .collect();
-    snapshot.users = (0..2_000)
+    snapshot.users = (0..users_count)
         .map(|i| User {
             id: format!("906700eeee-{i:08x}-0000-0000-0000-000000000000"),
             user_name: format!("user{i:04}@bench.example"),
@@ -1510,7 +1519,9 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
         })
         .collect();
     for user in &snapshot.users {
-        let mut groups: Vec<usize> = (0..1 + random.below(3)).map(|_| random.below(30)).collect();
+        let mut groups: Vec<usize> = (0..1 + random.below(3))
+            .map(|_| random.below(groups_count))
+            .collect();
         groups.sort_unstable();
         groups.dedup();
         for g in groups {
@@ -1530,19 +1541,19 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
         } else {
             format!("{}{i}", template.name.trim_end_matches("Access"))
         };
-        let mut accounts: Vec<usize> = (0..200).collect();
-        // A partial Fisher-Yates shuffle picks 50 distinct accounts.
-        for k in 0..50 {
-            let j = k + random.below(200 - k);
+        let mut accounts: Vec<usize> = (0..accounts_count).collect();
+        // A partial Fisher-Yates shuffle picks distinct accounts.
+        for k in 0..per_set {
+            let j = k + random.below(accounts_count - k);
             accounts.swap(k, j);
         }
-        for &a in &accounts[..50] {
+        for &a in &accounts[..per_set] {
             let account = snapshot.organization.accounts[a].id.clone();
             set.provisioned_accounts.push(account.clone());
-            let first = random.below(30);
+            let first = random.below(groups_count);
             let mut groups = vec![first];
             if random.below(2) == 0 {
-                groups.push((first + 1 + random.below(29)) % 30);
+                groups.push((first + 1 + random.below(groups_count - 1)) % groups_count);
             }
             for g in groups {
                 snapshot.assignments.push(Assignment {
@@ -1560,14 +1571,14 @@ pub fn scan_benchmark(seed: u64) -> Snapshot {
     let application = "arn:aws:account-access:us-east-1:300000000000:application/aam-bench";
     let breakglass = "arn:aws:iam::300000000000:role/breakglass";
     let mut entitlements = Vec::new();
-    for a in (0..200).step_by(5) {
+    for a in (0..accounts_count).step_by(5) {
         let account = snapshot.organization.accounts[a].id.clone();
         let role_arn = if a == 0 {
             breakglass.to_string()
         } else {
             format!("arn:aws:iam::{account}:role/support")
         };
-        for g in [a % 30, (a + 7) % 30]
+        for g in [a % groups_count, (a + 7) % groups_count]
             .into_iter()
             .take(if a == 0 { 2 } else { 1 })
         {
