@@ -33,8 +33,11 @@
 
 #[path = "../tests/support/moto.rs"]
 mod moto;
+#[path = "../tests/support/state.rs"]
+mod state;
 
 use moto::Moto;
+use state::state_bytes;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -325,16 +328,6 @@ fn budget(rate: f64) {
     }
 }
 
-/// The canonical bytes of a snapshot without what depends on the run.
-fn state_bytes(snapshot: &ssoaudit::snapshot::Snapshot) -> Vec<u8> {
-    let mut copy = snapshot.clone();
-    copy.metadata.captured_at.clear();
-    copy.metadata.api_calls.clear();
-    copy.metadata.scan_duration_ms = None;
-    copy.metadata.incremental = None;
-    copy.to_canonical_json().into_bytes()
-}
-
 /// A night of a large organization: a full scan (the previous night's snapshot), 50 changes
 /// made through the APIs and recorded as CloudTrail records them, then `snapshot --incremental`
 /// from the previous night's snapshot; with `verify`, a full scan of the changed organization
@@ -440,17 +433,17 @@ fn night(latency_ms: u64, scale: usize, verify: bool) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let latency_ms: u64 = args
+        .iter()
+        .position(|a| a == "--latency-ms")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     if let Some(scale) = args
         .iter()
         .position(|a| a == "--night")
         .and_then(|i| args.get(i + 1))
     {
-        let latency_ms: u64 = args
-            .iter()
-            .position(|a| a == "--latency-ms")
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(50);
         night(
             latency_ms,
             scale
@@ -470,12 +463,6 @@ fn main() {
         }
         return;
     }
-    let latency_ms: u64 = args
-        .iter()
-        .position(|a| a == "--latency-ms")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
     let baseline = !args.iter().any(|a| a == "--no-baseline");
     let members = args.iter().any(|a| a == "--members");
     let runs: usize = args

@@ -22,6 +22,7 @@ pub mod model;
 pub mod outcome;
 pub mod output;
 pub mod overview;
+pub mod parallel_json;
 pub mod policy;
 pub mod report;
 pub mod rules;

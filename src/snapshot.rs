@@ -11,6 +11,10 @@ use std::path::Path;
 /// The schema version this build writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Snapshots with at least this many users, memberships, assignments and event summaries
+/// together are written on every core.
+const PARALLEL_ARRAY: usize = 20_000;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
@@ -852,6 +856,30 @@ impl Snapshot {
 
     /// Sorts every list and deduplicates sets so that one state serializes one way.
     pub fn normalize(&mut self) {
+        // The events' summaries, the longest lists, are sorted beside the rest.
+        let mut sign_ins = std::mem::take(&mut self.events.users);
+        let mut role_uses = std::mem::take(&mut self.events.role_uses);
+        let parallel = sign_ins.len() + role_uses.len() >= PARALLEL_ARRAY;
+        let mut sort_events = || {
+            sign_ins.sort();
+            sign_ins.dedup();
+            role_uses.sort();
+            role_uses.dedup();
+        };
+        if parallel {
+            std::thread::scope(|scope| {
+                scope.spawn(sort_events);
+                self.normalize_rest();
+            });
+        } else {
+            sort_events();
+            self.normalize_rest();
+        }
+        self.events.users = sign_ins;
+        self.events.role_uses = role_uses;
+    }
+
+    fn normalize_rest(&mut self) {
         if let Some(guardrails) = &mut self.guardrails {
             guardrails.enabled_types.sort();
             guardrails.enabled_types.dedup();
@@ -908,10 +936,6 @@ impl Snapshot {
         self.assignments.dedup();
         self.events.sources.sort();
         self.events.sources.dedup();
-        self.events.users.sort();
-        self.events.users.dedup();
-        self.events.role_uses.sort();
-        self.events.role_uses.dedup();
         self.events.failures.sort();
         self.events
             .failures
@@ -966,15 +990,115 @@ impl Snapshot {
         }
     }
 
-    /// Writes the canonical form, normalizing in place: no copy of the snapshot or of its text
-    /// is held in memory.
+    /// Writes the canonical form, normalizing in place: no copy of the snapshot is held in
+    /// memory. Long arrays (users, memberships, assignments, the events' summaries) are
+    /// serialized on every core; the bytes are those of the plain printer.
     pub fn write_canonical(&mut self, out: impl std::io::Write) -> std::io::Result<()> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        self.write_canonical_with(out, threads, PARALLEL_ARRAY)
+    }
+
+    fn write_canonical_with(
+        &mut self,
+        out: impl std::io::Write,
+        threads: usize,
+        parallel_from: usize,
+    ) -> std::io::Result<()> {
+        use crate::parallel_json::SpliceError;
         use std::io::Write as _;
         self.normalize();
         let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
-        serde_json::to_writer_pretty(&mut out, self)?;
+        let long = self.users.len()
+            + self.memberships.len()
+            + self.assignments.len()
+            + self.events.users.len()
+            + self.events.role_uses.len();
+        let spliced = if threads > 1 && long >= parallel_from {
+            self.write_spliced(&mut out, threads)
+        } else {
+            Err(SpliceError::Marker(""))
+        };
+        match spliced {
+            Ok(()) => {}
+            Err(SpliceError::Io(error)) => return Err(error),
+            Err(SpliceError::Json(error)) => return Err(error.into()),
+            // Nothing was written: the plain printer writes it all.
+            Err(SpliceError::Marker(_)) => serde_json::to_writer_pretty(&mut out, self)?,
+        }
         out.write_all(b"\n")?;
         out.flush()
+    }
+
+    /// The snapshot with its long arrays serialized side by side (see `parallel_json`).
+    fn write_spliced(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        threads: usize,
+    ) -> Result<(), crate::parallel_json::SpliceError> {
+        use crate::parallel_json::{SpliceError, Spliced, write};
+        use std::mem::take;
+        let users = take(&mut self.users);
+        let groups = take(&mut self.groups);
+        let memberships = take(&mut self.memberships);
+        let assignments = take(&mut self.assignments);
+        let sign_ins = take(&mut self.events.users);
+        let role_uses = take(&mut self.events.role_uses);
+        let failures = take(&mut self.events.failures);
+        let console_logins = take(&mut self.events.console_logins);
+        let result = serde_json::to_vec_pretty(self)
+            .map_err(SpliceError::Json)
+            .and_then(|skeleton| {
+                write(
+                    &skeleton,
+                    &[
+                        Spliced {
+                            marker: "\n  \"users\": []",
+                            items: &users,
+                        },
+                        Spliced {
+                            marker: "\n  \"groups\": []",
+                            items: &groups,
+                        },
+                        Spliced {
+                            marker: "\n  \"memberships\": []",
+                            items: &memberships,
+                        },
+                        Spliced {
+                            marker: "\n  \"assignments\": []",
+                            items: &assignments,
+                        },
+                        Spliced {
+                            marker: "\n    \"users\": []",
+                            items: &sign_ins,
+                        },
+                        Spliced {
+                            marker: "\n    \"role_uses\": []",
+                            items: &role_uses,
+                        },
+                        Spliced {
+                            marker: "\n    \"failures\": []",
+                            items: &failures,
+                        },
+                        Spliced {
+                            marker: "\n    \"console_logins\": []",
+                            items: &console_logins,
+                        },
+                    ],
+                    threads,
+                    out,
+                )
+            });
+        self.users = users;
+        self.groups = groups;
+        self.memberships = memberships;
+        self.assignments = assignments;
+        self.events.users = sign_ins;
+        self.events.role_uses = role_uses;
+        self.events.failures = failures;
+        self.events.console_logins = console_logins;
+        result
     }
 
     /// The canonical serialized form: normalized, pretty-printed, newline-terminated.
@@ -1045,6 +1169,30 @@ mod tests {
             applications: Some(Vec::new()),
             account_access: Some(AccountAccess::default()),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn written_on_every_core_the_bytes_are_the_plain_printers() {
+        for fixture in [
+            "reference-violating.snapshot.json",
+            "reference-compliant.snapshot.json",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(fixture);
+            let mut snapshot = Snapshot::load(&path).unwrap();
+            assert!(!snapshot.events.users.is_empty() && !snapshot.events.role_uses.is_empty());
+            let expected = snapshot.to_canonical_json();
+            for threads in [2, 3] {
+                let mut written = Vec::new();
+                snapshot
+                    .write_canonical_with(&mut written, threads, 1)
+                    .unwrap();
+                assert_eq!(String::from_utf8(written).unwrap(), expected, "{fixture}");
+            }
+            // And every array still in place afterwards.
+            assert_eq!(snapshot.to_canonical_json(), expected);
         }
     }
 

@@ -1,7 +1,10 @@
 //! The GitHub Action and the workflows: linted with actionlint and zizmor (from PyPI, in the
-//! test environment), and the action's check step run as a runner would run it, on a fixture.
+//! test environment), and the action's check step run as a runner would run it, on a fixture;
+//! its snapshot step against moto, in full and incremental.
 
 mod common;
+#[path = "support/moto.rs"]
+mod moto;
 
 use common::*;
 use std::process::Command;
@@ -203,4 +206,70 @@ fn the_action_checks_a_snapshot_writes_sarif_and_a_summary_and_keeps_the_exit_co
     );
     assert_eq!(self::outputs(&clean_dir)["exit-code"], "0");
     assert!(!clean_dir.join("summary.md").exists());
+}
+
+#[test]
+fn the_action_scans_incrementally_from_a_previous_snapshot_when_one_exists() {
+    let binary = env!("CARGO_BIN_EXE_ssoaudit");
+    let server = moto::Moto::start();
+    python_json(&[
+        root().join("tests/moto/edit.py").display().to_string(),
+        server.endpoint(),
+        "setup".into(),
+    ]);
+    let endpoint = server.endpoint();
+    let scan = |previous: &str, dir: &std::path::Path| {
+        let mut env = vec![
+            ("SSOAUDIT", binary),
+            ("SNAPSHOT", ""),
+            ("REGION", "us-east-1"),
+            ("PREVIOUS", previous),
+        ];
+        let aws = [
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        env.extend(aws);
+        let (script, _) = step("snapshot");
+        let out = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", std::env::temp_dir())
+            .env("RUNNER_TEMP", dir)
+            .env("GITHUB_OUTPUT", dir.join("output"))
+            .envs(env.iter().copied())
+            .envs(moto::test_clock())
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = outputs(dir)["path"].clone();
+        ssoaudit::snapshot::Snapshot::load(std::path::Path::new(&path)).unwrap()
+    };
+    // No previous snapshot yet (the first night): a full scan.
+    let first_dir = temp_dir("action-first-night");
+    let first = scan(first_dir.join("absent.json").to_str().unwrap(), &first_dir);
+    assert!(first.metadata.incremental.is_none());
+    assert!(!first.assignments.is_empty());
+    // The next night: incremental from the first.
+    let kept = temp_dir("action-previous").join("previous.json");
+    std::fs::copy(first_dir.join("ssoaudit-snapshot.json"), &kept).unwrap();
+    let next_dir = temp_dir("action-next-night");
+    let next = scan(kept.to_str().unwrap(), &next_dir);
+    let how = next
+        .metadata
+        .incremental
+        .as_ref()
+        .expect("an incremental scan");
+    assert_eq!(how.base_captured_at, first.metadata.captured_at);
+    assert_eq!(next.assignments, first.assignments);
 }

@@ -7,10 +7,13 @@
 mod common;
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/state.rs"]
+mod state;
 
 use common::*;
 use moto::Moto;
 use ssoaudit::snapshot::Snapshot;
+use state::state_bytes;
 use std::path::{Path, PathBuf};
 
 /// Runs tests/moto/edit.py against the server.
@@ -34,17 +37,6 @@ fn snapshot(moto: &Moto, path: &Path, extra: &[&str]) -> Snapshot {
         String::from_utf8_lossy(&output.stderr)
     );
     Snapshot::load(path).expect("a valid snapshot")
-}
-
-/// The canonical bytes of a snapshot without what depends on the run: when and how long it
-/// was made, the calls it made, and how.
-fn state_bytes(snapshot: &Snapshot) -> Vec<u8> {
-    let mut copy = snapshot.clone();
-    copy.metadata.captured_at.clear();
-    copy.metadata.api_calls.clear();
-    copy.metadata.scan_duration_ms = None;
-    copy.metadata.incremental = None;
-    copy.to_canonical_json().into_bytes()
 }
 
 fn assert_equal_state(incremental: &Snapshot, full: &Snapshot, round: &str) {

@@ -425,6 +425,16 @@ pub async fn assignments(
         }
     }
     let mut assignments = Vec::new();
+    gather(&scan, tasks, &mut assignments).await;
+    assignments
+}
+
+/// Adds what the listing tasks find to `assignments`, counting it for the progress display.
+async fn gather(
+    scan: &Scan,
+    mut tasks: JoinSet<Vec<Assignment>>,
+    assignments: &mut Vec<Assignment>,
+) {
     while let Some(joined) = tasks.join_next().await {
         let found = joined.expect("assignment task");
         scan.progress
@@ -433,7 +443,6 @@ pub async fn assignments(
             .fetch_add(found.len() as u64, Ordering::Relaxed);
         assignments.extend(found);
     }
-    assignments
 }
 
 fn principal_type(kind: Option<&SdkPrincipalType>) -> Option<PrincipalType> {
@@ -614,14 +623,7 @@ pub async fn assignments_since(
         .filter(|a| !changed.contains(&pair_of(&a.account_id, &a.permission_set_arn)))
         .cloned()
         .collect();
-    while let Some(joined) = tasks.join_next().await {
-        let found = joined.expect("assignment task");
-        scan.progress
-            .counters
-            .assignments
-            .fetch_add(found.len() as u64, Ordering::Relaxed);
-        assignments.extend(found);
-    }
+    gather(&scan, tasks, &mut assignments).await;
     let principals = directory.users.len() + directory.groups.len();
     if principals < provisioned.len() {
         assignments.retain(known);

@@ -18,25 +18,13 @@ import json
 import random
 import sys
 
-import boto3
-
-REGION = "us-east-1"
+from seed import client
 MANAGED = [
     "arn:aws:iam::aws:policy/ReadOnlyAccess",
     "arn:aws:iam::aws:policy/AdministratorAccess",
     "arn:aws:iam::aws:policy/job-function/Billing",
     "arn:aws:iam::aws:policy/SecurityAudit",
 ]
-
-
-def client(service, endpoint):
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 class Organization:

@@ -1,0 +1,266 @@
+//! Pretty-printed JSON of a document whose long arrays are serialized on every core: the
+//! document is serialized once without them (each left as `[]`), and each array's elements are
+//! serialized in chunks by worker threads, indented to their depth, and spliced in where it
+//! stood, in order. The bytes equal `serde_json::to_writer_pretty` of the whole document.
+
+use serde::Serialize;
+use std::io::Write;
+
+/// Elements serialized per task.
+const CHUNK: usize = 4096;
+
+/// A slice of elements that can be serialized a range at a time.
+pub trait Items: Sync {
+    fn count(&self) -> usize;
+    /// Writes elements `range` as serde_json's pretty printer writes them inside an array
+    /// whose elements stand at `indent` (a separator before each but the array's first).
+    fn write_range(
+        &self,
+        range: std::ops::Range<usize>,
+        indent: &[u8],
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()>;
+}
+
+impl<T: Serialize + Sync> Items for Vec<T> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn write_range(
+        &self,
+        range: std::ops::Range<usize>,
+        indent: &[u8],
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        let mut element = Vec::new();
+        for i in range {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            out.extend_from_slice(indent);
+            element.clear();
+            serde_json::to_writer_pretty(&mut element, &self[i])?;
+            // JSON strings escape newlines: every newline byte is the printer's.
+            let mut rest = element.as_slice();
+            while let Some(at) = memchr::memchr(b'\n', rest) {
+                out.extend_from_slice(&rest[..=at]);
+                out.extend_from_slice(indent);
+                rest = &rest[at + 1..];
+            }
+            out.extend_from_slice(rest);
+        }
+        Ok(())
+    }
+}
+
+/// An array left out of the skeleton: `marker` is the text of its field there (a newline, the
+/// field's indentation, `"name": []`), which must occur exactly once.
+pub struct Spliced<'a> {
+    pub marker: &'static str,
+    pub items: &'a dyn Items,
+}
+
+/// Why the document could not be written so: the caller writes it the plain way.
+#[derive(Debug)]
+pub enum SpliceError {
+    Io(std::io::Error),
+    /// A marker is missing from the skeleton or occurs more than once.
+    Marker(&'static str),
+    Json(serde_json::Error),
+}
+
+impl From<std::io::Error> for SpliceError {
+    fn from(error: std::io::Error) -> Self {
+        SpliceError::Io(error)
+    }
+}
+
+/// Writes `skeleton` (the pretty JSON of the document without the arrays) with every array of
+/// `arrays` in its place. Nothing is written when a marker is not found.
+pub fn write(
+    skeleton: &[u8],
+    arrays: &[Spliced<'_>],
+    threads: usize,
+    out: &mut dyn Write,
+) -> Result<(), SpliceError> {
+    // Where each array goes, in document order.
+    let mut places = Vec::new();
+    for (i, array) in arrays.iter().enumerate() {
+        let marker = array.marker.as_bytes();
+        let mut found = memchr::memmem::find_iter(skeleton, marker);
+        let (Some(at), None) = (found.next(), found.next()) else {
+            return Err(SpliceError::Marker(array.marker));
+        };
+        places.push((at, i));
+    }
+    places.sort();
+    // Tasks: (array, range), in document order.
+    let mut tasks = Vec::new();
+    for &(_, i) in &places {
+        let count = arrays[i].items.count();
+        let mut start = 0;
+        while start < count {
+            let end = (start + CHUNK).min(count);
+            tasks.push((i, start..end));
+            start = end;
+        }
+    }
+    let indents: Vec<(Vec<u8>, Vec<u8>)> = arrays
+        .iter()
+        .map(|array| {
+            let field = array.marker.len() - array.marker.trim_start_matches(['\n', ' ']).len() - 1;
+            (vec![b' '; field + 2], vec![b' '; field])
+        })
+        .collect();
+
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (sender, receiver) = std::sync::mpsc::channel::<(usize, serde_json::Result<Vec<u8>>)>();
+    std::thread::scope(|scope| -> Result<(), SpliceError> {
+        for _ in 0..threads.max(1) {
+            let sender = sender.clone();
+            let (tasks, next, indents) = (&tasks, &next, &indents);
+            scope.spawn(move || {
+                loop {
+                    let task = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((array, range)) = tasks.get(task) else {
+                        break;
+                    };
+                    let mut buffer = Vec::with_capacity(range.len() * 256);
+                    let result = arrays[*array]
+                        .items
+                        .write_range(range.clone(), &indents[*array].0, &mut buffer)
+                        .map(|()| buffer);
+                    if sender.send((task, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        // The skeleton up to each array, its elements as they come in order, then the rest.
+        let mut pending = std::collections::BTreeMap::new();
+        let mut written_to = 0usize;
+        let mut task = 0usize;
+        for &(at, i) in &places {
+            let marker = arrays[i].marker.as_bytes();
+            let open = at + marker.len() - 1;
+            out.write_all(&skeleton[written_to..open])?;
+            let count = arrays[i].items.count();
+            if count > 0 {
+                out.write_all(b"\n")?;
+                let mut done = 0;
+                while done < count {
+                    let chunk = loop {
+                        if let Some(chunk) = pending.remove(&task) {
+                            break chunk;
+                        }
+                        let (index, result) =
+                            receiver.recv().expect("a worker sends every task it takes");
+                        pending.insert(index, result);
+                    };
+                    out.write_all(&chunk.map_err(SpliceError::Json)?)?;
+                    done = tasks[task].1.end;
+                    task += 1;
+                }
+                out.write_all(b"\n")?;
+                out.write_all(&indents[i].1)?;
+            }
+            written_to = open;
+        }
+        out.write_all(&skeleton[written_to..])?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Document {
+        name: String,
+        rows: Vec<serde_json::Value>,
+        inner: Inner,
+        empty: Vec<u32>,
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        rows: Vec<serde_json::Value>,
+        after: u32,
+    }
+
+    fn row(i: usize) -> serde_json::Value {
+        serde_json::json!({"id": i, "text": format!("line\nbreak {i}"), "nested": {"list": [i, i + 1], "empty": []}})
+    }
+
+    #[test]
+    fn spliced_arrays_equal_the_plain_printer() {
+        for count in [0, 1, 5, CHUNK, CHUNK + 3, 3 * CHUNK + 1] {
+            let rows: Vec<serde_json::Value> = (0..count).map(row).collect();
+            let inner_rows: Vec<serde_json::Value> = (0..count / 2).map(row).collect();
+            let whole = Document {
+                name: "rows".into(),
+                rows: rows.clone(),
+                inner: Inner {
+                    rows: inner_rows.clone(),
+                    after: 7,
+                },
+                empty: Vec::new(),
+            };
+            let expected = serde_json::to_vec_pretty(&whole).unwrap();
+            let skeleton = serde_json::to_vec_pretty(&Document {
+                name: "rows".into(),
+                rows: Vec::new(),
+                inner: Inner {
+                    rows: Vec::new(),
+                    after: 7,
+                },
+                empty: Vec::new(),
+            })
+            .unwrap();
+            for threads in [1, 2, 3] {
+                let mut out = Vec::new();
+                write(
+                    &skeleton,
+                    &[
+                        Spliced {
+                            marker: "\n    \"rows\": []",
+                            items: &inner_rows,
+                        },
+                        Spliced {
+                            marker: "\n  \"rows\": []",
+                            items: &rows,
+                        },
+                    ],
+                    threads,
+                    &mut out,
+                )
+                .unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(expected.clone()).unwrap(),
+                    "{count} rows, {threads} threads"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_marker_that_is_not_there_once_is_refused_before_writing() {
+        let rows = vec![row(1)];
+        let mut out = Vec::new();
+        let result = write(
+            b"{\n  \"a\": [],\n  \"a\": []\n}",
+            &[Spliced {
+                marker: "\n  \"a\": []",
+                items: &rows,
+            }],
+            2,
+            &mut out,
+        );
+        assert!(matches!(result, Err(SpliceError::Marker(_))));
+        assert!(out.is_empty());
+    }
+}
