@@ -212,6 +212,8 @@ fn the_action_checks_a_snapshot_writes_sarif_and_a_summary_and_keeps_the_exit_co
 fn the_action_scans_incrementally_from_a_previous_snapshot_when_one_exists() {
     let binary = env!("CARGO_BIN_EXE_ssoaudit");
     let server = moto::Moto::start();
+    // As AWS does: a set is provisioned into an account with its first assignment there.
+    server.control("config", serde_json::json!({"record_writes": true}));
     python_json(&[
         root().join("tests/moto/edit.py").display().to_string(),
         server.endpoint(),
