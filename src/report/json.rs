@@ -288,8 +288,84 @@ pub fn build<'a>(input: &'a ReportInput<'a>) -> Report<'a> {
     }
 }
 
+/// Reports with at least this many findings are written on every core.
+const PARALLEL_FINDINGS: usize = 10_000;
+
 pub fn write(input: &ReportInput, out: &mut dyn Write) -> std::io::Result<()> {
-    let report = build(input);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    write_with(input, out, threads, PARALLEL_FINDINGS)
+}
+
+/// The report, its findings serialized side by side when there are many (the bytes of the
+/// plain printer; see `parallel_json`).
+fn write_with(
+    input: &ReportInput,
+    out: &mut dyn Write,
+    threads: usize,
+    parallel_from: usize,
+) -> std::io::Result<()> {
+    use crate::parallel_json::{SpliceError, Spliced};
+    let mut report = build(input);
+    if threads > 1 && report.findings.len() >= parallel_from {
+        let findings = std::mem::take(&mut report.findings);
+        let skeleton = serde_json::to_vec_pretty(&report)?;
+        let spliced = crate::parallel_json::write(
+            &skeleton,
+            &[Spliced {
+                marker: "\n  \"findings\": []",
+                items: &findings,
+            }],
+            threads,
+            out,
+        );
+        match spliced {
+            Ok(()) => return out.write_all(b"\n"),
+            Err(SpliceError::Io(error)) => return Err(error),
+            Err(SpliceError::Json(error)) => return Err(error.into()),
+            Err(SpliceError::Marker(_)) => report.findings = findings,
+        }
+    }
     serde_json::to_writer_pretty(&mut *out, &report)?;
     out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_written_on_every_core_are_the_plain_printers_bytes() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/reference-violating.snapshot.json");
+        let snapshot = crate::snapshot::Snapshot::load(&path).unwrap();
+        let rules = crate::rules::load(&crate::rules::builtin_sources()).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let evaluation = crate::engine::evaluate(&snapshot, &rules, now);
+        assert!(evaluation.findings.len() > 10);
+        let input = ReportInput {
+            evaluation: &evaluation,
+            rules: &rules,
+            fail_on: None,
+            snapshot_source: &snapshot.metadata.source,
+            captured_at: &snapshot.metadata.captured_at,
+            now,
+            region: &snapshot.metadata.region,
+            management_account_id: &snapshot.organization.management_account_id,
+            history: None,
+        };
+        let mut plain = Vec::new();
+        write_with(&input, &mut plain, 1, usize::MAX).unwrap();
+        for threads in [2, 3] {
+            let mut parallel = Vec::new();
+            write_with(&input, &mut parallel, threads, 1).unwrap();
+            assert_eq!(
+                String::from_utf8(parallel).unwrap(),
+                String::from_utf8(plain.clone()).unwrap()
+            );
+        }
+    }
 }
