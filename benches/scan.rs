@@ -353,7 +353,7 @@ fn night(latency_ms: u64, scale: usize, verify: bool) {
         snapshot.memberships.len(),
         snapshot.assignments.len(),
     );
-    let moto = Moto::start();
+    let moto = Moto::start_with(&[("SSOAUDIT_MOTO_MANAGED_POLICIES", "management")]);
     let started = Instant::now();
     moto.seed(&fixture);
     println!("seeded in {:.1?}", started.elapsed());

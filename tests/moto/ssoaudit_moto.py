@@ -1166,6 +1166,20 @@ def main():
         if principal not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
             FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
 
+    # An organization of thousands of accounts: AWS managed policies (MOTO_IAM_LOAD_MANAGED_POLICIES)
+    # only in the management account, where the scanner reads them; every other account would
+    # parse the whole catalog when its IAM is first touched (creating the account does).
+    if os.environ.get("SSOAUDIT_MOTO_MANAGED_POLICIES") == "management":
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.iam.models import IAMBackend
+
+        load = IAMBackend._init_aws_policies
+
+        def management_only(self):
+            return load(self) if self.account_id == DEFAULT_ACCOUNT_ID else []
+
+        IAMBackend._init_aws_policies = management_only
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()

@@ -32,11 +32,18 @@ pub fn python() -> PathBuf {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// A server with more environment (`SSOAUDIT_MOTO_MANAGED_POLICIES=management`: AWS managed
+    /// policies in the management account only, for organizations of thousands of accounts).
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let mut child = Command::new(python())
             .arg(root().join("tests/moto/ssoaudit_moto.py"))
             .args(["--port", "0"])
             // AWS managed policies, for the scanner's GetPolicy and GetPolicyVersion.
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
