@@ -301,7 +301,16 @@ pub fn add(
         snapshot.gaps.extend(gaps);
     }
     let ingest = ingest.into_inner().expect("ingest");
+    let summarizing = std::time::Instant::now();
     let (events, unreadable) = ingest.finish(read_sources)?;
+    if !options.quiet {
+        eprintln!(
+            "events: {} users and {} (user, account, permission set) rows summarized in {:.1?}",
+            events.users.len(),
+            events.role_uses.len(),
+            summarizing.elapsed()
+        );
+    }
     snapshot.events = events;
     // Records that could not be counted are evidence missing: a gap, never a quiet pass.
     for reason in unreadable {

@@ -240,7 +240,11 @@ fn snapshot(args: SnapshotArgs) -> Result<Outcome, InputError> {
             None => scan(&args.scan)?,
         },
     };
+    let writing = std::time::Instant::now();
     write_to(args.output.as_deref(), |out| snapshot.write_canonical(out))?;
+    if !args.scan.quiet && args.output.is_some() {
+        eprintln!("snapshot written in {:.1?}", writing.elapsed());
+    }
     if !snapshot.gaps.is_empty() {
         eprintln!(
             "warning: {} part(s) could not be read and are recorded as collection gaps in the snapshot",

@@ -626,6 +626,42 @@ class Extension:
                 arn, account = data["permission_set_arn"], data["account_id"]
                 self.outdated.setdefault(arn, set()).add(account)
                 return json_response({})
+            if path == "bulk-directory":
+                # Users, groups and memberships straight into the backend (seed.py, for
+                # organizations too large to create one request at a time); ids in order.
+                from moto.core import DEFAULT_ACCOUNT_ID
+                from moto.identitystore.models import identitystore_backends
+
+                backend = identitystore_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+                store = data["store"]
+                groups = [
+                    backend.create_group(store, g["DisplayName"], g.get("Description"))[0]
+                    for g in data["groups"]
+                ]
+                users = [
+                    backend.create_user(
+                        store, u["UserName"], u["Name"], u["DisplayName"], None, None,
+                        u["Emails"], None, None, None, None, None, None, None,
+                    )[0]
+                    for u in data["users"]
+                ]
+                for g, u in data["memberships"]:
+                    backend.create_group_membership(store, groups[g], {"UserId": users[u]})
+                return json_response({"groups": groups, "users": users})
+            if path == "bulk-assignments":
+                # Assignments and where sets are provisioned, straight into the backend.
+                from moto.core import DEFAULT_ACCOUNT_ID
+                from moto.ssoadmin.models import ssoadmin_backends
+
+                backend = ssoadmin_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+                for a in data["assignments"]:
+                    backend.create_account_assignment(
+                        data["instance_arn"], a["TargetId"], "AWS_ACCOUNT",
+                        a["PermissionSetArn"], a["PrincipalType"], a["PrincipalId"],
+                    )
+                for arn, accounts in data["provisioned"].items():
+                    self.provisioned.setdefault(arn, set()).update(accounts)
+                return json_response({})
             if path == "cloudtrail-recorded":
                 return json_response({"records": self.trail_events})
             if path == "cloudtrail-events":
