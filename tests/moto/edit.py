@@ -362,8 +362,10 @@ def night(org, rng, snapshot):
         org.organizations.move_account(AccountId=account, SourceParentId=source, DestinationParentId=target)
         done.append(f"move {account}")
     first, second = rng.sample(sets, 2)
+    # With its session duration: moto answers DescribePermissionSet with a bad value without one.
     org.sso.update_permission_set(
-        InstanceArn=org.instance, PermissionSetArn=first, Description="edited tonight"
+        InstanceArn=org.instance, PermissionSetArn=first, Description="edited tonight",
+        SessionDuration="PT4H",
     )
     org.sso.put_inline_policy_to_permission_set(
         InstanceArn=org.instance, PermissionSetArn=second, InlinePolicy=json.dumps(
