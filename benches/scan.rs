@@ -328,6 +328,24 @@ fn budget(rate: f64) {
     }
 }
 
+/// One line on the organization a benchmark scans.
+fn describe(snapshot: &ssoaudit::snapshot::Snapshot, latency_ms: u64) -> String {
+    let pairs: usize = snapshot
+        .permission_sets
+        .iter()
+        .map(|s| s.provisioned_accounts.len())
+        .sum();
+    format!(
+        "organization: {} accounts, {} permission sets ({pairs} provisioned pairs), {} groups, {} users, {} memberships, {} assignments; {latency_ms} ms latency per request",
+        snapshot.organization.accounts.len(),
+        snapshot.permission_sets.len(),
+        snapshot.groups.len(),
+        snapshot.users.len(),
+        snapshot.memberships.len(),
+        snapshot.assignments.len(),
+    )
+}
+
 /// A night of a large organization: a full scan (the previous night's snapshot), 50 changes
 /// made through the APIs and recorded as CloudTrail records them, then `snapshot --incremental`
 /// from the previous night's snapshot; with `verify`, a full scan of the changed organization
@@ -339,20 +357,7 @@ fn night(latency_ms: u64, scale: usize, verify: bool) {
     std::fs::create_dir_all(&dir).unwrap();
     let fixture = dir.join(format!("organization-x{scale}.json"));
     std::fs::write(&fixture, snapshot.to_canonical_json()).unwrap();
-    let pairs: usize = snapshot
-        .permission_sets
-        .iter()
-        .map(|s| s.provisioned_accounts.len())
-        .sum();
-    println!(
-        "organization: {} accounts, {} permission sets ({pairs} provisioned pairs), {} groups, {} users, {} memberships, {} assignments; {latency_ms} ms latency per request",
-        snapshot.organization.accounts.len(),
-        snapshot.permission_sets.len(),
-        snapshot.groups.len(),
-        snapshot.users.len(),
-        snapshot.memberships.len(),
-        snapshot.assignments.len(),
-    );
+    println!("{}", describe(&snapshot, latency_ms));
     let moto = Moto::start_with(&[("SSOAUDIT_MOTO_MANAGED_POLICIES", "management")]);
     let started = Instant::now();
     moto.seed(&fixture);
@@ -478,16 +483,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let fixture = dir.join("organization.json");
     std::fs::write(&fixture, snapshot.to_canonical_json()).unwrap();
-    println!(
-        "organization: {} accounts, {} permission sets, {} groups, {} users, {} memberships, {} assignments; {} ms latency per request",
-        snapshot.organization.accounts.len(),
-        snapshot.permission_sets.len(),
-        snapshot.groups.len(),
-        snapshot.users.len(),
-        snapshot.memberships.len(),
-        snapshot.assignments.len(),
-        latency_ms
-    );
+    println!("{}", describe(&snapshot, latency_ms));
 
     let moto = Moto::start();
     let started = Instant::now();

@@ -483,7 +483,6 @@ const LOOKUP_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(90);
 /// What an incremental scan takes from its base, and what it reads again.
 struct Plan<'a> {
     base: &'a Snapshot,
-    record: crate::snapshot::Incremental,
     changes: changes::Changes,
 }
 
@@ -493,8 +492,9 @@ impl Plan<'_> {
     }
 }
 
-/// Reads the change events since `base` and decides what to read again; Err(reason) when
-/// nothing of the base can be trusted and the whole organization must be scanned.
+/// Reads the change events since `base` and decides what to read again, noting the period and
+/// the events in `record`; Err(reason) when nothing of the base can be trusted and the whole
+/// organization must be scanned.
 async fn plan<'a>(
     (scan, config, sso): (&Scan, &aws_config::SdkConfig, &aws_sdk_ssoadmin::Client),
     base: &'a Snapshot,
@@ -594,11 +594,7 @@ async fn plan<'a>(
             changes.full.entry(part).or_insert_with(|| reason.clone());
         }
     }
-    Ok(Plan {
-        base,
-        record: record.clone(),
-        changes,
-    })
+    Ok(Plan { base, changes })
 }
 
 async fn scan_from(options: &ScanOptions, base: Option<&Snapshot>) -> Result<Snapshot, ScanError> {
@@ -692,7 +688,7 @@ async fn scan_from(options: &ScanOptions, base: Option<&Snapshot>) -> Result<Sna
         scan.progress.note(&format!(
             "{} change events since {}: assignments of {} pairs and tags of {} accounts named",
             plan.changes.relevant,
-            plan.record.changes_since,
+            record.changes_since,
             plan.changes.pairs.len(),
             plan.changes.tagged_accounts.len()
         ));
@@ -839,18 +835,20 @@ async fn scan_from(options: &ScanOptions, base: Option<&Snapshot>) -> Result<Sna
     let (assignments, pairs_listed) = assignments;
     let incremental = base.map(|_| {
         if let Some(plan) = &plan {
-            record.change_events = plan.record.change_events;
-            record.changes_since = plan.record.changes_since.clone();
-            record.changes_until = plan.record.changes_until.clone();
             for (part, reason) in &plan.changes.full {
                 record.read_in_full.push(crate::snapshot::FullRead {
                     part: part.as_str().into(),
                     reason: reason.clone(),
                 });
             }
-            record.account_tags_read = if plan.full(changes::Part::AccountTags) {
-                organization.accounts.len() as u64
-            } else {
+        }
+        // Tags were read for every account, unless kept from the base for those it knew and
+        // no event named.
+        record.account_tags_read = match plan
+            .as_ref()
+            .filter(|p| !p.full(changes::Part::AccountTags))
+        {
+            Some(plan) => {
                 let known: std::collections::BTreeSet<&str> = plan
                     .base
                     .organization
@@ -866,20 +864,18 @@ async fn scan_from(options: &ScanOptions, base: Option<&Snapshot>) -> Result<Sna
                             || plan.changes.tagged_accounts.contains(&a.id)
                     })
                     .count() as u64
-            };
-        }
+            }
+            None => organization.accounts.len() as u64,
+        };
         record.assignment_pairs_read = pairs_listed.map(|n| n as u64).unwrap_or_else(|| {
             permission_sets
                 .iter()
                 .map(|s| s.provisioned_accounts.len() as u64)
                 .sum()
         });
-        if plan.is_none() {
-            record.account_tags_read = organization.accounts.len() as u64;
-        }
         record.read_in_full.sort_by(|a, b| a.part.cmp(&b.part));
         record.read_in_full.dedup_by(|a, b| a.part == b.part);
-        record.clone()
+        std::mem::take(&mut record)
     });
     scan.end_progress();
     let mut snapshot = Snapshot {
