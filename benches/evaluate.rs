@@ -59,6 +59,16 @@ fn mib(bytes: usize) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `--load-only FILE`: the process a load costs, to time beside `ssoaudit check`.
+    if let Some(file) = args
+        .iter()
+        .position(|a| a == "--load-only")
+        .and_then(|i| args.get(i + 1))
+    {
+        let snapshot = Snapshot::load(std::path::Path::new(file)).expect("snapshot loads");
+        std::hint::black_box(&snapshot);
+        return;
+    }
     let factor: f64 = args
         .iter()
         .position(|a| a == "--scale")
@@ -118,6 +128,30 @@ fn main() {
         (elapsed, admin)
     };
 
+    // `--profile RULE`: that rule alone, five times, and nothing else (for a profiler).
+    if let Some(id) = args
+        .iter()
+        .position(|a| a == "--profile")
+        .and_then(|i| args.get(i + 1))
+    {
+        let snapshot = Snapshot::load(&path).expect("snapshot loads");
+        let chosen: Vec<_> = rules
+            .iter()
+            .filter(|r| r.id == *id || id == "all")
+            .cloned()
+            .collect();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let evaluation =
+                engine::evaluate_with(&snapshot, &chosen, now, Some(&desired), None, None);
+            println!(
+                "{id}: {:.1?}, {} findings",
+                started.elapsed(),
+                evaluation.findings.len()
+            );
+        }
+        return;
+    }
     let runs = 3;
     let mut load_times = Vec::new();
     let mut eval_times = Vec::new();
@@ -224,6 +258,8 @@ fn main() {
         peak_total as f64 / file_size as f64
     );
 
+    whole_check(&path, file_size, &rules, now, runs);
+
     // Role chains: the same organization with 20 roles in each account (Cloud Posse's team
     // roles, the sets' roles, application roles) and an identity account whose team-access
     // sets reach the team roles of every account. The graph is built and followed inside
@@ -275,4 +311,114 @@ fn main() {
         "evaluate with chains: {chained_eval:.1?}; {} findings, {chain_findings} of them on chained routes",
         evaluation.findings.len()
     );
+}
+
+/// The whole `check --format json` (load, every rule, the report written to a new file) beside
+/// the load alone, measured side by side: in this process (time and peak heap, best of `runs`,
+/// the catalogs already loaded) and as processes (`ssoaudit check` against this benchmark
+/// loading the file and exiting; wall time, best of `runs`).
+fn whole_check(
+    path: &std::path::Path,
+    file_size: usize,
+    rules: &[rules::Rule],
+    now: chrono::DateTime<chrono::Utc>,
+    runs: usize,
+) {
+    let report = path.with_extension("report.json");
+    let (mut load, mut check) = (Vec::new(), Vec::new());
+    let (mut load_peak, mut check_peak, mut report_size) = (0, 0, 0);
+    for _ in 0..runs {
+        let baseline = CURRENT.load(Ordering::Relaxed);
+        PEAK.store(baseline, Ordering::Relaxed);
+        let started = Instant::now();
+        let snapshot = Snapshot::load(path).expect("snapshot loads");
+        load.push(started.elapsed());
+        load_peak = PEAK.load(Ordering::Relaxed) - baseline;
+        drop(snapshot);
+
+        let _ = std::fs::remove_file(&report);
+        let baseline = CURRENT.load(Ordering::Relaxed);
+        PEAK.store(baseline, Ordering::Relaxed);
+        let started = Instant::now();
+        let snapshot = Snapshot::load(path).expect("snapshot loads");
+        let evaluation = engine::evaluate_with(&snapshot, rules, now, None, None, None);
+        let input = ssoaudit::report::ReportInput {
+            evaluation: &evaluation,
+            rules,
+            fail_on: None,
+            snapshot_source: &snapshot.metadata.source,
+            captured_at: &snapshot.metadata.captured_at,
+            now,
+            region: &snapshot.metadata.region,
+            management_account_id: &snapshot.organization.management_account_id,
+            history: None,
+        };
+        ssoaudit::output::write_to(Some(&report), |out| {
+            ssoaudit::report::write(
+                ssoaudit::report::Format::Json,
+                &input,
+                &snapshot,
+                ssoaudit::report::Terminal::default(),
+                out,
+            )
+        })
+        .expect("report written");
+        check.push(started.elapsed());
+        check_peak = PEAK.load(Ordering::Relaxed) - baseline;
+        report_size = std::fs::metadata(&report).map(|m| m.len()).unwrap_or(0);
+        drop(evaluation);
+        drop(snapshot);
+    }
+    let best = |times: &[std::time::Duration]| times.iter().min().copied().unwrap_or_default();
+    println!(
+        "whole check in process (best of {runs}): load {:.1?}, check --format json {:.1?} ({:.2}x the load; report {:.1} MiB); peak heap: load {:.1} MiB ({:.2}x the file), check {:.1} MiB ({:.2}x the file)",
+        best(&load),
+        best(&check),
+        best(&check).as_secs_f64() / best(&load).as_secs_f64(),
+        mib(report_size as usize),
+        mib(load_peak),
+        load_peak as f64 / file_size as f64,
+        mib(check_peak),
+        check_peak as f64 / file_size as f64,
+    );
+
+    let (mut load, mut check) = (Vec::new(), Vec::new());
+    let this = std::env::current_exe().expect("this benchmark's path");
+    for _ in 0..runs {
+        let started = Instant::now();
+        let status = std::process::Command::new(&this)
+            .arg("--load-only")
+            .arg(path)
+            .status()
+            .expect("the load runs");
+        assert!(status.success());
+        load.push(started.elapsed());
+        let _ = std::fs::remove_file(&report);
+        let started = Instant::now();
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_ssoaudit"))
+            .arg("check")
+            .arg("--snapshot")
+            .arg(path)
+            .args([
+                "--format",
+                "json",
+                "--now",
+                "2026-11-28T00:00:00Z",
+                "--output",
+            ])
+            .arg(&report)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("ssoaudit check runs");
+        // Exit code 1: findings at or above the threshold, as expected here.
+        assert_eq!(status.code(), Some(1));
+        check.push(started.elapsed());
+    }
+    println!(
+        "whole check as processes (best of {runs}): load {:.1?}, `ssoaudit check --format json` {:.1?} ({:.2}x the load)",
+        best(&load),
+        best(&check),
+        best(&check).as_secs_f64() / best(&load).as_secs_f64(),
+    );
+    let _ = std::fs::remove_file(&report);
 }

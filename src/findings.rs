@@ -123,7 +123,13 @@ pub fn fingerprint(rule_id: &str, resource: &Resource) -> String {
         hasher.update([0u8]);
     }
     let digest = hasher.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(32);
+    for b in &digest[..16] {
+        text.push(HEX[usize::from(b >> 4)] as char);
+        text.push(HEX[usize::from(b & 15)] as char);
+    }
+    text
 }
 
 /// Most severe first, then by rule and resource: the one order every report uses.

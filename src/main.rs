@@ -77,6 +77,7 @@ fn load_rules(selection: &RuleSelection) -> Result<Vec<ssoaudit::rules::Rule>, I
 }
 
 fn check(args: CheckArgs) -> Result<Outcome, InputError> {
+    ssoaudit::iam::warm_catalogs();
     let flags = ssoaudit::config::CheckSettings {
         rules: args.selection.rules.clone(),
         no_builtin: args.selection.no_builtin,
@@ -187,7 +188,12 @@ fn check(args: CheckArgs) -> Result<Outcome, InputError> {
     if let Some(line) = report::gaps_line(&evaluation, args.allow_gaps) {
         eprintln!("{line}");
     }
-    Ok(outcome::of_check(&evaluation, fail_on, args.allow_gaps))
+    let outcome = outcome::of_check(&evaluation, fail_on, args.allow_gaps);
+    // The process ends here: freeing the findings and the snapshot piece by piece would only
+    // delay it.
+    std::mem::forget(evaluation);
+    std::mem::forget(snapshot);
+    Ok(outcome)
 }
 
 /// Reads the event sources the command line names into the snapshot.
@@ -241,7 +247,9 @@ fn snapshot(args: SnapshotArgs) -> Result<Outcome, InputError> {
         },
     };
     let writing = std::time::Instant::now();
-    write_to(args.output.as_deref(), |out| snapshot.write_canonical(out))?;
+    ssoaudit::output::write_durably_to(args.output.as_deref(), |out| {
+        snapshot.write_canonical(out)
+    })?;
     if !args.scan.quiet && args.output.is_some() {
         eprintln!("snapshot written in {:.1?}", writing.elapsed());
     }
@@ -269,6 +277,7 @@ fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), InputError> 
 }
 
 fn history(args: HistoryArgs) -> Result<Outcome, InputError> {
+    ssoaudit::iam::warm_catalogs();
     let rules = load_rules(&args.selection)?;
     let since = args
         .since
@@ -317,6 +326,7 @@ fn history(args: HistoryArgs) -> Result<Outcome, InputError> {
 }
 
 fn diff(args: DiffArgs) -> Result<Outcome, InputError> {
+    ssoaudit::iam::warm_catalogs();
     let old = Snapshot::load(&args.old)?;
     let new = Snapshot::load(&args.new)?;
     let changes = ssoaudit::diff::compare(&old, &new);
@@ -341,6 +351,7 @@ fn diff(args: DiffArgs) -> Result<Outcome, InputError> {
 }
 
 fn access(args: AccessArgs) -> Result<Outcome, InputError> {
+    ssoaudit::iam::warm_catalogs();
     let snapshot = match &args.snapshot {
         Some(path) => Snapshot::load(path)?,
         None => scan(&args.scan)?,
@@ -389,6 +400,7 @@ fn access(args: AccessArgs) -> Result<Outcome, InputError> {
 }
 
 fn permission_set(args: PermissionSetArgs) -> Result<Outcome, InputError> {
+    ssoaudit::iam::warm_catalogs();
     let snapshot = match &args.snapshot {
         Some(path) => Snapshot::load(path)?,
         None => scan(&args.scan)?,

@@ -1,9 +1,12 @@
 //! Safe writes of snapshots and reports: a file is written whole or not at all.
 //!
 //! The content goes to a temporary file in the target's directory, created with mode 0600
-//! (snapshots and reports hold names, e-mail addresses and access maps), is flushed to disk,
-//! and only then renamed over the target. An interrupted or failed write leaves the previous
-//! file as it was and no partial file behind.
+//! (snapshots and reports hold names, e-mail addresses and access maps), and only then renamed
+//! over the target. An interrupted or failed write leaves the previous file as it was and no
+//! partial file behind. Snapshots (the base of the next incremental scan, the record of an
+//! audit) are flushed to disk before the rename; reports, made again from a snapshot in
+//! seconds, are left to the operating system (a flush of a 200 MB report costs a third of a
+//! second).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -12,6 +15,14 @@ use std::path::{Path, PathBuf};
 /// Writes `path` through `fill`, atomically. On any error of `fill` or of the file system
 /// the target is untouched and the temporary file removed.
 pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    write_atomic_with(path, true, fill)
+}
+
+/// [`write_atomic`], flushed to disk before the rename only when `durable`.
+fn write_atomic_with<F>(path: &Path, durable: bool, fill: F) -> io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
@@ -39,7 +50,9 @@ where
         let mut writer = BufWriter::new(file);
         fill(&mut writer)?;
         let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         drop(file);
         std::fs::rename(&temp_path, path)
     })();
@@ -49,16 +62,30 @@ where
     result
 }
 
-/// Writes through `fill` to `path` (atomically) when given, else to standard output; an
-/// error names the file.
+/// Writes a report through `fill` to `path` (atomically) when given, else to standard output;
+/// an error names the file.
 pub fn write_to<F>(path: Option<&Path>, fill: F) -> Result<(), String>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
+    write_to_with(path, false, fill)
+}
+
+/// [`write_to`] for a snapshot: flushed to disk before it replaces the file.
+pub fn write_durably_to<F>(path: Option<&Path>, fill: F) -> Result<(), String>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    write_to_with(path, true, fill)
+}
+
+fn write_to_with<F>(path: Option<&Path>, durable: bool, fill: F) -> Result<(), String>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
     match path {
-        Some(path) => {
-            write_atomic(path, fill).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
+        Some(path) => write_atomic_with(path, durable, fill)
+            .map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => {
             let mut stdout = BufWriter::new(io::stdout().lock());
             fill(&mut stdout)

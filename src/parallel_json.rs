@@ -33,23 +33,102 @@ impl<T: Serialize + Sync> Items for Vec<T> {
         indent: &[u8],
         out: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
-        let mut element = Vec::new();
         for i in range {
             if i > 0 {
                 out.extend_from_slice(b",\n");
             }
             out.extend_from_slice(indent);
-            element.clear();
-            serde_json::to_writer_pretty(&mut element, &self[i])?;
-            // JSON strings escape newlines: every newline byte is the printer's.
-            let mut rest = element.as_slice();
-            while let Some(at) = memchr::memchr(b'\n', rest) {
-                out.extend_from_slice(&rest[..=at]);
-                out.extend_from_slice(indent);
-                rest = &rest[at + 1..];
-            }
-            out.extend_from_slice(rest);
+            let formatter = Indented {
+                depth: indent.len() / 2,
+                has_value: false,
+            };
+            let mut serializer = serde_json::Serializer::with_formatter(&mut *out, formatter);
+            self[i].serialize(&mut serializer)?;
         }
+        Ok(())
+    }
+}
+
+/// serde_json's pretty printer (two spaces a level) starting `depth` levels in, so that an
+/// element is written in place, already indented to where it stands.
+struct Indented {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Indented {
+    fn indent<W: ?Sized + Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8; 64] =
+            b"                                                                ";
+        let mut left = self.depth * 2;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            writer.write_all(&SPACES[..n])?;
+            left -= n;
+        }
+        Ok(())
+    }
+}
+
+impl Indented {
+    /// A newline (after a comma but for the first) and the indentation of an element or key.
+    fn item<W: ?Sized + Write>(&self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        writer.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(writer)
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            writer.write_all(b"\n")?;
+            self.indent(writer)?;
+        }
+        writer.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for Indented {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }

@@ -58,16 +58,17 @@ fn rule_file(text: &str) -> String {
 }
 
 fn organization() -> Snapshot {
-    let mut snapshot = large(
-        Scale {
-            accounts: 30,
-            permission_sets: 16,
-            groups: 20,
-            users: 200,
-            assignments: 900,
-        },
-        7,
-    );
+    organization_of(Scale {
+        accounts: 30,
+        permission_sets: 16,
+        groups: 20,
+        users: 200,
+        assignments: 900,
+    })
+}
+
+fn organization_of(scale: Scale) -> Snapshot {
+    let mut snapshot = large(scale, 7);
     // References the snapshot does not resolve.
     snapshot.assignments.push(Assignment {
         account_id: "999999999999".into(),
@@ -285,9 +286,7 @@ fn naive(
     (hits, errors)
 }
 
-#[test]
-fn shortcuts_match_naive_evaluation() {
-    let snapshot = organization();
+fn with_extra_rules() -> Vec<Rule> {
     let mut sources = rules::builtin_sources();
     for (name, text) in EXTRA_RULES {
         sources.push(RuleSource {
@@ -296,7 +295,49 @@ fn shortcuts_match_naive_evaluation() {
             builtin: false,
         });
     }
-    let rules = rules::load(&sources).unwrap_or_else(|e| panic!("{e:?}"));
+    rules::load(&sources).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Rules run side by side and the rows of a large rule in ranges on several threads: the
+/// findings and errors, in order, are those of one thread.
+#[test]
+fn any_number_of_threads_gives_the_same_evaluation() {
+    // More assignment rows than a rule runs in one piece.
+    let snapshot = organization_of(Scale {
+        accounts: 60,
+        permission_sets: 16,
+        groups: 40,
+        users: 400,
+        assignments: 24_000,
+    });
+    let rules = with_extra_rules();
+    let now = chrono::Utc::now();
+    let one = engine::evaluate_on(&snapshot, &rules, now, (None, None, None), 1);
+    assert!(one.findings.len() > 20_000, "{}", one.findings.len());
+    assert!(!one.errors.is_empty());
+    let shown = |e: &engine::Evaluation| {
+        (
+            e.findings
+                .iter()
+                .map(|f| format!("{f:?}"))
+                .collect::<Vec<_>>(),
+            e.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    let expected = shown(&one);
+    for threads in [2, 3] {
+        let many = engine::evaluate_on(&snapshot, &rules, now, (None, None, None), threads);
+        assert!(
+            shown(&many) == expected,
+            "{threads} threads differ from one"
+        );
+    }
+}
+
+#[test]
+fn shortcuts_match_naive_evaluation() {
+    let snapshot = organization();
+    let rules = with_extra_rules();
     let now = chrono::Utc::now();
     let mut compared = 0;
     for rule in &rules {

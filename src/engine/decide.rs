@@ -111,13 +111,47 @@ const UNREAD: u32 = u32::MAX;
 
 /// The root values of one row, built on demand: a condition reading only `principal.type`
 /// never builds the account or the permission set.
-pub(super) type RootValues<'f> = &'f dyn Fn(usize) -> Value;
+/// The second argument, when given, names the fields wanted (positions in the root's fields):
+/// a builder may leave the others out.
+pub(super) type RootValues<'f> = &'f dyn Fn(usize, Option<&[usize]>) -> Value;
+
+/// The fields of each root that `paths` read (positions in the root's fields), or None for a
+/// root read whole.
+pub(super) fn fields_read<'p>(
+    paths: impl Iterator<Item = &'p [String]>,
+    roots: &[(&str, &[subjects::Field])],
+) -> Vec<Option<Vec<usize>>> {
+    let mut only: Vec<Option<Vec<usize>>> = vec![Some(Vec::new()); roots.len()];
+    for path in paths {
+        let Some(root) = roots.iter().position(|(name, _)| *name == path[0]) else {
+            continue;
+        };
+        match path.get(1) {
+            None => only[root] = None,
+            Some(field) => {
+                if let (Some(list), Some(i)) = (
+                    &mut only[root],
+                    roots[root].1.iter().position(|f| f.name == field),
+                ) {
+                    list.push(i);
+                }
+            }
+        }
+    }
+    for list in only.iter_mut().flatten() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    only
+}
 
 /// One root's part of a condition: the paths it reads, and the classes of entities that read
 /// alike (every group has `principal.type == "GROUP"`: one class for them all).
 #[derive(Default)]
 struct RootClasses {
     paths: Vec<PreparedPath>,
+    /// The fields the paths read (None: the whole root).
+    only: Option<Vec<usize>>,
     /// Class of each entity seen so far (by its identity in the snapshot).
     by_entity: FxHashMap<u32, u32>,
     by_values: HashMap<ValueKey, u32>,
@@ -162,6 +196,10 @@ impl<'a> Decider<'a> {
     ) -> Self {
         let mut classes: Vec<RootClasses> =
             (0..roots.len()).map(|_| RootClasses::default()).collect();
+        let only = fields_read(paths.iter().map(Vec::as_slice), roots);
+        for (classes, only) in classes.iter_mut().zip(only) {
+            classes.only = only;
+        }
         for path in paths {
             if let Some(root) = roots.iter().position(|(name, _)| *name == path[0]) {
                 let keys = path[1..]
@@ -199,12 +237,12 @@ impl<'a> Decider<'a> {
                 Some(entity) => match classes.by_entity.get(&entity) {
                     Some(&class) => class,
                     None => {
-                        let class = classes.class_of(&values(root));
+                        let class = classes.class_of(&values(root, classes.only.as_deref()));
                         classes.by_entity.insert(entity, class);
                         class
                     }
                 },
-                None => classes.class_of(&values(root)),
+                None => classes.class_of(&values(root, classes.only.as_deref())),
             };
         }
         if let Some(known) = self.decisions.get(&key) {

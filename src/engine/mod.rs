@@ -90,6 +90,25 @@ pub fn evaluate_with(
     unused_days: Option<u32>,
     previous: Option<&Snapshot>,
 ) -> Evaluation {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    evaluate_on(
+        snapshot,
+        rules,
+        now,
+        (desired, unused_days, previous),
+        threads,
+    )
+}
+
+/// [`evaluate_with`] on `threads` threads: rules side by side, and the rows of a rule over
+/// many assignments in ranges. The result is the same for any number.
+pub fn evaluate_on(
+    snapshot: &Snapshot,
+    rules: &[Rule],
+    now: chrono::DateTime<chrono::Utc>,
+    (desired, unused_days, previous): (Option<&DesiredState>, Option<u32>, Option<&Snapshot>),
+    threads: usize,
+) -> Evaluation {
     // The team roles a stack declares stand in for accounts that were not read.
     let (declared, unplaced) = match desired {
         Some(d) if !d.roles.is_empty() => {
@@ -103,7 +122,9 @@ pub fn evaluate_with(
         .map(|d| d.groups.iter().cloned().collect());
     let cache = ValueCache::new(&model);
     let mut evaluation = Evaluation::default();
-    let mut drift_items: Option<Vec<DriftItem>> = None;
+    let drift_items: std::sync::OnceLock<Vec<DriftItem>> = std::sync::OnceLock::new();
+    // The rules that run, decided in order; they then run side by side.
+    let mut runs: Vec<std::borrow::Cow<Rule>> = Vec::new();
     let mut unread: Vec<DataArea> = snapshot.unread_areas().iter().map(|(a, _)| *a).collect();
     if !declared.is_empty() {
         // The roles a stack declares are something to decide from: rules on chains run on
@@ -124,7 +145,6 @@ pub fn evaluate_with(
             evaluation.skipped_previous.push(rule.id.clone());
             continue;
         }
-        let overridden;
         let rule = match unused_days {
             Some(days) if rule.concludes_from_absence && !rule.look_back_params().is_empty() => {
                 let mut copy = rule.clone();
@@ -132,12 +152,11 @@ pub fn evaluate_with(
                     copy.params
                         .insert(name.to_string(), serde_json::Value::from(days));
                 }
-                overridden = copy;
-                &overridden
+                std::borrow::Cow::Owned(copy)
             }
-            _ => rule,
+            _ => std::borrow::Cow::Borrowed(rule),
         };
-        let mut gaps = gaps_for(snapshot, rule);
+        let mut gaps = gaps_for(snapshot, &rule);
         // A declared role whose account the organization lacks is left out of the chains:
         // said, not dropped.
         if rule.requires.contains(&DataArea::MemberAccounts) {
@@ -157,7 +176,7 @@ pub fn evaluate_with(
             gaps.extend(check.desired_gaps(desired));
         }
         if rule.requires.contains(&DataArea::Events) {
-            let look_back = rule.concludes_from_absence.then(|| look_back_days(rule));
+            let look_back = rule.concludes_from_absence.then(|| look_back_days(&rule));
             gaps.extend(coverage_gap(snapshot, look_back, now));
         }
         // A rule that reads an area of which nothing was read (no event source, settings or
@@ -199,17 +218,30 @@ pub fn evaluate_with(
         if nothing_to_read {
             continue;
         }
+        runs.push(rule);
+    }
+    let run_one = |rule: &Rule| {
+        let (mut findings, mut errors) = (Vec::new(), Vec::new());
         let mut run = RuleRun {
             rule,
             cache: &cache,
-            findings: &mut evaluation.findings,
-            errors: &mut evaluation.errors,
+            findings: &mut findings,
+            errors: &mut errors,
+            message_fields: decide::fields_read(
+                rule.message.parts.iter().filter_map(|part| match part {
+                    crate::rules::TemplatePart::Path(path) => Some(path.as_slice()),
+                    crate::rules::TemplatePart::Text(_) => None,
+                }),
+                rule.subject.roots(),
+            ),
+            threads,
         };
         match &rule.logic {
             Logic::Condition(shape) => run.condition(shape, now),
             Logic::Check(check) => {
-                let desired = desired.map(|d| {
-                    let items = drift_items.get_or_insert_with(|| drift::compute(&model, d));
+                // Drift items are computed once, by the first drift rule that needs them.
+                let desired = desired.filter(|_| check.needs_desired()).map(|d| {
+                    let items = drift_items.get_or_init(|| drift::compute(&model, d));
                     (d, items.as_slice())
                 });
                 let input = CheckInput {
@@ -225,9 +257,80 @@ pub fn evaluate_with(
                 }
             }
         }
+        (findings, errors)
+    };
+    // Rules over every assignment or access row first, so that the long ones do not start last.
+    let cost = |rule: &Rule| match rule.subject {
+        SubjectKind::Access => 0,
+        SubjectKind::Assignment => 1,
+        _ => 2,
+    };
+    let results = side_by_side(&runs, threads, |rule| cost(rule), |rule| run_one(rule));
+    // Errors are joined in rule order. Findings are sorted below, and two findings can tie
+    // there only within one rule (the rule is part of the order): so the longest list is taken
+    // as it is and the others appended to it, sparing a copy of the largest.
+    let mut lists = Vec::with_capacity(results.len());
+    for (findings, errors) in results {
+        lists.push(findings);
+        evaluation.errors.extend(errors);
+    }
+    let ids_unique = {
+        let mut ids: Vec<&str> = runs.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.windows(2).all(|w| w[0] != w[1])
+    };
+    let longest = lists
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, l)| l.len())
+        .map(|(i, _)| i)
+        .filter(|_| ids_unique)
+        .unwrap_or(0);
+    if !lists.is_empty() {
+        let mut all = std::mem::take(&mut lists[longest]);
+        if longest == 0 {
+            all.reserve(lists.iter().map(Vec::len).sum());
+        }
+        for list in lists {
+            all.extend(list);
+        }
+        evaluation.findings = all;
     }
     findings::sort(&mut evaluation.findings);
     evaluation
+}
+
+/// Runs `work` on every item, on all cores, longest first by `cost` (lower is longer), and
+/// returns the results in the items' order.
+fn side_by_side<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    cost: impl Fn(&T) -> u8,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| cost(&items[i]));
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<(usize, R)>> = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                while let Some(&i) =
+                    order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                {
+                    let result = work(&items[i]);
+                    done.lock().expect("no worker panicked").push((i, result));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().expect("no worker panicked");
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// How far back a rule that concludes from absence looks: the longest duration its condition
@@ -316,11 +419,18 @@ pub fn gaps_for(snapshot: &Snapshot, rule: &Rule) -> Vec<Gap> {
     gaps
 }
 
+/// Rows from which a rule's rows are split among the cores.
+const CHUNKED_ROWS: usize = 20_000;
+
 struct RuleRun<'r, 'c, 'm, 's> {
     rule: &'r Rule,
     cache: &'c ValueCache<'m, 's>,
     findings: &'r mut Vec<Finding>,
     errors: &'r mut Vec<EvaluationError>,
+    /// The fields of each root the message reads (None: the whole root).
+    message_fields: Vec<Option<Vec<usize>>>,
+    /// Threads a rule's rows may be split among.
+    threads: usize,
 }
 
 pub fn base_context(rule: &Rule, now: chrono::DateTime<chrono::Utc>) -> Context<'static, 'static> {
@@ -507,30 +617,40 @@ impl RuleRun<'_, '_, '_, '_> {
         let facts = shape
             .calls_allows
             .then(|| self.cache.model.policy_facts().clone());
-        let base = base_context_with(self.rule, now, facts);
+        let rule = self.rule;
+        let base_of = || base_context_with(rule, now, facts.clone());
         let roots = self.rule.subject.roots();
         let snapshot = self.cache.model.snapshot;
         let cache = self.cache;
         if self.rule.subject == SubjectKind::Access {
             // Access rows are expanded from assignments: their own path, in two stages.
-            return self.access(shape, &base);
+            return self.in_chunks(cache.model.routes.len(), |run, range| {
+                run.access(shape, &base_of(), range)
+            });
         }
         let conjuncts: Vec<&crate::cel_paths::Conjunct> = shape.conjuncts.iter().collect();
-        let mut decider = Chain::new(&conjuncts, roots);
         if self.rule.subject == SubjectKind::Assignment {
             let targets = &cache.model.assignment_targets;
-            for (position, assignment) in cache.model.routes.iter().enumerate() {
-                let target = targets[position];
-                let principal = principal_identity(assignment.principal_type, target.principal);
-                let entities = [target.account, target.facts, principal, None];
-                let values = |root: usize| cache.assignment_root(position, root);
-                let outcome = decider.decide(&base, roots, entities, &values);
-                self.record(outcome, &values, assignment.chain, |run| {
-                    run.assignment_refs(assignment, None)
-                });
-            }
-            return;
+            return self.in_chunks(cache.model.routes.len(), |run, range| {
+                let base = base_of();
+                let mut decider = Chain::new(&conjuncts, roots);
+                for position in range {
+                    let assignment = &cache.model.routes[position];
+                    let target = targets[position];
+                    let principal = principal_identity(assignment.principal_type, target.principal);
+                    let entities = [target.account, target.facts, principal, None];
+                    let values = |root: usize, only: Option<&[usize]>| {
+                        cache.assignment_root_only(position, root, only)
+                    };
+                    let outcome = decider.decide(&base, roots, entities, &values);
+                    run.record(outcome, &values, assignment.chain, |run| {
+                        run.assignment_refs(assignment, None)
+                    });
+                }
+            });
         }
+        let base = base_of();
+        let mut decider = Chain::new(&conjuncts, roots);
         // Accounts, groups, users and permission sets: one root, one entity per row.
         let count = match self.rule.subject {
             SubjectKind::Account => snapshot.organization.accounts.len(),
@@ -539,7 +659,7 @@ impl RuleRun<'_, '_, '_, '_> {
             _ => snapshot.permission_sets.len(),
         };
         for i in 0..count {
-            let values = |_: usize| cache.entity(self.rule.subject, i);
+            let values = |_: usize, _: Option<&[usize]>| cache.entity(self.rule.subject, i);
             let outcome = decider.decide(&base, roots, [Some(i as u32), None, None, None], &values);
             self.record(outcome, &values, None, |run| run.entity_refs(i));
         }
@@ -624,7 +744,9 @@ impl RuleRun<'_, '_, '_, '_> {
             Ok(false) => {}
             Ok(true) => {
                 let roots = self.rule.subject.roots();
-                let all: Vec<Value> = (0..roots.len()).map(values).collect();
+                let all: Vec<Value> = (0..roots.len())
+                    .map(|root| values(root, self.message_fields[root].as_deref()))
+                    .collect();
                 let (resource, account, principal, permission_set, via) = refs(self);
                 let mut message =
                     render::render_with_brief(&self.rule.message, &all, roots, &self.rule.params);
@@ -748,7 +870,65 @@ impl RuleRun<'_, '_, '_, '_> {
         }
     }
 
-    fn access(&mut self, shape: &Arc<ConditionShape>, base: &Context) {
+    /// Runs `body` over the rows `0..count`, in ranges side by side on all cores when there
+    /// are many: each range records into lists of its own, joined in row order, so the
+    /// findings and errors are those of one pass in order.
+    fn in_chunks(
+        &mut self,
+        count: usize,
+        body: impl Fn(&mut RuleRun, std::ops::Range<usize>) + Sync,
+    ) {
+        let threads = if count >= CHUNKED_ROWS {
+            self.threads
+        } else {
+            1
+        };
+        if threads <= 1 {
+            return body(self, 0..count);
+        }
+        let size = count.div_ceil(threads);
+        let (rule, cache, message_fields) = (self.rule, self.cache, &self.message_fields);
+        let body = &body;
+        let parts: Vec<(Vec<Finding>, Vec<EvaluationError>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let range = t * size..((t + 1) * size).min(count);
+                    scope.spawn(move || {
+                        let (mut findings, mut errors) = (Vec::new(), Vec::new());
+                        let mut run = RuleRun {
+                            rule,
+                            cache,
+                            findings: &mut findings,
+                            errors: &mut errors,
+                            message_fields: message_fields.clone(),
+                            threads: 1,
+                        };
+                        body(&mut run, range);
+                        (findings, errors)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a rule's worker does not panic"))
+                .collect()
+        });
+        for (findings, errors) in parts {
+            if self.findings.is_empty() {
+                *self.findings = findings;
+            } else {
+                self.findings.extend(findings);
+            }
+            self.errors.extend(errors);
+        }
+    }
+
+    fn access(
+        &mut self,
+        shape: &Arc<ConditionShape>,
+        base: &Context,
+        range: std::ops::Range<usize>,
+    ) {
         let roots = SubjectKind::Access.roots();
         let level = SubjectKind::Access.assignment_level_roots();
         let (outer, inner): (Vec<_>, Vec<_>) = shape
@@ -759,14 +939,15 @@ impl RuleRun<'_, '_, '_, '_> {
         let mut inner = Chain::new(&inner, roots);
         let model = self.cache.model;
         let cache = self.cache;
-        for (position, assignment) in model.routes.iter().enumerate() {
+        for position in range {
+            let assignment = &model.routes[position];
             let target = model.assignment_targets[position];
             let principal = principal_identity(assignment.principal_type, target.principal);
             // Assignment-level conjuncts never read the user root (0).
             let entities = [None, target.account, target.facts, principal];
-            let assignment_values = |root: usize| match root {
+            let assignment_values = |root: usize, only: Option<&[usize]>| match root {
                 0 => Value::Null,
-                _ => cache.assignment_root(position, root - 1),
+                _ => cache.assignment_root_only(position, root - 1, only),
             };
             match outer.decide(base, roots, entities, &assignment_values) {
                 Ok(true) => {}
@@ -788,9 +969,9 @@ impl RuleRun<'_, '_, '_, '_> {
             };
             for &u in members {
                 let entities = [Some(u as u32), target.account, target.facts, principal];
-                let values = |root: usize| match root {
+                let values = |root: usize, only: Option<&[usize]>| match root {
                     0 => cache.user(u).clone(),
-                    _ => cache.assignment_root(position, root - 1),
+                    _ => cache.assignment_root_only(position, root - 1, only),
                 };
                 let outcome = inner.decide(base, roots, entities, &values);
                 self.record(outcome, &values, assignment.chain, |run| {

@@ -31,8 +31,11 @@ impl ManagedCatalog {
     pub fn get() -> &'static ManagedCatalog {
         static CATALOG: OnceLock<ManagedCatalog> = OnceLock::new();
         CATALOG.get_or_init(|| {
-            serde_json::from_reader(GzDecoder::new(MANAGED))
-                .expect("the embedded managed policy catalog parses")
+            // Read whole, then parsed from memory: several times faster than from a reader.
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(&mut GzDecoder::new(MANAGED), &mut text)
+                .expect("the embedded managed policy catalog decompresses");
+            serde_json::from_slice(&text).expect("the embedded managed policy catalog parses")
         })
     }
 

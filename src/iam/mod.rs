@@ -8,6 +8,15 @@ pub mod guardrails;
 pub mod managed;
 pub mod request;
 
+/// Loads the embedded catalogs (actions, AWS managed policies) on a thread of their own, so
+/// that a command pays for them while it reads its snapshot rather than after.
+pub fn warm_catalogs() {
+    std::thread::spawn(|| {
+        catalog::Catalog::get();
+        managed::ManagedCatalog::get();
+    });
+}
+
 use crate::snapshot::{PermissionSet, Snapshot};
 use evaluate::{Analysis, Policy, Role};
 use std::collections::HashMap;
