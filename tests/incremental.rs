@@ -393,4 +393,15 @@ fn what_the_events_cannot_vouch_for_is_read_in_full_and_said() {
     let parts: Vec<&str> = why.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(parts, ["account_tags", "assignments"], "{why:?}");
     assert!(why[1].1.contains("could not be listed"), "{why:?}");
+
+    // The account the scan runs in cannot be told: the tags in full (from a delegated
+    // administrator's account the management account's tag changes are out of sight).
+    moto.control(
+        "config",
+        serde_json::json!({"record_writes": true, "deny": {"sts:GetCallerIdentity": ""}}),
+    );
+    let why = reasons(&rescan("caller", &base));
+    let parts: Vec<&str> = why.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(parts, ["account_tags"], "{why:?}");
+    assert!(why[0].1.contains("sts:GetCallerIdentity"), "{why:?}");
 }

@@ -190,9 +190,11 @@ fn scanner_calls_only_read_only_operations_of_the_policy() {
     used.insert("cloudtrail:LookupEvents".into());
     // And the assignment requests an incremental scan checks the change events against
     // (tests/incremental.rs checks what it calls is in the policy).
+    // and the account it runs in (tag changes are seen from the management account only).
     for operation in [
         "sso-admin:ListAccountAssignmentCreationStatus",
         "sso-admin:ListAccountAssignmentDeletionStatus",
+        "sts:GetCallerIdentity",
     ] {
         used.insert(operation.into());
     }

@@ -286,6 +286,41 @@ pub fn missing_requests<'a>(
         .collect()
 }
 
+/// The account the scan's credentials belong to (sts:GetCallerIdentity, which needs no
+/// permission). LookupEvents returns that account's history only.
+pub(crate) async fn caller_account(
+    scan: &Scan,
+    config: &aws_config::SdkConfig,
+) -> Result<String, String> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let identity = scan
+        .caller
+        .call(Service::Sts, "GetCallerIdentity", || {
+            sts.get_caller_identity().send()
+        })
+        .await
+        .map_err(|error| error.message().to_string())?;
+    identity
+        .account()
+        .map(str::to_string)
+        .ok_or_else(|| "the answer names no account".into())
+}
+
+/// Why the account tags cannot be taken from the events the scan's account sees, if they
+/// cannot: Organizations records tag changes in the management account's history, which
+/// LookupEvents in a delegated administrator's account does not return.
+pub fn tags_unseen(caller: Result<&str, &str>, management_account: &str) -> Option<String> {
+    match caller {
+        Ok(account) if account == management_account => None,
+        Ok(account) => Some(format!(
+            "the scan runs in account {account}, not the management account {management_account}: Organizations records tag changes in the management account's event history, which this account's LookupEvents does not return"
+        )),
+        Err(error) => Some(format!(
+            "the account the scan runs in could not be read (sts:GetCallerIdentity: {error}): tag changes, recorded in the management account's history only, could be missed"
+        )),
+    }
+}
+
 /// Write events between `since` and `until` in each Region (LookupEvents, `ReadOnly=false`:
 /// the scan's own reads are not returned). None when a lookup failed or a record could not be
 /// read: the change history is then unknown.
@@ -417,6 +452,17 @@ pub(crate) async fn assignment_requests(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn tags_are_read_in_full_unless_the_scan_runs_in_the_management_account() {
+        assert_eq!(tags_unseen(Ok("111111111111"), "111111111111"), None);
+        let delegated = tags_unseen(Ok("222222222222"), "111111111111").unwrap();
+        assert!(
+            delegated.contains("account 222222222222, not the management account 111111111111")
+        );
+        let unknown = tags_unseen(Err("timed out"), "111111111111").unwrap();
+        assert!(unknown.contains("GetCallerIdentity: timed out"));
+    }
 
     fn event(source: &str, name: &str, request: serde_json::Value) -> ChangeEvent {
         ChangeEvent {

@@ -553,6 +553,14 @@ async fn plan<'a>(
     let events = changes::lookup(scan, config, &regions, since, now).await?;
     let mut changes = changes::interpret(&events);
     record.change_events = changes.relevant;
+    // From a delegated administrator's account the tag changes are out of sight.
+    let caller = changes::caller_account(scan, config).await;
+    let management = &base.organization.management_account_id;
+    if let Some(reason) =
+        changes::tags_unseen(caller.as_deref().map_err(String::as_str), management)
+    {
+        changes.full.entry(Part::AccountTags).or_insert(reason);
+    }
     // Gaps of the base in a part taken from it: that part is read in full.
     for gap in &base.gaps {
         use crate::vocabulary::DataArea;
