@@ -194,17 +194,28 @@ pub fn write(
         .collect();
 
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // Workers run at most `AHEAD` tasks ahead of the writer, so that chunks do not pile up in
+    // memory when writing is slower than serializing. A worker waits only before a task, and
+    // holds none while it waits: the tasks the writer needs next are always being worked on.
+    let ahead = 2 * threads.max(1) + 2;
+    let written = (std::sync::Mutex::new(0usize), std::sync::Condvar::new());
     let (sender, receiver) = std::sync::mpsc::channel::<(usize, serde_json::Result<Vec<u8>>)>();
     std::thread::scope(|scope| -> Result<(), SpliceError> {
         for _ in 0..threads.max(1) {
             let sender = sender.clone();
-            let (tasks, next, indents) = (&tasks, &next, &indents);
+            let (tasks, next, indents, written) = (&tasks, &next, &indents, &written);
             scope.spawn(move || {
                 loop {
                     let task = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some((array, range)) = tasks.get(task) else {
                         break;
                     };
+                    let (count, turned) = written;
+                    let mut done = count.lock().expect("the writer does not panic");
+                    while task >= *done + ahead {
+                        done = turned.wait(done).expect("the writer does not panic");
+                    }
+                    drop(done);
                     let mut buffer = Vec::with_capacity(range.len() * 256);
                     let result = arrays[*array]
                         .items
@@ -218,37 +229,45 @@ pub fn write(
         }
         drop(sender);
         // The skeleton up to each array, its elements as they come in order, then the rest.
-        let mut pending = std::collections::BTreeMap::new();
-        let mut written_to = 0usize;
-        let mut task = 0usize;
-        for &(at, i) in &places {
-            let marker = arrays[i].marker.as_bytes();
-            let open = at + marker.len() - 1;
-            out.write_all(&skeleton[written_to..open])?;
-            let count = arrays[i].items.count();
-            if count > 0 {
-                out.write_all(b"\n")?;
-                let mut done = 0;
-                while done < count {
-                    let chunk = loop {
-                        if let Some(chunk) = pending.remove(&task) {
-                            break chunk;
-                        }
-                        let (index, result) =
-                            receiver.recv().expect("a worker sends every task it takes");
-                        pending.insert(index, result);
-                    };
-                    out.write_all(&chunk.map_err(SpliceError::Json)?)?;
-                    done = tasks[task].1.end;
-                    task += 1;
+        let result = (|| -> Result<(), SpliceError> {
+            let mut pending = std::collections::BTreeMap::new();
+            let mut written_to = 0usize;
+            let mut task = 0usize;
+            for &(at, i) in &places {
+                let marker = arrays[i].marker.as_bytes();
+                let open = at + marker.len() - 1;
+                out.write_all(&skeleton[written_to..open])?;
+                let count = arrays[i].items.count();
+                if count > 0 {
+                    out.write_all(b"\n")?;
+                    let mut done = 0;
+                    while done < count {
+                        let chunk = loop {
+                            if let Some(chunk) = pending.remove(&task) {
+                                break chunk;
+                            }
+                            let (index, result) =
+                                receiver.recv().expect("a worker sends every task it takes");
+                            pending.insert(index, result);
+                        };
+                        out.write_all(&chunk.map_err(SpliceError::Json)?)?;
+                        done = tasks[task].1.end;
+                        task += 1;
+                        *written.0.lock().expect("no worker panicked") = task;
+                        written.1.notify_all();
+                    }
+                    out.write_all(b"\n")?;
+                    out.write_all(&indents[i].1)?;
                 }
-                out.write_all(b"\n")?;
-                out.write_all(&indents[i].1)?;
+                written_to = open;
             }
-            written_to = open;
-        }
-        out.write_all(&skeleton[written_to..])?;
-        Ok(())
+            out.write_all(&skeleton[written_to..])?;
+            Ok(())
+        })();
+        // Done or failed: no worker waits any more.
+        *written.0.lock().expect("no worker panicked") = usize::MAX / 2;
+        written.1.notify_all();
+        result
     })
 }
 
@@ -323,6 +342,44 @@ mod tests {
                     "{count} rows, {threads} threads"
                 );
             }
+        }
+    }
+
+    /// Fails once `left` bytes are written.
+    struct Failing {
+        left: usize,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if buf.len() > self.left {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.left -= buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A writer that fails midway ends the write with its error: the workers held back from
+    /// running ahead of it are let go, nothing waits for ever.
+    #[test]
+    fn a_failing_writer_ends_the_write_with_its_error() {
+        let rows: Vec<serde_json::Value> = (0..40 * CHUNK).map(row).collect();
+        let skeleton = b"{\n  \"rows\": []\n}".to_vec();
+        for threads in [1, 2, 3] {
+            let spliced = [Spliced {
+                marker: "\n  \"rows\": []",
+                items: &rows,
+            }];
+            let result = write(&skeleton, &spliced, threads, &mut Failing { left: 100_000 });
+            assert!(
+                matches!(&result, Err(SpliceError::Io(e)) if e.to_string() == "disk full"),
+                "{result:?}"
+            );
         }
     }
 
