@@ -84,7 +84,7 @@ pub fn apply(findings: &mut [Finding], baseline: &Baseline) -> Comparison {
     let mut comparison = Comparison::default();
     let mut seen = std::collections::BTreeSet::new();
     for finding in findings.iter_mut() {
-        if baseline.findings.contains_key(&finding.fingerprint) {
+        if baseline.findings.contains_key(finding.fingerprint.as_str()) {
             finding.in_baseline = true;
             comparison.unchanged += 1;
             seen.insert(finding.fingerprint.as_str());

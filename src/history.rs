@@ -187,14 +187,14 @@ fn of_snapshot(
         .expect("catalog")
         .ids(evaluation.findings.iter().map(|f| {
             RunFinding {
-                rule_id: f.rule_id.clone(),
+                rule_id: f.rule_id.to_string(),
                 severity: f.severity.as_str().to_string(),
                 account: f
                     .account
                     .as_ref()
                     .map(|a| a.name.clone())
                     .unwrap_or_default(),
-                fingerprint: f.fingerprint.clone(),
+                fingerprint: f.fingerprint.to_string(),
                 resource: f.resource.name.clone(),
             }
         }));

@@ -85,32 +85,13 @@ pub fn of_diff(diff: &SnapshotDiff, fail_on_change: bool) -> Outcome {
 mod tests {
     use super::*;
     use crate::engine::{EvaluationError, IncompleteRule};
-    use crate::findings::{Finding, Resource, SourceLocation};
+    use crate::findings::Finding;
     use crate::vocabulary::ResourceKind;
 
     fn finding(severity: Severity, suppressed: bool) -> Finding {
         Finding {
-            rule_id: "r".into(),
-            severity,
-            title: "t".into(),
-            message: "m".into(),
-            brief: None,
-            resource: Resource {
-                kind: ResourceKind::Group,
-                id: "g".into(),
-                name: "g".into(),
-            },
-            account: None,
-            principal: None,
-            permission_set: None,
-            via: None,
-            fingerprint: "f".into(),
-            location: SourceLocation {
-                path: "p".into(),
-                line: 1,
-            },
             suppressed: suppressed.then(|| "ok".to_string()),
-            in_baseline: false,
+            ..crate::findings::sample(severity, "r", "g", "m", "g")
         }
     }
 

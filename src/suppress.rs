@@ -81,14 +81,14 @@ pub fn parse(text: &str, shown: &str) -> Result<Vec<Suppression>, String> {
 pub fn apply(findings: &mut [Finding], suppressions: &[Suppression], today: chrono::NaiveDate) {
     for finding in findings.iter_mut() {
         let matched = suppressions.iter().find(|s| {
-            s.rule == finding.rule_id
+            *s.rule == *finding.rule_id
                 && s.expires.is_none_or(|date| today <= date)
                 && s.resource
                     .as_ref()
                     .is_none_or(|r| *r == finding.resource.id)
                 && s.fingerprint
                     .as_ref()
-                    .is_none_or(|f| *f == finding.fingerprint)
+                    .is_none_or(|f| finding.fingerprint == *f)
         });
         if let Some(suppression) = matched {
             finding.suppressed = Some(suppression.reason.clone());

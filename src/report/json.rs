@@ -193,12 +193,12 @@ fn finding_out(finding: &Finding, with_baseline: bool) -> FindingOut<'_> {
             id: &a.id,
             name: &a.name,
         }),
-        principal: finding.principal.as_ref().map(principal_out),
+        principal: finding.principal.as_deref().map(principal_out),
         permission_set: finding.permission_set.as_ref().map(|p| PermissionSetOut {
             arn: &p.arn,
             name: &p.name,
         }),
-        via: finding.via.as_ref().map(principal_out),
+        via: finding.via.as_deref().map(principal_out),
         fingerprint: &finding.fingerprint,
         location: LocationOut {
             path: &finding.location.path,

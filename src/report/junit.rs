@@ -34,7 +34,7 @@ pub fn write(input: &ReportInput) -> String {
         let (failing, others): (Vec<_>, Vec<_>) = evaluation
             .findings
             .iter()
-            .filter(|f| f.rule_id == rule.id)
+            .filter(|f| *f.rule_id == *rule.id)
             .partition(|f| f.is_open() && input.fail_on.is_some_and(|t| f.severity >= t));
         let incomplete = evaluation.incomplete.iter().find(|r| r.rule_id == rule.id);
         let rule_errors: Vec<_> = evaluation

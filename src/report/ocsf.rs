@@ -313,7 +313,7 @@ fn finding_record(common: &Common, finding: &Finding, instance: (String, String)
         region: common.input.region.to_string(),
     });
     let unmapped = &mut record.unmapped;
-    unmapped.insert("fingerprint", finding.fingerprint.clone());
+    unmapped.insert("fingerprint", finding.fingerprint.to_string());
     let principal =
         |p: &crate::findings::PrincipalRef| format!("{} {} ({})", p.principal_type, p.name, p.id);
     if let Some(p) = &finding.principal {

@@ -98,7 +98,7 @@ pub fn build(input: &ReportInput) -> Value {
         let rule_index = input
             .rules
             .iter()
-            .position(|r| r.id == finding.rule_id)
+            .position(|r| *r.id == *finding.rule_id)
             .unwrap_or(0);
         let mut properties = json!({
             "severity": finding.severity.as_str(),
@@ -217,7 +217,7 @@ fn fit(
     let by_account = |i: usize| {
         let finding = &findings[i];
         (
-            finding.rule_id.clone(),
+            finding.rule_id.to_string(),
             finding
                 .account
                 .as_ref()
@@ -227,7 +227,9 @@ fn fit(
     let mut grouped = group(input, result_of, by_account);
     let mut how = "one per rule and account";
     if grouped.len() > MAX_RESULTS {
-        grouped = group(input, result_of, |i| (findings[i].rule_id.clone(), None));
+        grouped = group(input, result_of, |i| {
+            (findings[i].rule_id.to_string(), None)
+        });
         how = "one per rule";
     }
     notifications.push(json!({
@@ -365,17 +367,21 @@ mod tests {
             brief: None,
             fingerprint: crate::findings::fingerprint(rule, &resource),
             resource,
-            account: Some(crate::findings::AccountRef {
-                id: account.into(),
-                name: account.into(),
-            }),
+            account: Some(
+                crate::findings::AccountRef {
+                    id: account.into(),
+                    name: account.into(),
+                }
+                .into(),
+            ),
             principal: None,
             permission_set: None,
             via: None,
             location: crate::findings::SourceLocation {
                 path: "rules/x.yaml".into(),
                 line: 1,
-            },
+            }
+            .into(),
             suppressed: None,
             in_baseline: false,
         }
