@@ -6,8 +6,9 @@
 use serde::Serialize;
 use std::io::Write;
 
-/// Elements serialized per task.
-const CHUNK: usize = 4096;
+/// Elements serialized per task: small enough that the chunks in flight (a few per core) stay
+/// a few megabytes.
+const CHUNK: usize = 1024;
 
 /// A slice of elements that can be serialized a range at a time.
 pub trait Items: Sync {
@@ -33,20 +34,50 @@ impl<T: Serialize + Sync> Items for Vec<T> {
         indent: &[u8],
         out: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
-        for i in range {
-            if i > 0 {
-                out.extend_from_slice(b",\n");
-            }
-            out.extend_from_slice(indent);
-            let formatter = Indented {
-                depth: indent.len() / 2,
-                has_value: false,
-            };
-            let mut serializer = serde_json::Serializer::with_formatter(&mut *out, formatter);
-            self[i].serialize(&mut serializer)?;
-        }
-        Ok(())
+        write_elements(range.map(|i| (i, &self[i])), indent, out)
     }
+}
+
+/// The elements of a slice as `map` turns each into what is serialized, one chunk at a time.
+pub struct Mapped<'a, T, F> {
+    pub items: &'a [T],
+    pub map: F,
+}
+
+impl<'a, T: Sync, S: Serialize, F: Fn(&'a T) -> S + Sync> Items for Mapped<'a, T, F> {
+    fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    fn write_range(
+        &self,
+        range: std::ops::Range<usize>,
+        indent: &[u8],
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        write_elements(range.map(|i| (i, (self.map)(&self.items[i]))), indent, out)
+    }
+}
+
+/// Writes elements (with their positions in the array) as [`Items::write_range`] does.
+fn write_elements<T: Serialize>(
+    elements: impl Iterator<Item = (usize, T)>,
+    indent: &[u8],
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    for (i, element) in elements {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        out.extend_from_slice(indent);
+        let formatter = Indented {
+            depth: indent.len() / 2,
+            has_value: false,
+        };
+        let mut serializer = serde_json::Serializer::with_formatter(&mut *out, formatter);
+        element.serialize(&mut serializer)?;
+    }
+    Ok(())
 }
 
 /// serde_json's pretty printer (two spaces a level) starting `depth` levels in, so that an

@@ -120,8 +120,6 @@ pub fn evaluate_on(
     model.declared_groups = desired
         .filter(|d| d.has_sso)
         .map(|d| d.groups.iter().cloned().collect());
-    let cache = ValueCache::new(&model);
-    let refs = SharedRefs::new(snapshot);
     let mut evaluation = Evaluation::default();
     let drift_items: std::sync::OnceLock<Vec<DriftItem>> = std::sync::OnceLock::new();
     // The rules that run, decided in order; they then run side by side.
@@ -221,8 +219,10 @@ pub fn evaluate_on(
         }
         runs.push(rule);
     }
+    let cache = ValueCache::new(&model).with_user_fields(user_fields_read(&runs));
+    let refs = SharedRefs::new(snapshot);
     let run_one = |rule: &Rule| {
-        let (mut findings, mut errors) = (Vec::new(), Vec::new());
+        let (mut findings, mut errors) = (vec![Vec::new()], Vec::new());
         let mut run = RuleRun {
             rule,
             text: RuleText::of(rule),
@@ -269,12 +269,22 @@ pub fn evaluate_on(
         _ => 2,
     };
     let results = side_by_side(&runs, threads, |rule| cost(rule), |rule| run_one(rule));
+    // What the rules read goes before their findings are joined: the join is then the peak.
+    drop(cache);
+    drop(refs);
+    drop(model);
     // Errors are joined in rule order. Findings are sorted below, and two findings can tie
-    // there only within one rule (the rule is part of the order): so the longest list is taken
+    // there only within one rule (the rule is part of the order), so a rule's lists must stay
+    // in order and the rules' order does not matter: the longest first list of a rule is taken
     // as it is and the others appended to it, sparing a copy of the largest.
-    let mut lists = Vec::with_capacity(results.len());
-    for (findings, errors) in results {
-        lists.push(findings);
+    let mut lists = Vec::new();
+    for (rule, (findings, errors)) in results.into_iter().enumerate() {
+        lists.extend(
+            findings
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| (rule, i == 0, l)),
+        );
         evaluation.errors.extend(errors);
     }
     let ids_unique = {
@@ -282,24 +292,48 @@ pub fn evaluate_on(
         ids.sort_unstable();
         ids.windows(2).all(|w| w[0] != w[1])
     };
-    let longest = lists
+    let base = lists
         .iter()
         .enumerate()
-        .max_by_key(|(_, l)| l.len())
+        .filter(|(_, (_, first, _))| *first)
+        .max_by_key(|(_, (_, _, l))| l.len())
         .map(|(i, _)| i)
         .filter(|_| ids_unique)
         .unwrap_or(0);
     if !lists.is_empty() {
-        let total: usize = lists.iter().map(Vec::len).sum();
-        let mut all = std::mem::take(&mut lists[longest]);
+        let total: usize = lists.iter().map(|(_, _, l)| l.len()).sum();
+        let mut all = std::mem::take(&mut lists[base].2);
         all.reserve_exact(total - all.len());
-        for list in lists {
+        let rule = lists[base].0;
+        // The base rule's other lists right after it, in order; then the rest.
+        let (same, others): (Vec<_>, Vec<_>) = lists.into_iter().partition(|(r, ..)| *r == rule);
+        for (_, _, list) in same.into_iter().chain(others) {
             all.extend(list);
         }
         evaluation.findings = all;
     }
     findings::sort(&mut evaluation.findings);
     evaluation
+}
+
+/// The `user` fields the conditions and messages of `rules` read (positions in the root's
+/// fields), None when one reads the whole root. Checks build their own values.
+fn user_fields_read(rules: &[std::borrow::Cow<Rule>]) -> Option<Vec<usize>> {
+    let root: &[(&str, &[subjects::Field])] = &[("user", subjects::USER_FIELDS)];
+    let mut paths: Vec<&[String]> = Vec::new();
+    for rule in rules {
+        if !rule.subject.roots().iter().any(|(name, _)| *name == "user") {
+            continue;
+        }
+        if let Logic::Condition(shape) = &rule.logic {
+            paths.extend(shape.paths.iter().map(Vec::as_slice));
+        }
+        paths.extend(rule.message.parts.iter().filter_map(|part| match part {
+            crate::rules::TemplatePart::Path(path) => Some(path.as_slice()),
+            crate::rules::TemplatePart::Text(_) => None,
+        }));
+    }
+    decide::fields_read(paths.into_iter(), root).pop().flatten()
 }
 
 /// Runs `work` on every item, on all cores, longest first by `cost` (lower is longer), and
@@ -424,6 +458,9 @@ pub fn gaps_for(snapshot: &Snapshot, rule: &Rule) -> Vec<Gap> {
 /// Rows from which a rule's rows are split among the cores.
 const CHUNKED_ROWS: usize = 20_000;
 
+/// Findings a rule records in one list before it starts another.
+const FINDINGS_LIST: usize = 4096;
+
 /// The references findings share, built once per account, group, user and permission set on
 /// first use: 200,000 findings on 2,000 accounts name 2,000 account references.
 struct SharedRefs<'s> {
@@ -525,7 +562,8 @@ struct RuleRun<'r, 'c, 'm, 's> {
     text: RuleText,
     cache: &'c ValueCache<'m, 's>,
     refs: &'c SharedRefs<'s>,
-    findings: &'r mut Vec<Finding>,
+    /// Lists of findings in order: a rule over many rows has one per range.
+    findings: &'r mut Vec<Vec<Finding>>,
     errors: &'r mut Vec<EvaluationError>,
     /// The fields of each root the message reads (None: the whole root).
     message_fields: Vec<Option<Vec<usize>>>,
@@ -643,7 +681,17 @@ impl RuleRun<'_, '_, '_, '_> {
         location: Arc<SourceLocation>,
     ) {
         let fingerprint = findings::fingerprint(&self.rule.id, &resource);
-        self.findings.push(Finding {
+        // Lists of a bounded length: the room a growing list leaves stays small, however many
+        // findings a rule has.
+        if self
+            .findings
+            .last()
+            .is_none_or(|list| list.len() >= FINDINGS_LIST)
+        {
+            self.findings.push(Vec::new());
+        }
+        let list = self.findings.last_mut().expect("a list");
+        list.push(Finding {
             rule_id: self.text.id.clone(),
             severity: self.rule.severity,
             title: self.text.title.clone(),
@@ -881,13 +929,15 @@ impl RuleRun<'_, '_, '_, '_> {
                 name: assignment.principal_id.to_string(),
             })
         });
-        let mut base_id = format!(
-            "{}/{}/{}/{}",
+        let mut base_id = joined(&[
             assignment.account_id,
+            "/",
             assignment.grant_arn,
+            "/",
             assignment.principal_type.as_str(),
-            assignment.principal_id
-        );
+            "/",
+            assignment.principal_id,
+        ]);
         // A chained route: the path tells it from the others to the same role.
         let through = assignment.chain.map(|c| {
             let chain = &model.chains[c as usize];
@@ -905,10 +955,14 @@ impl RuleRun<'_, '_, '_, '_> {
                 Resource {
                     kind: crate::vocabulary::ResourceKind::Assignment,
                     id: base_id,
-                    name: format!(
-                        "{} {} on {}{through}",
-                        principal.name, permission_set.name, account.name
-                    ),
+                    name: joined(&[
+                        &principal.name,
+                        " ",
+                        &permission_set.name,
+                        " on ",
+                        &account.name,
+                        through,
+                    ]),
                 },
                 Some(account),
                 Some(principal),
@@ -921,19 +975,26 @@ impl RuleRun<'_, '_, '_, '_> {
                 (
                     Resource {
                         kind: crate::vocabulary::ResourceKind::Access,
-                        id: format!(
-                            "{}/{}/USER/{}/via/{}/{}{}",
+                        id: joined(&[
                             assignment.account_id,
+                            "/",
                             assignment.grant_arn,
-                            user.id,
+                            "/USER/",
+                            &user.id,
+                            "/via/",
                             assignment.principal_type.as_str(),
+                            "/",
                             assignment.principal_id,
-                            base_id.find("/chain/").map_or("", |at| &base_id[at..])
-                        ),
-                        name: format!(
-                            "{} {} on {}{through}",
-                            user.user_name, permission_set.name, account.name
-                        ),
+                            base_id.find("/chain/").map_or("", |at| &base_id[at..]),
+                        ]),
+                        name: joined(&[
+                            &user.user_name,
+                            " ",
+                            &permission_set.name,
+                            " on ",
+                            &account.name,
+                            through,
+                        ]),
                     },
                     Some(account),
                     Some(user_ref),
@@ -965,12 +1026,12 @@ impl RuleRun<'_, '_, '_, '_> {
             (self.rule, self.cache, self.refs, &self.message_fields);
         let text = &self.text;
         let body = &body;
-        let parts: Vec<(Vec<Finding>, Vec<EvaluationError>)> = std::thread::scope(|scope| {
+        let parts: Vec<(Vec<Vec<Finding>>, Vec<EvaluationError>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let range = t * size..((t + 1) * size).min(count);
                     scope.spawn(move || {
-                        let (mut findings, mut errors) = (Vec::new(), Vec::new());
+                        let (mut findings, mut errors) = (vec![Vec::new()], Vec::new());
                         let mut run = RuleRun {
                             rule,
                             text: text.clone(),
@@ -991,15 +1052,9 @@ impl RuleRun<'_, '_, '_, '_> {
                 .map(|h| h.join().expect("a rule's worker does not panic"))
                 .collect()
         });
-        // Joined into one list grown once to its size, not doubled on the way.
-        let total: usize = parts.iter().map(|(f, _)| f.len()).sum();
+        // Kept as lists, in order: they are joined once, when the rules are done.
         for (findings, errors) in parts {
-            if self.findings.is_empty() {
-                *self.findings = findings;
-                self.findings.reserve_exact(total - self.findings.len());
-            } else {
-                self.findings.extend(findings);
-            }
+            self.findings.extend(findings);
             self.errors.extend(errors);
         }
     }
@@ -1061,6 +1116,15 @@ impl RuleRun<'_, '_, '_, '_> {
             }
         }
     }
+}
+
+/// The parts one after the other, in a string of exactly their length.
+fn joined(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        text.push_str(part);
+    }
+    text
 }
 
 type Refs = (

@@ -48,7 +48,26 @@ fn fill(
     params: &serde_json::Map<String, serde_json::Value>,
     shown: usize,
 ) -> String {
-    let mut out = String::new();
+    // Filled in a buffer kept by the thread, then copied at its length: 200,000 messages are
+    // not held with the room a growing string leaves.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    BUFFER.with_borrow_mut(|out| {
+        out.clear();
+        fill_into(out, template, values, roots, params, shown);
+        out.as_str().to_owned()
+    })
+}
+
+fn fill_into(
+    out: &mut String,
+    template: &Template,
+    values: &[Value],
+    roots: &[(&str, &[subjects::Field])],
+    params: &serde_json::Map<String, serde_json::Value>,
+    shown: usize,
+) {
     for part in &template.parts {
         match part {
             TemplatePart::Text(text) => out.push_str(text),
@@ -69,11 +88,14 @@ fn fill(
                     .position(|(name, _)| *name == path[0])
                     .and_then(|i| values.get(i))
                     .and_then(|root| subjects::lookup(root, &path[1..]));
-                out.push_str(&display(value, shown));
+                match value {
+                    Some(Value::String(s)) => out.push_str(s),
+                    None | Some(Value::Null) => out.push_str("(none)"),
+                    value => out.push_str(&display(value, shown)),
+                }
             }
         }
     }
-    out
 }
 
 /// A value as message text; a list shows its first `shown` items and how many more.

@@ -410,6 +410,9 @@ pub struct ValueCache<'m, 's> {
     users: Vec<OnceLock<Value>>,
     group_principals: Vec<OnceLock<Value>>,
     user_principals: Vec<OnceLock<Value>>,
+    /// The `user` fields built (positions in [`USER_FIELDS`]), None for all: what the rules
+    /// of an evaluation read, so that 20,000 users are not held with every field.
+    user_fields: Option<Vec<usize>>,
 }
 
 impl<'m, 's> ValueCache<'m, 's> {
@@ -424,7 +427,14 @@ impl<'m, 's> ValueCache<'m, 's> {
             users: cells(snapshot.users.len()),
             group_principals: cells(snapshot.groups.len()),
             user_principals: cells(snapshot.users.len()),
+            user_fields: None,
         }
+    }
+
+    /// Builds only these fields of each `user` (positions in [`USER_FIELDS`]).
+    pub fn with_user_fields(mut self, fields: Option<Vec<usize>>) -> Self {
+        self.user_fields = fields;
+        self
     }
 
     fn account_row<'a>(&'a self, account: &'a Account, assignment_count: usize) -> AccountRow<'a> {
@@ -577,14 +587,15 @@ impl<'m, 's> ValueCache<'m, 's> {
 
     pub fn user(&self, position: usize) -> &Value {
         self.users[position].get_or_init(|| {
-            value_of(
-                USER_FIELDS,
-                &UserRow {
-                    model: self.model,
-                    user: &self.model.snapshot.users[position],
-                    position,
-                },
-            )
+            let row = UserRow {
+                model: self.model,
+                user: &self.model.snapshot.users[position],
+                position,
+            };
+            match &self.user_fields {
+                None => value_of(USER_FIELDS, &row),
+                Some(only) => value_of_fields(only.iter().map(|&i| &USER_FIELDS[i]), &row),
+            }
         })
     }
 
