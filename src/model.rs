@@ -299,11 +299,20 @@ impl<'s> Model<'s> {
             let mut variants: Vec<Variant<'s>> = Vec::new();
             let mut ceilings: HashMap<&'s str, Option<crate::iam::guardrails::Ceiling>> =
                 HashMap::default();
+            // The variant of each set in each account, decided once: a set is assigned many
+            // times in one account.
+            let mut decided: HashMap<(u32, &'s str), Option<usize>> = HashMap::default();
             for (position, assignment) in snapshot.assignments.iter().enumerate() {
                 let Some(set) = assignment_targets[position].permission_set else {
                     continue;
                 };
                 let account = assignment.account_id.as_str();
+                if let Some(known) = decided.get(&(set, account)) {
+                    if let Some(v) = *known {
+                        assignment_targets[position].facts = Some((first_variant + v) as u32);
+                    }
+                    continue;
+                }
                 let ceiling = ceilings
                     .entry(account)
                     .or_insert_with(|| {
@@ -315,6 +324,7 @@ impl<'s> Model<'s> {
                     })
                     .clone();
                 let Some(key) = variant_key(snapshot, set as usize, account, ceiling) else {
+                    decided.insert((set, account), None);
                     continue;
                 };
                 let v = *keys.entry(key).or_insert_with(|| {
@@ -324,6 +334,7 @@ impl<'s> Model<'s> {
                     });
                     variants.len() - 1
                 });
+                decided.insert((set, account), Some(v));
                 variants[v].accounts.push(account);
                 assignment_targets[position].facts = Some((first_variant + v) as u32);
             }
