@@ -26,7 +26,8 @@ A WSGI layer in front of moto:
   with record_writes (config), every write of sso-admin, Identity Store, Organizations and IAM
   is served and recorded there as CloudTrail records it (GET-like POST
   /_ssoaudit/cloudtrail-recorded returns them; POST cloudtrail-events replaces them, to lose
-  some), CreateAccountAssignment provisions its pair as AWS does, and assignment requests are
+  some), CreateAccountAssignment provisions its pair as AWS does, a deletion gets a request id
+  of its own (moto reuses the creation's) and assignment requests are
   listed by ListAccountAssignmentCreationStatus / DeletionStatus;
   and CloudTrail Lake StartQuery / DescribeQuery / GetQueryResults for ssoaudit's three
   queries, computed from the same records, rows in the GetQueryResults shape (config:
@@ -387,6 +388,16 @@ class Extension:
         answer = {}
         if ok and service != "iam":
             answer = json.loads(chunks or b"{}")
+            deletion = answer.get("AccountAssignmentDeletionStatus")
+            if deletion and deletion.get("RequestId"):
+                # moto answers a deletion with the request id of the assignment's creation;
+                # AWS gives every request its own.
+                deletion["RequestId"] = str(uuid.uuid4())
+                chunks = json.dumps(answer).encode()
+                captured["headers"] = [
+                    (k, str(len(chunks)) if k.lower() == "content-length" else v)
+                    for k, v in captured["headers"]
+                ]
             record["responseElements"] = camel(answer) or None
         if not ok:
             try:
