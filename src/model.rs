@@ -191,6 +191,7 @@ impl<'s> Model<'s> {
         let mut permission_set_assigned_accounts =
             vec![BTreeSet::new(); snapshot.permission_sets.len()];
         let mut assignment_targets = Vec::with_capacity(snapshot.assignments.len());
+        let mut set_accounts_seen: rustc_hash::FxHashSet<(u32, u32)> = Default::default();
         for assignment in &snapshot.assignments {
             let account = account_index.get(assignment.account_id.as_str()).copied();
             if let Some(a) = account {
@@ -201,7 +202,15 @@ impl<'s> Model<'s> {
                 .copied();
             if let Some(p) = permission_set {
                 assignments_per_permission_set[p] += 1;
-                permission_set_assigned_accounts[p].insert(assignment.account_id.as_str());
+                // A set is assigned many times in one account: the ordered set of its accounts
+                // takes each account once.
+                let first = match account {
+                    Some(a) => set_accounts_seen.insert((p as u32, a as u32)),
+                    None => true,
+                };
+                if first {
+                    permission_set_assigned_accounts[p].insert(assignment.account_id.as_str());
+                }
             }
             let principal = match assignment.principal_type {
                 PrincipalType::Group => {
@@ -763,30 +772,49 @@ impl<'s> Model<'s> {
             if snapshot.events.role_uses.is_empty() {
                 return last;
             }
-            let mut uses: HashMap<(usize, &'s str, &'s str), &'s str> = HashMap::default();
+            // The users who used each (account, set name), each with their latest use, sorted
+            // by user: an assignment looks at the uses of its pair, not at each of its holders
+            // (a group of forty members is forty lookups, a pair has a use or two).
+            let mut uses: HashMap<(&'s str, &'s str), Vec<(usize, &'s str)>> = HashMap::default();
             for role_use in &snapshot.events.role_uses {
                 if let Some(u) = self.user_by_key(&role_use.user) {
-                    let entry = uses
-                        .entry((
-                            u,
-                            role_use.account_id.as_str(),
-                            role_use.permission_set_name.as_str(),
-                        ))
-                        .or_insert(role_use.last_used.as_str());
-                    *entry = (*entry).max(role_use.last_used.as_str());
+                    uses.entry((
+                        role_use.account_id.as_str(),
+                        role_use.permission_set_name.as_str(),
+                    ))
+                    .or_default()
+                    .push((u, role_use.last_used.as_str()));
                 }
+            }
+            for list in uses.values_mut() {
+                // Latest first within a user, then one entry per user.
+                list.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)));
+                list.dedup_by_key(|entry| entry.0);
             }
             for (position, assignment) in snapshot.assignments.iter().enumerate() {
                 let Some(set) = self.assignment_targets[position].permission_set else {
                     continue;
                 };
                 let set_name = snapshot.permission_sets[set as usize].name.as_str();
-                last[position] = self
-                    .assignment_holders(position)
-                    .iter()
-                    .filter_map(|&u| uses.get(&(u, assignment.account_id.as_str(), set_name)))
-                    .copied()
-                    .max();
+                let Some(used) = uses.get(&(assignment.account_id.as_str(), set_name)) else {
+                    continue;
+                };
+                let holders = self.assignment_holders(position);
+                last[position] = if used.len() <= holders.len() {
+                    used.iter()
+                        .filter(|(u, _)| holders.binary_search(u).is_ok())
+                        .map(|&(_, time)| time)
+                        .max()
+                } else {
+                    holders
+                        .iter()
+                        .filter_map(|u| {
+                            used.binary_search_by_key(u, |entry| entry.0)
+                                .ok()
+                                .map(|i| used[i].1)
+                        })
+                        .max()
+                };
             }
             last
         })

@@ -154,7 +154,7 @@ struct RootClasses {
     only: Option<Vec<usize>>,
     /// Class of each entity seen so far (by its identity in the snapshot).
     by_entity: FxHashMap<u32, u32>,
-    by_values: HashMap<ValueKey, u32>,
+    by_values: FxHashMap<ValueKey, u32>,
     /// The values of each class, to bind when the condition is evaluated.
     representatives: Vec<ValueKey>,
 }
