@@ -8,6 +8,7 @@ mod cli;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+// Declared here: the bindings of libmimalloc-sys name no purge-delay option.
 unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
     #[cfg(test)]
@@ -17,10 +18,11 @@ unsafe extern "C" {
 /// `mi_option_purge_delay` in mimalloc's option enumeration (v3, the version built).
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
-/// A command lives for seconds and its memory peaks once: pages mimalloc frees are kept for
-/// reuse rather than returned to the system and zeroed again by it on the next touch (the
-/// check of the benchmark organization spent a fifth of its time there). An explicit
-/// `MIMALLOC_PURGE_DELAY` in the environment is left as given.
+/// A command runs once and exits, so what it holds at its peak is not wanted back before then:
+/// pages mimalloc frees are kept for reuse rather than returned to the system and zeroed again
+/// by it on the next touch (the check of the benchmark organization spent a fifth of its time
+/// there). The cost is a resident size that stays at its peak until the process exits. An
+/// explicit `MIMALLOC_PURGE_DELAY` in the environment is left as given.
 fn keep_freed_pages() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: mimalloc's options are plain integers read and set atomically.
