@@ -47,9 +47,9 @@ where
     }
     let (temp_path, file) = create_temp(path)?;
     let result = (|| {
-        let mut writer = BufWriter::new(file);
+        let mut writer = BufWriter::new(WriteBehind::new(file, durable));
         fill(&mut writer)?;
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?.file;
         if durable {
             file.sync_all()?;
         }
@@ -92,6 +92,59 @@ where
                 .and_then(|()| stdout.flush())
                 .map_err(|e| format!("cannot write to standard output: {e}"))
         }
+    }
+}
+
+/// A file whose written data goes to disk while more is written, when it is to be flushed at
+/// the end: the flush then waits for the last part only, not for all of it (on a 170 MB
+/// snapshot, 0.3 s). Elsewhere than Linux, and when not durable, a plain file.
+struct WriteBehind {
+    file: File,
+    durable: bool,
+    /// Bytes written, and where the part not yet handed to the disk starts.
+    written: u64,
+    started: u64,
+}
+
+impl WriteBehind {
+    /// Data is handed to the disk in parts of this size.
+    const PART: u64 = 8 << 20;
+
+    fn new(file: File, durable: bool) -> Self {
+        WriteBehind {
+            file,
+            durable,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl Write for WriteBehind {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        #[cfg(target_os = "linux")]
+        if self.durable && self.written - self.started >= Self::PART {
+            use std::os::fd::AsRawFd;
+            // Starts the writeback of the part and returns; only a hint, so an error (a file
+            // system without it) is left to the flush at the end to report.
+            // SAFETY: a valid descriptor, a range of the file, and no memory is passed.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    self.started as libc::off64_t,
+                    (self.written - self.started) as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
     }
 }
 

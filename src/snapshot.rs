@@ -725,6 +725,30 @@ pub struct UserSignInSummary {
     pub last_external_idp_sign_in: Option<String>,
 }
 
+/// As serde writes it (tested equal): the events' summaries are the longest arrays of a
+/// snapshot with events.
+impl crate::parallel_json::PrettyObject for UserSignInSummary {
+    fn write_object(&self, object: &mut crate::parallel_json::Object<'_>) {
+        object.optional_str("user_id", self.user_id.as_deref());
+        object.optional_str("user_name", self.user_name.as_deref());
+        object.optional_str("last_sign_in", self.last_sign_in.as_deref());
+        object.optional_str(
+            "last_sign_in_without_mfa",
+            self.last_sign_in_without_mfa.as_deref(),
+        );
+        if let Some(first) = &self.first_sign_in_without_mfa {
+            object.str("first_sign_in_without_mfa", first);
+        }
+        if !is_zero(&self.sign_ins_without_mfa) {
+            object.u64("sign_ins_without_mfa", self.sign_ins_without_mfa);
+        }
+        object.optional_str(
+            "last_external_idp_sign_in",
+            self.last_external_idp_sign_in.as_deref(),
+        );
+    }
+}
+
 /// When a user last took a permission set's role in an account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -734,6 +758,18 @@ pub struct RoleUseSummary {
     pub account_id: String,
     pub permission_set_name: String,
     pub last_used: String,
+}
+
+impl crate::parallel_json::PrettyObject for RoleUseSummary {
+    fn write_object(&self, object: &mut crate::parallel_json::Object<'_>) {
+        match &self.user {
+            UserKey::Id(id) => object.str("user", id),
+            name => object.display("user", name),
+        }
+        object.str("account_id", &self.account_id);
+        object.str("permission_set_name", &self.permission_set_name);
+        object.str("last_used", &self.last_used);
+    }
 }
 
 /// One sign-in attempt: an IdC authentication workflow or a console login.
@@ -1037,7 +1073,7 @@ impl Snapshot {
         out: &mut dyn std::io::Write,
         threads: usize,
     ) -> Result<(), crate::parallel_json::SpliceError> {
-        use crate::parallel_json::{SpliceError, Spliced, write};
+        use crate::parallel_json::{Objects, SpliceError, Spliced, write};
         use std::mem::take;
         let users = take(&mut self.users);
         let groups = take(&mut self.groups);
@@ -1071,11 +1107,11 @@ impl Snapshot {
                         },
                         Spliced {
                             marker: "\n    \"users\": []",
-                            items: &sign_ins,
+                            items: &Objects(&sign_ins),
                         },
                         Spliced {
                             marker: "\n    \"role_uses\": []",
-                            items: &role_uses,
+                            items: &Objects(&role_uses),
                         },
                         Spliced {
                             marker: "\n    \"failures\": []",
@@ -1169,6 +1205,60 @@ mod tests {
             applications: Some(Vec::new()),
             account_access: Some(AccountAccess::default()),
             ..Default::default()
+        }
+    }
+
+    /// The summaries' own writers and serde's derive write the same bytes, at any depth, for
+    /// every optional field present or absent and strings that need escaping.
+    #[test]
+    fn summaries_write_themselves_as_serde_writes_them() {
+        use crate::parallel_json::{Items, Objects};
+        let texts = [None, Some(""), Some("u-1"), Some("a\"b\\c\n\u{1}é")];
+        let mut users = Vec::new();
+        for (i, user_id) in texts.iter().enumerate() {
+            for (j, time) in texts.iter().enumerate() {
+                users.push(UserSignInSummary {
+                    user_id: user_id.map(String::from),
+                    user_name: texts[(i + 1) % texts.len()].map(String::from),
+                    last_sign_in: time.map(String::from),
+                    last_sign_in_without_mfa: texts[(j + 2) % texts.len()].map(String::from),
+                    first_sign_in_without_mfa: texts[(i + j) % texts.len()].map(String::from),
+                    sign_ins_without_mfa: (i * j) as u64,
+                    last_external_idp_sign_in: texts[(i + 3) % texts.len()].map(String::from),
+                });
+            }
+        }
+        let mut role_uses = Vec::new();
+        for (i, text) in texts.iter().flatten().enumerate() {
+            for user in [
+                UserKey::Id(text.to_string()),
+                UserKey::Name(text.to_string()),
+            ] {
+                role_uses.push(RoleUseSummary {
+                    user,
+                    account_id: format!("{text}{i}"),
+                    permission_set_name: text.to_string(),
+                    last_used: format!("t{text}"),
+                });
+            }
+        }
+        for indent in [&b""[..], b"  ", b"    "] {
+            let (mut ours, mut serde) = (Vec::new(), Vec::new());
+            Objects(&users)
+                .write_range(0..users.len(), indent, &mut ours)
+                .unwrap();
+            users
+                .write_range(0..users.len(), indent, &mut serde)
+                .unwrap();
+            assert_eq!(String::from_utf8(ours), String::from_utf8(serde));
+            let (mut ours, mut serde) = (Vec::new(), Vec::new());
+            Objects(&role_uses)
+                .write_range(1..role_uses.len(), indent, &mut ours)
+                .unwrap();
+            role_uses
+                .write_range(1..role_uses.len(), indent, &mut serde)
+                .unwrap();
+            assert_eq!(String::from_utf8(ours), String::from_utf8(serde));
         }
     }
 

@@ -90,12 +90,58 @@ fn earlier(current: Option<i64>, time: i64) -> Option<i64> {
     Some(current.map_or(time, |c| c.min(time)))
 }
 
+/// Strings numbered in the order first seen, so that a row of several of them is a few
+/// integers: hashed and compared without touching the text.
+#[derive(Default)]
+struct Interner {
+    ids: FxHashMap<String, u32>,
+}
+
+impl Interner {
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(text.to_string(), id);
+        id
+    }
+
+    /// The strings by id.
+    fn into_texts(self) -> Vec<String> {
+        let mut texts = vec![String::new(); self.ids.len()];
+        for (text, id) in self.ids {
+            texts[id as usize] = text;
+        }
+        texts
+    }
+}
+
+/// The rank of each id when its values are sorted: ids compared by rank compare as the values.
+fn ranks<T: Ord>(values: &[T]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| values[a as usize].cmp(&values[b as usize]));
+    let mut rank = vec![0; values.len()];
+    for (position, &id) in order.iter().enumerate() {
+        rank[id as usize] = position as u32;
+    }
+    rank
+}
+
+/// Role use by interned (user id, account, permission set): the last use.
+#[derive(Default)]
+struct RoleUseTotals {
+    users: Interner,
+    accounts: Interner,
+    sets: Interner,
+    last: FxHashMap<(u32, u32, u32), i64>,
+}
+
 #[derive(Default)]
 pub struct Analytics {
     /// By user key (`UserKey` as text).
     users: FxHashMap<String, UserTotals>,
-    /// By user key, account and permission set, joined with NUL: the last use.
-    role_uses: FxHashMap<String, i64>,
+    role_uses: RoleUseTotals,
     /// The key being looked up, reused.
     key: String,
     /// Records that could not be counted, by reason: how many, and the first one's event id.
@@ -160,18 +206,17 @@ impl Analytics {
                 self.skip(reason, &role_use.event_id);
                 continue;
             };
-            self.key.clear();
-            self.key.push_str(user);
-            self.key.push('\0');
-            self.key.push_str(&role_use.account_id);
-            self.key.push('\0');
-            self.key.push_str(&role_use.permission_set_name);
-            match self.role_uses.get_mut(self.key.as_str()) {
-                Some(last) => *last = (*last).max(time),
-                None => {
-                    self.role_uses.insert(self.key.clone(), time);
-                }
-            }
+            let totals = &mut self.role_uses;
+            let key = (
+                totals.users.id(user),
+                totals.accounts.id(&role_use.account_id),
+                totals.sets.id(&role_use.permission_set_name),
+            );
+            totals
+                .last
+                .entry(key)
+                .and_modify(|last| *last = (*last).max(time))
+                .or_insert(time);
         }
         Ok(())
     }
@@ -234,22 +279,47 @@ fn user_summaries(users: FxHashMap<String, UserTotals>) -> Vec<UserSignInSummary
     users
 }
 
-fn role_use_summaries(role_uses: FxHashMap<String, i64>) -> Vec<RoleUseSummary> {
-    let mut role_uses: Vec<RoleUseSummary> = role_uses
+/// One row per (user, account, permission set), in the order of `RoleUseSummary`: the rows
+/// are sorted by the ranks of their parts, integers, and each distinct string is compared only
+/// when the parts themselves are ranked.
+fn role_use_summaries(totals: RoleUseTotals) -> Vec<RoleUseSummary> {
+    let RoleUseTotals {
+        users,
+        accounts,
+        sets,
+        last,
+    } = totals;
+    let users: Vec<UserKey> = users
+        .into_texts()
+        .iter()
+        .map(|user| UserKey::parse(user))
+        .collect();
+    let (accounts, sets) = (accounts.into_texts(), sets.into_texts());
+    let (user_rank, account_rank, set_rank) = (ranks(&users), ranks(&accounts), ranks(&sets));
+    let mut rows: Vec<([u32; 3], [u32; 3], i64)> = last
         .into_iter()
-        .filter_map(|(key, last)| {
-            let mut parts = key.splitn(3, '\0');
-            let (user, account, set) = (parts.next()?, parts.next()?, parts.next()?);
-            Some(RoleUseSummary {
-                user: UserKey::parse(user),
-                account_id: account.to_string(),
-                permission_set_name: set.to_string(),
-                last_used: rfc3339(last),
-            })
+        .map(|((user, account, set), time)| {
+            (
+                [
+                    user_rank[user as usize],
+                    account_rank[account as usize],
+                    set_rank[set as usize],
+                ],
+                [user, account, set],
+                time,
+            )
         })
         .collect();
-    role_uses.sort_unstable();
-    role_uses
+    // Distinct parts have distinct ranks, so the keys are distinct and the order total.
+    rows.sort_unstable_by_key(|row| row.0);
+    rows.into_iter()
+        .map(|(_, [user, account, set], time)| RoleUseSummary {
+            user: users[user as usize].clone(),
+            account_id: accounts[account as usize].clone(),
+            permission_set_name: sets[set as usize].clone(),
+            last_used: rfc3339(time),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -297,6 +367,53 @@ mod tests {
         assert_eq!(epoch("2026-02-30T00:00:00Z"), None);
         assert_eq!(epoch("2026-01-15T24:00:00Z"), None);
         assert_eq!(epoch("not a time"), None);
+    }
+
+    /// Rows ordered by the ranks of their parts are in the order of the summaries' own sort,
+    /// legacy user names (`name:`) and ids mixed.
+    #[test]
+    fn role_uses_sorted_by_ranks_are_sorted_as_summaries() {
+        let users = ["u2", "name:zed", "u10", "name:alice", "u1", "name:", "nam"];
+        let accounts = ["222", "111", "1110", "3"];
+        let sets = ["ReadOnly", "Admin", "admin", "AdminX"];
+        let mut analytics = Analytics::default();
+        let mut uses = Vec::new();
+        for (i, user) in users.iter().enumerate() {
+            for (j, account) in accounts.iter().enumerate() {
+                for (k, set) in sets.iter().enumerate() {
+                    if (i + j + k) % 3 == 0 {
+                        continue;
+                    }
+                    uses.push(RoleUse {
+                        time: format!("2026-01-{:02}T10:00:00Z", 1 + (i * 7 + j * 3 + k) % 28),
+                        event_id: format!("{i}{j}{k}"),
+                        user_id: Some(user.to_string()),
+                        account_id: account.to_string(),
+                        permission_set_name: set.to_string(),
+                    });
+                }
+            }
+        }
+        // Each combination used twice, the later use read first.
+        let mut earlier = uses.clone();
+        for role_use in &mut earlier {
+            role_use.time = role_use.time.replace("2026-", "2025-");
+        }
+        analytics.add_role_uses(&uses).unwrap();
+        analytics.add_role_uses(&earlier).unwrap();
+        let (_, summaries) = analytics.finish().unwrap();
+        let mut expected: Vec<RoleUseSummary> = uses
+            .iter()
+            .map(|u| RoleUseSummary {
+                user: UserKey::parse(u.user_id.as_deref().unwrap()),
+                account_id: u.account_id.clone(),
+                permission_set_name: u.permission_set_name.clone(),
+                last_used: u.time.clone(),
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(summaries.len(), uses.len());
+        assert_eq!(summaries, expected);
     }
 
     #[test]

@@ -6,7 +6,6 @@
 
 use crate::snapshot::{RoleUse, RootActivity, SignIn};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// Who an event is about, as far as the record tells.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -242,7 +241,9 @@ pub fn normalize<R: Fields + ?Sized>(record: &R) -> Result<Option<Normalized>, R
 /// Groups sign-in steps by workflow into sign-ins.
 #[derive(Default)]
 pub struct SignInAssembler {
-    workflows: BTreeMap<String, Vec<SignInStep>>,
+    /// By workflow id. A hash map: a sign-in-dense trail adds and removes a workflow per
+    /// sign-in, and ordered string keys cost more than the rest of the step.
+    workflows: rustc_hash::FxHashMap<String, Vec<SignInStep>>,
     /// Workflows that reached `UserAuthentication` since the last drain.
     ready: Vec<String>,
 }
@@ -280,12 +281,13 @@ impl SignInAssembler {
     /// minutes, so these will not continue. Keeps memory bounded by the sign-ins in progress,
     /// not by every failed or abandoned attempt of the history.
     pub fn drain_stale(&mut self, before: &str) -> Vec<SignIn> {
-        let stale: Vec<String> = self
+        let mut stale: Vec<String> = self
             .workflows
             .iter()
             .filter(|(_, steps)| steps.iter().all(|s| s.time.as_str() < before))
             .map(|(id, _)| id.clone())
             .collect();
+        stale.sort_unstable();
         stale
             .into_iter()
             .filter_map(|id| self.workflows.remove(&id).and_then(assemble))
@@ -296,7 +298,9 @@ impl SignInAssembler {
     /// workflow without one is a failed attempt when a verification failed, and is dropped
     /// otherwise (still in progress, or abandoned before any factor was checked).
     pub fn finish(self) -> Vec<SignIn> {
-        self.workflows.into_values().filter_map(assemble).collect()
+        let mut sign_ins: Vec<SignIn> = self.workflows.into_values().filter_map(assemble).collect();
+        sign_ins.sort_unstable();
+        sign_ins
     }
 }
 
