@@ -98,6 +98,7 @@ where
 /// A file whose written data goes to disk while more is written, when it is to be flushed at
 /// the end: the flush then waits for the last part only, not for all of it (on a 170 MB
 /// snapshot, 0.3 s). Elsewhere than Linux, and when not durable, a plain file.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 struct WriteBehind {
     file: File,
     durable: bool,
@@ -106,6 +107,7 @@ struct WriteBehind {
     started: u64,
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 impl WriteBehind {
     /// Data is handed to the disk in parts of this size.
     const PART: u64 = 8 << 20;
