@@ -262,4 +262,29 @@ mod tests {
         assert_eq!(mode, 0o600);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// A durable write of several parts handed to the disk as it goes, in writes of every
+    /// size (small ones through the buffer, large ones past it), is the content, whole.
+    #[test]
+    fn a_long_durable_write_is_whole() {
+        let dir = temp_dir("long");
+        let target = dir.join("snapshot.json");
+        let content: Vec<u8> = (0..3 * WriteBehind::PART + 12_345)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        write_durably_to(Some(&target), |out| {
+            let mut rest = &content[..];
+            let mut size = 1;
+            while !rest.is_empty() {
+                let (part, after) = rest.split_at(size.min(rest.len()));
+                out.write_all(part)?;
+                rest = after;
+                size = size * 7 % 3_000_017 + 1;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(std::fs::read(&target).unwrap() == content);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
