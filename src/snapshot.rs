@@ -1242,23 +1242,27 @@ mod tests {
                 });
             }
         }
+        /// Elements `range` at `indent`, by their own writer and by serde.
+        fn both<T: crate::parallel_json::PrettyObject + Serialize>(
+            items: &Vec<T>,
+            range: std::ops::Range<usize>,
+            indent: &[u8],
+        ) -> (String, String) {
+            let (mut ours, mut serde) = (Vec::new(), Vec::new());
+            Objects(items)
+                .write_range(range.clone(), indent, &mut ours)
+                .unwrap();
+            items.write_range(range, indent, &mut serde).unwrap();
+            (
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(serde).unwrap(),
+            )
+        }
         for indent in [&b""[..], b"  ", b"    "] {
-            let (mut ours, mut serde) = (Vec::new(), Vec::new());
-            Objects(&users)
-                .write_range(0..users.len(), indent, &mut ours)
-                .unwrap();
-            users
-                .write_range(0..users.len(), indent, &mut serde)
-                .unwrap();
-            assert_eq!(String::from_utf8(ours), String::from_utf8(serde));
-            let (mut ours, mut serde) = (Vec::new(), Vec::new());
-            Objects(&role_uses)
-                .write_range(1..role_uses.len(), indent, &mut ours)
-                .unwrap();
-            role_uses
-                .write_range(1..role_uses.len(), indent, &mut serde)
-                .unwrap();
-            assert_eq!(String::from_utf8(ours), String::from_utf8(serde));
+            let (ours, serde) = both(&users, 0..users.len(), indent);
+            assert_eq!(ours, serde);
+            let (ours, serde) = both(&role_uses, 1..role_uses.len(), indent);
+            assert_eq!(ours, serde);
         }
     }
 

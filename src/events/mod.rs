@@ -15,16 +15,6 @@ const BATCH: usize = 50_000;
 /// Open sign-in workflows beyond which those gone quiet are closed.
 const STALE_CHECK: usize = 20_000;
 
-/// Widens the period `earliest`..`latest` to `time`.
-fn widen(earliest: &mut Option<String>, latest: &mut Option<String>, time: &str) {
-    if earliest.as_deref().is_none_or(|t| time < t) {
-        *earliest = Some(time.to_string());
-    }
-    if latest.as_deref().is_none_or(|t| time > t) {
-        *latest = Some(time.to_string());
-    }
-}
-
 /// Turns normalized events, in any order and in batches, into the snapshot's `events`.
 #[derive(Default)]
 pub struct Ingest {
@@ -47,30 +37,35 @@ pub struct Ingest {
 
 impl Ingest {
     fn seen(&mut self, time: &str) {
-        widen(&mut self.earliest, &mut self.latest, time);
+        if self.earliest.as_deref().is_none_or(|t| time < t) {
+            self.earliest = Some(time.to_string());
+        }
+        if self.latest.as_deref().is_none_or(|t| time > t) {
+            self.latest = Some(time.to_string());
+        }
     }
 
     pub fn add(&mut self, events: Vec<Normalized>) -> Result<(), String> {
         for event in events {
             match event {
                 Normalized::SignInStep(step) => {
-                    widen(&mut self.earliest, &mut self.latest, &step.time);
+                    self.seen(&step.time);
                     self.assembler.add(step);
                 }
                 Normalized::ConsoleLogin(sign_in) => {
-                    widen(&mut self.earliest, &mut self.latest, &sign_in.time);
+                    self.seen(&sign_in.time);
                     self.console_logins.push(sign_in);
                 }
                 Normalized::RoleUse(role_use) => {
-                    widen(&mut self.earliest, &mut self.latest, &role_use.time);
+                    self.seen(&role_use.time);
                     self.role_uses.push(role_use);
                 }
                 Normalized::AssumeRoot(session) => {
-                    widen(&mut self.earliest, &mut self.latest, &session.time);
+                    self.seen(&session.time);
                     self.assume_root.push(session);
                 }
                 Normalized::RootAction(action) => {
-                    widen(&mut self.earliest, &mut self.latest, &action.time);
+                    self.seen(&action.time);
                     self.root_activity.push(action);
                 }
             }
