@@ -4,6 +4,7 @@
 //! nothing for part of that period, is recorded as a collection gap.
 
 use crate::collect::{self, ScanError, ScanOptions};
+use crate::events::normalize::Normalized;
 use crate::events::trail_logs::ReadStats;
 use crate::events::{Ingest, SourceRead, source_gaps};
 use crate::snapshot::Snapshot;
@@ -137,10 +138,35 @@ pub fn add(
     let until = sources.now;
     let since = |limit_days: u32| Since::start(sources.since, until, limit_days);
     let mut reads: Vec<SourceRead> = Vec::new();
-    // Events of log files, from several threads; the first error is kept.
-    let add_batch = |batch| {
-        if let Err(error) = ingest.lock().expect("ingest").add(batch) {
-            failure.lock().expect("failure").get_or_insert(error);
+    // Events of log files, from several threads; the first error is kept. A thread that finds
+    // the ingestion busy leaves its batch queued for the thread inside instead of waiting for
+    // it, so no reader idles while another's events are added.
+    let queue: Mutex<Vec<Vec<Normalized>>> = Mutex::new(Vec::new());
+    let add_batch = |batch: Vec<Normalized>| {
+        queue.lock().expect("queue").push(batch);
+        loop {
+            let mut adding = match ingest.try_lock() {
+                Ok(adding) => adding,
+                // The thread inside looks at the queue again after it leaves.
+                Err(std::sync::TryLockError::WouldBlock) => return,
+                Err(std::sync::TryLockError::Poisoned(error)) => panic!("ingest: {error}"),
+            };
+            loop {
+                let batches = std::mem::take(&mut *queue.lock().expect("queue"));
+                if batches.is_empty() {
+                    break;
+                }
+                for batch in batches {
+                    if let Err(error) = adding.add(batch) {
+                        failure.lock().expect("failure").get_or_insert(error);
+                    }
+                }
+            }
+            drop(adding);
+            // A batch queued after the last look, by a thread that found the ingestion busy.
+            if queue.lock().expect("queue").is_empty() {
+                return;
+            }
         }
     };
     if let Some(dir) = &sources.trail_logs {

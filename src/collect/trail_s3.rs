@@ -9,6 +9,7 @@
 
 use super::Scan;
 use super::calls::{CallError, Service};
+use crate::events::inflate::Inflater;
 use crate::events::normalize::Normalized;
 use crate::events::trail_logs::{ReadStats, add_stats, is_log_file, read_object};
 use crate::snapshot::Gap;
@@ -411,11 +412,8 @@ pub(crate) async fn read(
                         .unwrap_or(&object.key)
                         .to_string();
                     let mut stats = ReadStats::default();
-                    let mut batch = Vec::new();
-                    read_object(&name, &bytes, &mut Vec::new(), &mut stats, &mut |event| {
-                        batch.push(event)
-                    })
-                    .map(|()| (stats, batch))
+                    read_object(&name, &bytes, &mut Inflater::default(), &mut stats)
+                        .map(|batch| (stats, batch))
                 })
                 .await;
                 match parsed {

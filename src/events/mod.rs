@@ -2,6 +2,7 @@
 //! read from, and the analytics that turn them into the snapshot's `events`.
 
 pub mod analytics;
+pub mod inflate;
 pub mod normalize;
 pub mod slim;
 pub mod trail_logs;

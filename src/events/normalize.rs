@@ -310,25 +310,26 @@ fn assemble(mut steps: Vec<SignInStep>) -> Option<SignIn> {
             .cmp(&b.time)
             .then_with(|| a.event_id.cmp(&b.event_id))
     });
-    let user_id = steps.iter().find_map(|s| s.user.id.clone());
-    let user_name = steps.iter().find_map(|s| s.user.name.clone());
+    let user_id = steps.iter_mut().find_map(|s| s.user.id.take());
+    let user_name = steps.iter_mut().find_map(|s| s.user.name.take());
     let authentication = steps
         .iter()
-        .rev()
-        .find(|s| matches!(s.step, Step::Authentication { .. }));
-    let (decisive, success, credential_types) = match authentication {
-        Some(step) => (
-            step,
-            matches!(step.step, Step::Authentication { success: true }),
-            step.credential_types.clone(),
+        .rposition(|s| matches!(s.step, Step::Authentication { .. }));
+    // The steps are the workflow's own: the decisive one's fields are moved, not copied.
+    let (decisive, success) = match authentication {
+        Some(at) => (
+            at,
+            matches!(steps[at].step, Step::Authentication { success: true }),
         ),
-        None => {
-            let step = steps
+        None => (
+            steps
                 .iter()
-                .find(|s| matches!(s.step, Step::Verification { success: false }))?;
-            (step, false, step.credential_types.clone())
-        }
+                .position(|s| matches!(s.step, Step::Verification { success: false }))?,
+            false,
+        ),
     };
+    let decisive = steps.swap_remove(decisive);
+    let credential_types = decisive.credential_types;
     let mfa = if credential_types.iter().any(|c| c == "EXTERNAL_IDP") {
         "unverifiable"
     } else if credential_types
@@ -340,13 +341,13 @@ fn assemble(mut steps: Vec<SignInStep>) -> Option<SignIn> {
         "no"
     };
     Some(SignIn {
-        time: decisive.time.clone(),
-        event_id: decisive.event_id.clone(),
+        time: decisive.time,
+        event_id: decisive.event_id,
         kind: "identity-center".into(),
         user_id,
         user_name,
-        identity_type: decisive.identity_type.clone(),
-        account_id: decisive.account_id.clone(),
+        identity_type: decisive.identity_type,
+        account_id: decisive.account_id,
         credential_types,
         mfa: mfa.into(),
         success,

@@ -123,118 +123,167 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 }
 
 /// Whether a key is there at all, `null` included (as `Value::get` tells).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    IgnoredAny::deserialize(deserializer).map(|_| true)
+#[derive(Debug, Default)]
+pub struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct OnBehalfOf<'a> {
-    #[serde(rename = "userId", borrow)]
-    user_id: Text<'a>,
+/// An object key: borrowed from the text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_identifier(V)
+    }
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct Identity<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Text<'a>,
-    #[serde(rename = "accountId", borrow)]
-    account_id: Text<'a>,
-    #[serde(rename = "userName", borrow)]
-    user_name: Text<'a>,
-    #[serde(rename = "accessKeyId", borrow)]
-    access_key_id: Text<'a>,
-    #[serde(rename = "onBehalfOf", borrow)]
-    on_behalf_of: Object<OnBehalfOf<'a>>,
+/// A struct of the fields read from a JSON object, each under its key; other keys are skipped
+/// unbuilt, and a key read twice is refused (as a derived `Deserialize` does), so that the
+/// record is read as a `Value` instead. The fields are filled in place: a record is not moved
+/// from frame to frame as it is built.
+macro_rules! slim_object {
+    ($(#[$meta:meta])* $name:ident { $($field:ident: $kind:ty = $key:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default)]
+        pub struct $name<'a> {
+            $($field: $kind,)*
+        }
+
+        impl<'a> $name<'a> {
+            /// Fills the fields from the entries of `map`.
+            fn fill<'de: 'a, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
+                let mut seen = 0u32;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let mut bit = 1u32;
+                    $(
+                        if key.0 == $key {
+                            if seen & bit != 0 {
+                                return Err(serde::de::Error::duplicate_field($key));
+                            }
+                            seen |= bit;
+                            self.$field = map.next_value()?;
+                            continue;
+                        }
+                        bit <<= 1;
+                    )*
+                    let _ = bit;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Ok(())
+            }
+        }
+
+        impl<'de: 'a, 'a> Deserialize<'de> for $name<'a> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V<'a>(std::marker::PhantomData<&'a ()>);
+                impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+                    type Value = $name<'a>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a JSON object")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                        let mut value = $name::default();
+                        value.fill(&mut map)?;
+                        Ok(value)
+                    }
+                }
+                deserializer.deserialize_map(V(std::marker::PhantomData))
+            }
+        }
+    };
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct AdditionalData<'a> {
-    #[serde(rename = "AuthWorkflowID", borrow)]
-    workflow: Text<'a>,
-    #[serde(rename = "CredentialType", borrow)]
-    credential_type: Text<'a>,
-    #[serde(rename = "MFAUsed", borrow)]
-    mfa_used: Text<'a>,
-    #[serde(rename = "UserName", borrow)]
-    user_name: Text<'a>,
-}
+slim_object!(OnBehalfOf {
+    user_id: Text<'a> = "userId",
+});
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ServiceDetails<'a> {
-    #[serde(borrow)]
-    account_id: Text<'a>,
-    #[serde(borrow)]
-    role_name: Text<'a>,
-    #[serde(rename = "CredentialChallenge", borrow)]
-    challenge: Text<'a>,
-    #[serde(rename = "CredentialVerification", borrow)]
-    verification: Text<'a>,
-    #[serde(rename = "UserAuthentication", borrow)]
-    authentication: Text<'a>,
-}
+slim_object!(Identity {
+    kind: Text<'a> = "type",
+    account_id: Text<'a> = "accountId",
+    user_name: Text<'a> = "userName",
+    access_key_id: Text<'a> = "accessKeyId",
+    on_behalf_of: Object<OnBehalfOf<'a>> = "onBehalfOf",
+});
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct Arn<'a> {
-    #[serde(borrow)]
-    arn: Text<'a>,
-}
+slim_object!(AdditionalData {
+    workflow: Text<'a> = "AuthWorkflowID",
+    credential_type: Text<'a> = "CredentialType",
+    mfa_used: Text<'a> = "MFAUsed",
+    user_name: Text<'a> = "UserName",
+});
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct RequestParameters<'a> {
-    #[serde(rename = "targetPrincipal", borrow)]
-    target_principal: Text<'a>,
-    #[serde(rename = "taskPolicyArn", borrow)]
-    task_policy: Object<Arn<'a>>,
-}
+slim_object!(ServiceDetails {
+    account_id: Text<'a> = "account_id",
+    role_name: Text<'a> = "role_name",
+    challenge: Text<'a> = "CredentialChallenge",
+    verification: Text<'a> = "CredentialVerification",
+    authentication: Text<'a> = "UserAuthentication",
+});
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct Credentials<'a> {
-    #[serde(rename = "accessKeyId", borrow)]
-    access_key_id: Text<'a>,
-}
+slim_object!(Arn {
+    arn: Text<'a> = "arn",
+});
 
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ResponseElements<'a> {
-    #[serde(rename = "ConsoleLogin", borrow)]
-    console_login: Text<'a>,
-    #[serde(borrow)]
-    credentials: Object<Credentials<'a>>,
-}
+slim_object!(RequestParameters {
+    target_principal: Text<'a> = "targetPrincipal",
+    task_policy: Object<Arn<'a>> = "taskPolicyArn",
+});
 
-/// The fields of a record the normalizer reads.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct SlimRecord<'a> {
-    #[serde(rename = "eventSource", borrow)]
-    event_source: Text<'a>,
-    #[serde(rename = "eventName", borrow)]
-    event_name: Text<'a>,
-    #[serde(rename = "eventID", borrow)]
-    event_id: Text<'a>,
-    #[serde(rename = "eventTime", borrow)]
-    event_time: Text<'a>,
-    #[serde(rename = "recipientAccountId", borrow)]
-    recipient_account_id: Text<'a>,
-    #[serde(rename = "errorCode", deserialize_with = "present")]
-    error_code: bool,
-    #[serde(rename = "userIdentity", borrow)]
-    identity: Object<Identity<'a>>,
-    #[serde(rename = "additionalEventData", borrow)]
-    additional: Object<AdditionalData<'a>>,
-    #[serde(rename = "serviceEventDetails", borrow)]
-    service: Object<ServiceDetails<'a>>,
-    #[serde(rename = "requestParameters", borrow)]
-    request: Object<RequestParameters<'a>>,
-    #[serde(rename = "responseElements", borrow)]
-    response: Object<ResponseElements<'a>>,
+slim_object!(Credentials {
+    access_key_id: Text<'a> = "accessKeyId",
+});
+
+slim_object!(ResponseElements {
+    console_login: Text<'a> = "ConsoleLogin",
+    credentials: Object<Credentials<'a>> = "credentials",
+});
+
+slim_object!(
+    /// The fields of a record the normalizer reads.
+    SlimRecord {
+        event_source: Text<'a> = "eventSource",
+        event_name: Text<'a> = "eventName",
+        event_id: Text<'a> = "eventID",
+        event_time: Text<'a> = "eventTime",
+        recipient_account_id: Text<'a> = "recipientAccountId",
+        error_code: Present = "errorCode",
+        identity: Object<Identity<'a>> = "userIdentity",
+        additional: Object<AdditionalData<'a>> = "additionalEventData",
+        service: Object<ServiceDetails<'a>> = "serviceEventDetails",
+        request: Object<RequestParameters<'a>> = "requestParameters",
+        response: Object<ResponseElements<'a>> = "responseElements",
+    }
+);
+
+/// A record read from the entries of a JSON object and handed to a function in place, without
+/// being returned: what the reader of a log object's `Records` uses.
+pub fn with_record<'de, A: MapAccess<'de>, T>(
+    mut map: A,
+    each: impl FnOnce(&SlimRecord<'de>) -> T,
+) -> Result<T, A::Error> {
+    let mut record = SlimRecord::default();
+    record.fill(&mut map)?;
+    Ok(each(&record))
 }
 
 impl SlimRecord<'_> {
@@ -313,7 +362,7 @@ impl Fields for SlimRecord<'_> {
 
     fn has(&self, key: &str) -> bool {
         match key {
-            "errorCode" => self.error_code,
+            "errorCode" => self.error_code.0,
             _ => {
                 debug_assert!(false, "the slim record does not read {key}");
                 false

@@ -1,12 +1,12 @@
 //! Reads a local copy of CloudTrail trail log files (the S3 layout, organization trails
 //! included): every `*.json.gz` (or `*.json`) below a folder except the digest and insight
-//! folders, one file at a time on each worker thread, each record normalized and handed to a
-//! sink. A corrupt or truncated file becomes a gap naming the file; the rest is still read.
+//! folders, one file at a time on each worker thread, each file's records normalized and
+//! handed to a sink together. A corrupt or truncated file becomes a gap naming the file; the rest is still read.
 
+use super::inflate::Inflater;
 use super::normalize::{Normalized, normalize};
 use super::slim::SlimRecord;
 use crate::snapshot::Gap;
-use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::io::Read;
@@ -167,8 +167,8 @@ impl<'de> serde::de::Visitor<'de> for SlimRecords<'_, 'de> {
         f.write_str("an array of CloudTrail records")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(record) = seq.next_element::<SlimRecord<'de>>()? {
-            if let Err(error) = (self.each)(&record) {
+        while let Some(outcome) = seq.next_element_seed(EachRecordSeed(&mut *self.each))? {
+            if let Err(error) = outcome {
                 *self.failed = Some(error);
                 return Err(serde::de::Error::custom("stopped"));
             }
@@ -177,14 +177,32 @@ impl<'de> serde::de::Visitor<'de> for SlimRecords<'_, 'de> {
     }
 }
 
-/// Reads a log object's records into `sink` in one pass. `None` when the text is not what the
-/// slim reader takes (another shape, a duplicate key, ...): nothing was counted or sunk then,
-/// and the general path reads it.
-fn read_slim(
-    text: &str,
-    stats: &mut ReadStats,
-    sink: &mut dyn FnMut(Normalized),
-) -> Option<Result<(), String>> {
+/// One record of `Records`, read and handed to `each` where it is built.
+struct EachRecordSeed<'f, 'g, 'de>(
+    &'g mut (dyn FnMut(&SlimRecord<'de>) -> Result<(), String> + 'f),
+);
+
+impl<'de> serde::de::DeserializeSeed<'de> for EachRecordSeed<'_, '_, 'de> {
+    type Value = Result<(), String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EachRecordSeed<'_, '_, 'de> {
+    type Value = Result<(), String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a CloudTrail record")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        super::slim::with_record(map, |record| (self.0)(record))
+    }
+}
+
+/// The normalized events of a log object's records, read in one pass. `None` when the text is
+/// not what the slim reader takes (another shape, a duplicate key, ...): nothing was counted
+/// then, and the general path reads it.
+fn read_slim(text: &str, stats: &mut ReadStats) -> Option<Result<Vec<Normalized>, String>> {
     let mut events = Vec::new();
     let mut records = 0u64;
     let mut failed = None;
@@ -215,8 +233,7 @@ fn read_slim(
         Ok(true) => {
             stats.records += records;
             stats.normalized += events.len() as u64;
-            events.into_iter().for_each(sink);
-            Some(Ok(()))
+            Some(Ok(events))
         }
         _ => None,
     }
@@ -292,14 +309,13 @@ pub fn records_of(bytes: &[u8]) -> Result<Vec<&RawValue>, String> {
     }
 }
 
-/// Reads one file into `sink`; the text is parsed once, records lazily.
+/// Reads one file: its normalized events, or the gap it is.
 fn read_file(
     path: &Path,
-    buffers: &mut (Vec<u8>, Vec<u8>),
+    bytes: &mut Vec<u8>,
+    inflater: &mut Inflater,
     stats: &mut ReadStats,
-    sink: &mut dyn FnMut(Normalized),
-) -> Result<(), Gap> {
-    let (bytes, inflated) = buffers;
+) -> Result<Vec<Normalized>, Gap> {
     bytes.clear();
     std::fs::File::open(path)
         .and_then(|mut file| file.read_to_end(bytes))
@@ -308,52 +324,40 @@ fn read_file(
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
-    read_object(name, bytes, inflated, stats, sink).map_err(|e| gap(path, e))
+    read_object(name, bytes, inflater, stats).map_err(|e| gap(path, e))
 }
 
-/// Reads the content of one log file or object named `name` (gzipped when it ends with `.gz`,
-/// inflated into `inflated`, a buffer reused from file to file) into `sink`; on error, nothing
-/// of it has been counted as read whole, and the message says what is wrong with it.
+/// The normalized events of one log file or object named `name` (gzipped when it ends with
+/// `.gz`, inflated by `inflater`, reused from file to file); on error, nothing of it has been
+/// counted as read whole, and the message says what is wrong with it.
 pub fn read_object(
     name: &str,
     content: &[u8],
-    inflated: &mut Vec<u8>,
+    inflater: &mut Inflater,
     stats: &mut ReadStats,
-    sink: &mut dyn FnMut(Normalized),
-) -> Result<(), String> {
-    inflated.clear();
-    let bytes =
-        if name.ends_with(".gz") {
-            // The gzip trailer gives the size of the (last member's) text: one allocation, no
-            // copies as the buffer grows.
-            if let Some(size) = content.len().checked_sub(4).map(|at| {
-                u32::from_le_bytes(content[at..].try_into().expect("four bytes")) as usize
-            }) {
-                inflated.reserve(size.min(content.len().saturating_mul(64)) + 1);
-            }
-            MultiGzDecoder::new(content)
-                .read_to_end(inflated)
-                .map_err(|e| format!("corrupt or truncated: {e}"))?;
-            &inflated[..]
-        } else {
-            content
-        };
+) -> Result<Vec<Normalized>, String> {
+    let bytes = if name.ends_with(".gz") {
+        inflater.inflate(content)?
+    } else {
+        content
+    };
     stats.bytes_uncompressed += bytes.len() as u64;
     // The common case in one pass: a log object read straight into slim records. Anything
     // else (another shape, a record the slim reader refuses) takes the general path below.
     if let Ok(text) = std::str::from_utf8(bytes)
-        && let Some(result) = read_slim(text, stats, sink)
+        && let Some(result) = read_slim(text, stats)
     {
-        result?;
+        let events = result?;
         stats.files += 1;
         let time = file_time(Path::new(name));
         widen(stats, time.as_ref(), time.as_ref());
-        return Ok(());
+        return Ok(events);
     }
     let records = records_of(bytes)?;
     stats.files += 1;
     let time = file_time(Path::new(name));
     widen(stats, time.as_ref(), time.as_ref());
+    let mut events = Vec::new();
     for raw in records {
         stats.records += 1;
         // Most records are of no interest: look at the source first, parse only if needed.
@@ -374,13 +378,13 @@ pub fn read_object(
         match normalized {
             Ok(Some(event)) => {
                 stats.normalized += 1;
-                sink(event);
+                events.push(event);
             }
             Ok(None) => {}
             Err(error) => return Err(error.0),
         }
     }
-    Ok(())
+    Ok(events)
 }
 
 /// Adds the counts of one worker to the totals.
@@ -407,7 +411,8 @@ pub fn read_dir(
             scope.spawn(|| {
                 let mut stats = ReadStats::default();
                 let mut gaps = Vec::new();
-                let mut buffers = (Vec::new(), Vec::new());
+                let mut bytes = Vec::new();
+                let mut inflater = Inflater::default();
                 loop {
                     let index = {
                         let mut next = next.lock().expect("file queue");
@@ -416,11 +421,8 @@ pub fn read_dir(
                         index
                     };
                     let Some(path) = files.get(index) else { break };
-                    let mut batch = Vec::new();
-                    match read_file(path, &mut buffers, &mut stats, &mut |event| {
-                        batch.push(event)
-                    }) {
-                        Ok(()) => sink(batch),
+                    match read_file(path, &mut bytes, &mut inflater, &mut stats) {
+                        Ok(batch) => sink(batch),
                         // Nothing of a file that failed is used: a half-read file would be a
                         // silent partial result.
                         Err(gap) => gaps.push(gap),
@@ -514,5 +516,44 @@ mod tests {
             "{gaps:?}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A record with a key written twice is refused by the slim reader, and a file holding one
+    /// is read whole by the general path: every record comes out as the `Value` reader makes
+    /// it (the later of two values), the other records of the file included.
+    #[test]
+    fn a_file_with_a_repeated_key_is_read_as_values() {
+        let role_use = |id: &str, role: &str| {
+            format!(
+                r#"{{"eventSource":"sso.amazonaws.com","eventName":"GetRoleCredentials","eventID":"{id}","eventTime":"2026-01-01T00:00:00Z","userIdentity":{{"type":"Unknown","userName":"ana"}},"serviceEventDetails":{{"account_id":"111111111111","role_name":"{role}"}}}}"#
+            )
+        };
+        let repeated = role_use("b", "First").replace(
+            r#""role_name":"First"}"#,
+            r#""role_name":"First","role_name":"Second"}"#,
+        );
+        let text = format!(r#"{{"Records":[{},{repeated}]}}"#, role_use("a", "Admin"));
+        let mut stats = ReadStats::default();
+        let events = read_object(
+            "x.json",
+            text.as_bytes(),
+            &mut Inflater::default(),
+            &mut stats,
+        )
+        .unwrap();
+        let expected: Vec<Normalized> = [role_use("a", "Admin"), repeated]
+            .iter()
+            .map(|record| {
+                normalize(&serde_json::from_str::<serde_json::Value>(record).unwrap())
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(events, expected);
+        assert!(
+            matches!(&events[1], Normalized::RoleUse(r) if r.permission_set_name == "Second"),
+            "{events:?}"
+        );
+        assert_eq!((stats.files, stats.records, stats.normalized), (1, 2, 2));
     }
 }
