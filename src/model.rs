@@ -445,9 +445,10 @@ impl<'s> Model<'s> {
                 }
             }
         }
-        // Routes that start the same session (same role, same policies) reach the same roles.
-        let mut reached: std::collections::BTreeMap<(String, u32), Vec<crate::chains::Reach>> =
-            Default::default();
+        // Routes that start the same session (same role, same policies) reach the same roles:
+        // each session is followed once, and its routes point at what it reached.
+        let mut sessions: HashMap<(String, u32), usize> = HashMap::default();
+        let mut reached: Vec<Vec<crate::chains::Reach>> = Vec::new();
         let mut starts = Vec::new();
         for position in 0..self.routes.len() {
             let Some(f) = self.assignment_targets[position].facts else {
@@ -457,15 +458,24 @@ impl<'s> Model<'s> {
             if caller.is_empty() {
                 continue;
             }
-            if let std::collections::btree_map::Entry::Vacant(slot) =
-                reached.entry((caller.clone(), f))
-            {
-                slot.insert(graph.reach(&caller, &facts.analyses[f as usize]));
-            }
-            starts.push((position, caller, f));
+            let session = match sessions.entry((caller, f)) {
+                std::collections::hash_map::Entry::Occupied(known) => *known.get(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    reached.push(graph.reach(&slot.key().0, &facts.analyses[f as usize]));
+                    *slot.insert(reached.len() - 1)
+                }
+            };
+            starts.push((position, session));
         }
+        let callers: Vec<String> = {
+            let mut callers = vec![String::new(); reached.len()];
+            for ((caller, _), session) in sessions {
+                callers[session] = caller;
+            }
+            callers
+        };
         let mut targets: Vec<usize> = reached
-            .values()
+            .iter()
             .flatten()
             .map(|r| r.role)
             .collect::<std::collections::BTreeSet<_>>()
@@ -479,17 +489,18 @@ impl<'s> Model<'s> {
         let slot: HashMap<usize, usize> =
             targets.iter().enumerate().map(|(c, &r)| (r, c)).collect();
         self.chain_roles = targets.iter().map(|&r| graph.roles[r].arn).collect();
-        for (position, caller, f) in starts {
+        for (position, session) in starts {
             let start = self.routes[position];
             let principal = self.assignment_targets[position].principal;
-            for reach in &reached[&(caller.clone(), f)] {
+            let caller = &callers[session];
+            for reach in &reached[session] {
                 let role = &graph.roles[reach.role];
                 let c = self.chains.len() as u32;
                 self.chains.push(Chain {
                     start: position,
                     start_arn: caller.clone(),
                     conditional: reach.conditional(),
-                    path: crate::chains::path_text(&caller, &reach.hops, |id| {
+                    path: crate::chains::path_text(caller, &reach.hops, |id| {
                         self.account_index
                             .get(id)
                             .map(|&i| snapshot.organization.accounts[i].name.clone())
