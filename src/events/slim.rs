@@ -132,31 +132,6 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
-/// An object key: borrowed from the text unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_identifier(V)
-    }
-}
-
 /// A struct of the fields read from a JSON object, each under its key; other keys are skipped
 /// unbuilt, and a key read twice is refused (as a derived `Deserialize` does), so that the
 /// record is read as a `Value` instead. The fields are filled in place: a record is not moved
@@ -173,10 +148,11 @@ macro_rules! slim_object {
             /// Fills the fields from the entries of `map`.
             fn fill<'de: 'a, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
                 let mut seen = 0u32;
-                while let Some(key) = map.next_key::<Key<'de>>()? {
+                // A key is always a string: read as a `Text`, it is never absent.
+                while let Some(key) = map.next_key::<Text<'de>>()? {
                     let mut bit = 1u32;
                     $(
-                        if key.0 == $key {
+                        if key.get() == Some($key) {
                             if seen & bit != 0 {
                                 return Err(serde::de::Error::duplicate_field($key));
                             }

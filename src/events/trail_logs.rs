@@ -1,7 +1,8 @@
 //! Reads a local copy of CloudTrail trail log files (the S3 layout, organization trails
 //! included): every `*.json.gz` (or `*.json`) below a folder except the digest and insight
 //! folders, one file at a time on each worker thread, each file's records normalized and
-//! handed to a sink together. A corrupt or truncated file becomes a gap naming the file; the rest is still read.
+//! handed to a sink together. A corrupt or truncated file becomes a gap naming the file; the
+//! rest is still read.
 
 use super::inflate::Inflater;
 use super::normalize::{Normalized, normalize};
@@ -178,18 +179,16 @@ impl<'de> serde::de::Visitor<'de> for SlimRecords<'_, 'de> {
 }
 
 /// One record of `Records`, read and handed to `each` where it is built.
-struct EachRecordSeed<'f, 'g, 'de>(
-    &'g mut (dyn FnMut(&SlimRecord<'de>) -> Result<(), String> + 'f),
-);
+struct EachRecordSeed<'f, 'de>(EachRecord<'f, 'de>);
 
-impl<'de> serde::de::DeserializeSeed<'de> for EachRecordSeed<'_, '_, 'de> {
+impl<'de> serde::de::DeserializeSeed<'de> for EachRecordSeed<'_, 'de> {
     type Value = Result<(), String>;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for EachRecordSeed<'_, '_, 'de> {
+impl<'de> serde::de::Visitor<'de> for EachRecordSeed<'_, 'de> {
     type Value = Result<(), String>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a CloudTrail record")
